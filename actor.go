@@ -1,0 +1,138 @@
+package usermgmt
+
+import (
+	"context"
+	"slices"
+)
+
+// Actor is the Manager seen by one user: every call is checked against the
+// access policy as that user, with the same rules and errors as over HTTP.
+// Get one with Manager.As.
+type Actor struct {
+	m    *Manager
+	user *User
+}
+
+// As returns the Manager acting as user. A nil user is refused everything.
+func (m *Manager) As(user *User) *Actor { return &Actor{m: m, user: user} }
+
+// Self returns the acting user.
+func (a *Actor) Self() *User { return a.user }
+
+func (a *Actor) uuid() string {
+	if a.user == nil {
+		return ""
+	}
+	return a.user.UUID
+}
+
+func (a *Actor) authorize(ctx context.Context, req AccessRequest) error {
+	req.Actor = a.user
+	return a.m.Authorize(ctx, req)
+}
+
+// User returns a user the actor may read (policy user.read).
+func (a *Actor) User(ctx context.Context, uuid string) (*User, error) {
+	u, err := a.m.User(ctx, uuid)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.authorize(ctx, AccessRequest{Resource: "user", Action: "read", Target: u}); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// ListUsers returns a page of users (policy user.read on no one in
+// particular: admins and moderators by default).
+func (a *Actor) ListUsers(ctx context.Context, q UserQuery) ([]*User, error) {
+	if err := a.authorize(ctx, AccessRequest{Resource: "user", Action: "read"}); err != nil {
+		return nil, err
+	}
+	return a.m.ListUsers(ctx, q)
+}
+
+// UsersByUUIDs returns the users among uuids that exist (policy user.read on
+// no one in particular).
+func (a *Actor) UsersByUUIDs(ctx context.Context, uuids []string) ([]*User, error) {
+	if err := a.authorize(ctx, AccessRequest{Resource: "user", Action: "read"}); err != nil {
+		return nil, err
+	}
+	return a.m.UsersByUUIDs(ctx, uuids)
+}
+
+// CountUsers returns the number of users (policy user.read on no one in
+// particular).
+func (a *Actor) CountUsers(ctx context.Context) (int, error) {
+	if err := a.authorize(ctx, AccessRequest{Resource: "user", Action: "read"}); err != nil {
+		return 0, err
+	}
+	return a.m.CountUsers(ctx)
+}
+
+// CreateUser creates an account (policy user.create, which sees the roles
+// asked for).
+func (a *Actor) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
+	if nu.PasswordHash != "" {
+		return nil, ErrInvalidInput.WithMessage("A password hash cannot be given here.")
+	}
+	return a.m.createUser(ctx, nu, a.uuid(), AuditUserCreated, func(u *User) error {
+		return a.authorize(ctx, AccessRequest{Resource: "user", Action: "create", Target: u, Roles: u.Roles})
+	})
+}
+
+// UpdateUser changes a user (policy user.update, which sees the target, the
+// roles asked for and the fields changed).
+func (a *Actor) UpdateUser(ctx context.Context, uuid string, p UserPatch) (*User, error) {
+	var roles []string
+	if p.Roles != nil {
+		roles = slices.Clone(*p.Roles)
+		if roles == nil {
+			roles = []string{}
+		}
+	}
+	return a.m.updateUser(ctx, uuid, p, a.uuid(), func(t *User) error {
+		return a.authorize(ctx, AccessRequest{Resource: "user", Action: "update", Target: t, Roles: roles, Fields: p.patchFields()})
+	})
+}
+
+// DeleteUser removes an account (policy user.delete).
+func (a *Actor) DeleteUser(ctx context.Context, uuid string) error {
+	return a.m.deleteUser(ctx, uuid, a.uuid(), func(t *User) error {
+		return a.authorize(ctx, AccessRequest{Resource: "user", Action: "delete", Target: t})
+	})
+}
+
+// Ban deactivates a user and ends their sessions (policy admin.ban). Nobody
+// can ban themself.
+func (a *Actor) Ban(ctx context.Context, uuid, reason string) (*User, error) {
+	if id, err := canonicalUUID(uuid); err == nil && id == a.uuid() {
+		return nil, ErrCannotBanSelf
+	}
+	return a.m.setActive(ctx, uuid, a.uuid(), false, reason, func(t *User) error {
+		return a.authorize(ctx, AccessRequest{Resource: "admin", Action: "ban", Target: t})
+	})
+}
+
+// Unban reactivates a user (policy admin.unban).
+func (a *Actor) Unban(ctx context.Context, uuid string) (*User, error) {
+	return a.m.setActive(ctx, uuid, a.uuid(), true, "", func(t *User) error {
+		return a.authorize(ctx, AccessRequest{Resource: "admin", Action: "unban", Target: t})
+	})
+}
+
+// Sessions returns the actor's own live sessions.
+func (a *Actor) Sessions(ctx context.Context) ([]*Session, error) {
+	if a.user == nil {
+		return nil, ErrForbidden
+	}
+	return a.m.Sessions(ctx, a.user.UUID)
+}
+
+// RevokeSession ends one of the actor's own sessions.
+func (a *Actor) RevokeSession(ctx context.Context, sessionID string) error {
+	if a.user == nil {
+		return ErrForbidden
+	}
+	return a.m.revokeSession(ctx, a.user.UUID, sessionID, a.user.UUID, AuditSessionRevoked)
+}

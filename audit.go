@@ -1,0 +1,31 @@
+package usermgmt
+
+import "time"
+
+// AuditEntry is one row of the append-only audit log: who (ActorUUID, empty
+// for an anonymous caller) did what (Action) to whom (SubjectUUID), from where.
+type AuditEntry struct {
+	ID          int64
+	Time        time.Time
+	ActorUUID   string
+	SubjectUUID string
+	Action      string
+	Detail      string
+	IP          string
+}
+
+// Audit actions written by the Manager.
+const (
+	AuditRegister       = "register"
+	AuditUserCreated    = "user-created"
+	AuditUserUpdated    = "user-updated"
+	AuditUserDeleted    = "user-deleted"
+	AuditLogin          = "login"
+	AuditLoginFailed    = "login-failed"
+	AuditLogout         = "logout"
+	AuditSessionRevoked = "session-revoked"
+	AuditRefreshReuse   = "refresh-token-reuse"
+	AuditPasswordChange = "password-changed"
+	AuditBan            = "ban"
+	AuditUnban          = "unban"
+)

@@ -1,0 +1,265 @@
+package usermgmt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Tokens is what a successful login, registration or refresh returns.
+type Tokens struct {
+	AccessToken  string
+	TokenType    string // always "bearer"
+	RefreshToken string
+	// ExpiresIn is the access token's lifetime in seconds.
+	ExpiresIn int
+	ExpiresAt time.Time
+	SessionID string
+	User      *User
+}
+
+// Principal is an authenticated caller: the user behind a valid access
+// token whose session is live.
+type Principal struct {
+	// Profile is shared with the cache: read it, never modify it.
+	Profile   *Profile
+	SessionID string
+	TokenID   string
+	ExpiresAt time.Time
+}
+
+// User returns the authenticated user.
+func (p *Principal) User() *User { return p.Profile.User }
+
+// Register creates an account with the default role (ignoring nu.Roles,
+// nu.EmailVerified, nu.Inactive and nu.PasswordHash: a visitor chooses none
+// of those) and logs it in.
+func (m *Manager) Register(ctx context.Context, nu NewUser) (*Tokens, error) {
+	nu.Roles, nu.EmailVerified, nu.Inactive, nu.PasswordHash = nil, false, false, ""
+	u, err := m.createUser(ctx, nu, "", AuditRegister, nil)
+	if err != nil {
+		return nil, err
+	}
+	return m.openSession(ctx, u, "")
+}
+
+// Login checks a username (or email) and password and opens a session.
+//
+// An unknown account and a wrong password get the same error,
+// ErrInvalidLogin, after the same work (one password comparison and one
+// audit write). Only after a correct password does an inactive account learn
+// why it cannot log in (ErrInactiveUser).
+func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, error) {
+	u, err := m.UserByLogin(ctx, login)
+	if err != nil && !errors.Is(err, ErrUserNotFound) {
+		return nil, err
+	}
+	hash := m.dummyHash
+	if u != nil && u.PasswordHash != "" {
+		hash = u.PasswordHash
+	}
+	cmpErr := m.hasher.Compare(ctx, hash, password)
+	if cmpErr != nil && !errors.Is(cmpErr, ErrWrongPassword) {
+		return nil, cmpErr
+	}
+	if u == nil || u.PasswordHash == "" || cmpErr != nil {
+		subject := ""
+		if u != nil {
+			subject = u.UUID
+		}
+		if err := m.audit(ctx, m.store, "", subject, AuditLoginFailed, ""); err != nil {
+			return nil, err
+		}
+		if u != nil {
+			m.cache.invalidateUser(u.UUID)
+		}
+		return nil, ErrInvalidLogin
+	}
+	if !u.IsActive {
+		return nil, m.inactiveError(ctx, u)
+	}
+	return m.openSession(ctx, u, AuditLogin)
+}
+
+// inactiveError explains to the owner of an inactive account (after a
+// correct password) why they cannot log in.
+func (m *Manager) inactiveError(ctx context.Context, u *User) error {
+	msg := "Inactive user"
+	if m.cfg.ContactEmail != "" {
+		msg += ", please contact support at " + m.cfg.ContactEmail
+	}
+	msg += "."
+	bans, err := m.store.Audit(ctx, AuditQuery{SubjectUUID: u.UUID, Actions: []string{AuditBan}, Limit: 1})
+	if err != nil {
+		return err
+	}
+	e := ErrInactiveUser.WithMessage(msg)
+	if len(bans) > 0 && bans[0].Detail != "" {
+		e = ErrInactiveUser.WithMessage(msg+" Reason: "+bans[0].Detail).WithParam("reason", bans[0].Detail)
+	}
+	return e
+}
+
+// OpenSession starts a session for a user the host has authenticated by its
+// own means, and returns its tokens.
+func (m *Manager) OpenSession(ctx context.Context, u *User) (*Tokens, error) {
+	if !u.IsActive {
+		return nil, ErrInactiveUser
+	}
+	return m.openSession(ctx, u, AuditLogin)
+}
+
+// openSession stores a new session (with an audit entry unless action is
+// empty) and issues its tokens.
+func (m *Manager) openSession(ctx context.Context, u *User, action string) (*Tokens, error) {
+	now := m.now()
+	sid, err := m.newUUID()
+	if err != nil {
+		return nil, err
+	}
+	refresh, hash, err := m.newRefreshToken(sid)
+	if err != nil {
+		return nil, err
+	}
+	ci := ClientInfoFrom(ctx)
+	s := &Session{
+		ID: sid, UserUUID: u.UUID, RefreshHash: hash,
+		CreatedAt: now, RotatedAt: now, ExpiresAt: now.Add(m.cfg.SessionTTL),
+		IP: truncate(ci.IP, 64), UserAgent: truncate(ci.UserAgent, 256),
+	}
+	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		if err := tx.InsertSession(ctx, s); err != nil {
+			return err
+		}
+		if action == "" {
+			return nil
+		}
+		return m.audit(ctx, tx, u.UUID, u.UUID, action, "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	if action != "" {
+		m.cache.invalidateUser(u.UUID) // its history changed
+	}
+	return m.issue(u, sid, refresh, now)
+}
+
+// issue signs an access token and bundles it with the refresh token.
+func (m *Manager) issue(u *User, sid, refresh string, now time.Time) (*Tokens, error) {
+	jti, err := m.randomBytes(16)
+	if err != nil {
+		return nil, err
+	}
+	access, exp, err := m.tokens.sign(u.UUID, sid, fmt.Sprintf("%x", jti), now)
+	if err != nil {
+		return nil, err
+	}
+	return &Tokens{
+		AccessToken: access, TokenType: "bearer", RefreshToken: refresh,
+		ExpiresIn: int(m.cfg.AccessTokenTTL / time.Second), ExpiresAt: exp,
+		SessionID: sid, User: u,
+	}, nil
+}
+
+// Authenticate resolves an access token to its caller. It is the hot path of
+// every authenticated request: the token is verified in memory, and the
+// session and the user come from the in-process cache (filled from the
+// store at most once per CacheTTL, and invalidated by every write this
+// Manager makes). A logged-out or revoked session, or a deleted or inactive
+// user, is refused with ErrSessionRevoked.
+func (m *Manager) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
+	claims, err := m.tokens.verify(accessToken)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	st, err := m.sessionState(ctx, claims.SessionID, now)
+	if err != nil {
+		return nil, err
+	}
+	if st.revoked || !now.Before(st.expiresAt) || st.userUUID != claims.Subject {
+		return nil, ErrSessionRevoked
+	}
+	p, err := m.Profile(ctx, claims.Subject)
+	if errors.Is(err, ErrUserNotFound) {
+		return nil, ErrSessionRevoked
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !p.User.IsActive {
+		return nil, ErrSessionRevoked
+	}
+	return &Principal{Profile: p, SessionID: claims.SessionID, TokenID: claims.ID, ExpiresAt: claims.ExpiresAt.Time}, nil
+}
+
+// sessionState returns the cached state of a session, loading it if needed.
+func (m *Manager) sessionState(ctx context.Context, id string, now time.Time) (sessionState, error) {
+	if st, ok := m.cache.session(id, now); ok {
+		return st, nil
+	}
+	epoch := m.cache.begin()
+	s, err := m.store.SessionByID(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return sessionState{}, ErrSessionRevoked
+	}
+	if err != nil {
+		return sessionState{}, err
+	}
+	st := sessionState{userUUID: s.UserUUID, expiresAt: s.ExpiresAt, revoked: s.RevokedAt != nil}
+	m.cache.putSession(epoch, id, st, now)
+	return st, nil
+}
+
+// Logout ends the session of an authenticated caller.
+func (m *Manager) Logout(ctx context.Context, p *Principal) error {
+	return m.revokeSession(ctx, p.User().UUID, p.SessionID, p.User().UUID, AuditLogout)
+}
+
+// Sessions returns a user's live sessions, newest first.
+func (m *Manager) Sessions(ctx context.Context, userUUID string) ([]*Session, error) {
+	return m.store.SessionsByUser(ctx, userUUID, m.now())
+}
+
+// RevokeSession ends one session of a user; ErrSessionNotFound when the user
+// has no such live session.
+func (m *Manager) RevokeSession(ctx context.Context, userUUID, sessionID string) error {
+	return m.revokeSession(ctx, userUUID, sessionID, "", AuditSessionRevoked)
+}
+
+func (m *Manager) revokeSession(ctx context.Context, userUUID, sessionID, actorUUID, action string) error {
+	id, err := canonicalUUID(sessionID)
+	if err != nil {
+		return ErrSessionNotFound
+	}
+	now := m.now()
+	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		s, err := tx.SessionByID(ctx, id)
+		if errors.Is(err, ErrNotFound) || (err == nil && (s.UserUUID != userUUID || !s.Active(now))) {
+			return ErrSessionNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.RevokeSession(ctx, id, now); err != nil {
+			return err
+		}
+		return m.audit(ctx, tx, actorUUID, userUUID, action, id)
+	})
+	m.cache.invalidateSessions(id)
+	m.cache.invalidateUser(userUUID)
+	return err
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,135 @@
+package usermgmt
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Error is the error every Manager method returns for a failure a caller can act
+// on. Code is stable and snake_case (clients may switch on it); Status is the
+// HTTP status httpadapter answers with; Message is safe to show to an end user.
+// Err, when set, is the internal cause: it is logged, never sent to a client.
+//
+// Match an Error with errors.Is against the sentinels below (codes are
+// compared), or read it with errors.As.
+type Error struct {
+	Code    string
+	Status  int
+	Message string
+	Params  map[string]any
+	Err     error
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns the internal cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is an *Error with the same code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// WithMessage returns a copy of e carrying another message.
+func (e *Error) WithMessage(msg string) *Error {
+	c := *e
+	c.Message = msg
+	return &c
+}
+
+// WithParam returns a copy of e carrying one more parameter.
+func (e *Error) WithParam(key string, value any) *Error {
+	c := *e
+	c.Params = make(map[string]any, len(e.Params)+1)
+	for k, v := range e.Params {
+		c.Params[k] = v
+	}
+	c.Params[key] = value
+	return &c
+}
+
+// Wrap returns a copy of e whose internal cause is err.
+func (e *Error) Wrap(err error) *Error {
+	c := *e
+	c.Err = err
+	return &c
+}
+
+func newError(status int, code, msg string) *Error {
+	return &Error{Code: code, Status: status, Message: msg}
+}
+
+// The error catalogue. Each is a sentinel for errors.Is; Manager methods return
+// copies that may carry a more specific message and parameters.
+var (
+	// Storage outcomes, returned by Store implementations.
+	ErrNotFound = newError(http.StatusNotFound, "not_found", "Not found")
+	ErrConflict = newError(http.StatusConflict, "conflict", "Already exists")
+
+	// Input validation.
+	ErrInvalidInput       = newError(http.StatusBadRequest, "invalid_input", "Invalid input")
+	ErrInvalidUsername    = newError(http.StatusBadRequest, "invalid_username", "Username must be 5 to 32 characters long and contain only lowercase letters, numbers and underscores.")
+	ErrInvalidDisplayName = newError(http.StatusBadRequest, "invalid_display_name", "The display name must be the same as the username. Capitalization allowed. Spaces are only allowed in place of underscores.")
+	ErrInvalidEmail       = newError(http.StatusBadRequest, "invalid_email", "Email is not valid.")
+	ErrWeakPassword       = newError(http.StatusBadRequest, "weak_password", "Password does not meet the password policy.")
+	ErrPasswordTooLong    = newError(http.StatusBadRequest, "password_too_long", "Password must be at most 72 bytes long.")
+	ErrPasswordMismatch   = newError(http.StatusBadRequest, "password_mismatch", "Passwords do not match")
+	ErrInvalidRole        = newError(http.StatusBadRequest, "invalid_role", "Unknown role.")
+	ErrInvalidDescription = newError(http.StatusBadRequest, "invalid_description", "Description must be at most 256 characters long.")
+	ErrInvalidUUID        = newError(http.StatusBadRequest, "invalid_uuid", "Invalid UUID.")
+
+	// Accounts.
+	ErrUserNotFound     = newError(http.StatusNotFound, "user_not_found", "User not found")
+	ErrUsernameTaken    = newError(http.StatusConflict, "username_taken", "This username is already taken.")
+	ErrEmailTaken       = newError(http.StatusConflict, "email_taken", "This email is already registered.")
+	ErrCannotBanSelf    = newError(http.StatusBadRequest, "cannot_ban_self", "You cannot ban yourself")
+	ErrSessionNotFound  = newError(http.StatusNotFound, "session_not_found", "Session not found")
+	ErrInactiveUser     = newError(http.StatusBadRequest, "inactive_user", "Inactive user, please contact support.")
+	ErrForbidden        = newError(http.StatusForbidden, "forbidden", "Forbidden")
+	ErrInvalidLogin     = newError(http.StatusUnauthorized, "invalid_credentials", "Incorrect username/email or password")
+	ErrNotAuthenticated = newError(http.StatusUnauthorized, "not_authenticated", "Not authenticated")
+	ErrInvalidToken     = newError(http.StatusUnauthorized, "invalid_token", "Invalid or expired token")
+	ErrSessionRevoked   = newError(http.StatusUnauthorized, "session_revoked", "Session is no longer valid")
+
+	// Service state.
+	ErrInternal = newError(http.StatusInternalServerError, "internal_error", "Internal server error")
+)
+
+// ConflictOn returns ErrConflict naming the unique field that was violated
+// ("username", "email", ...). Store implementations use it so the Manager can
+// tell which value was taken.
+func ConflictOn(field string, cause error) *Error {
+	return ErrConflict.WithParam("field", field).Wrap(cause)
+}
+
+// conflictField returns the field a conflict error names, or "".
+func conflictField(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code == ErrConflict.Code {
+		if f, ok := e.Params["field"].(string); ok {
+			return f
+		}
+	}
+	return ""
+}
+
+// AsError returns err as an *Error: itself when it is one (or wraps one), and
+// ErrInternal wrapping it otherwise.
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return ErrInternal.Wrap(err)
+}

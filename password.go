@@ -1,0 +1,166 @@
+package usermgmt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Hasher hashes and checks passwords. Implementations must be safe for
+// concurrent use and must honour ctx while waiting for resources.
+type Hasher interface {
+	// Hash returns an encoded hash of password.
+	Hash(ctx context.Context, password string) (string, error)
+	// Compare returns nil when password matches hash, ErrWrongPassword
+	// when it does not, and another error when it cannot tell.
+	Compare(ctx context.Context, hash, password string) error
+}
+
+// MaxPasswordBytes is bcrypt's input limit; longer passwords are refused
+// rather than silently truncated.
+const MaxPasswordBytes = 72
+
+// BcryptHasher is the default Hasher: bcrypt with a fixed cost, at most
+// MaxConcurrent hashes at once. Callers past that wait for a slot until their
+// context ends, so a login storm queues instead of starving other requests.
+type BcryptHasher struct {
+	cost int
+	sem  chan struct{}
+}
+
+// NewBcryptHasher returns a BcryptHasher; maxConcurrent < 1 means 1.
+func NewBcryptHasher(cost, maxConcurrent int) *BcryptHasher {
+	if maxConcurrent < 1 {
+		maxConcurrent = 1
+	}
+	return &BcryptHasher{cost: cost, sem: make(chan struct{}, maxConcurrent)}
+}
+
+func (h *BcryptHasher) acquire(ctx context.Context) error {
+	select {
+	case h.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("usermgmt: waiting to hash: %w", ctx.Err())
+	}
+}
+
+func (h *BcryptHasher) release() { <-h.sem }
+
+// Hash implements Hasher.
+func (h *BcryptHasher) Hash(ctx context.Context, password string) (string, error) {
+	if len(password) > MaxPasswordBytes {
+		return "", ErrPasswordTooLong
+	}
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	b, err := bcrypt.GenerateFromPassword([]byte(password), h.cost)
+	if err != nil {
+		return "", fmt.Errorf("usermgmt: bcrypt: %w", err)
+	}
+	return string(b), nil
+}
+
+// Compare implements Hasher.
+func (h *BcryptHasher) Compare(ctx context.Context, hash, password string) error {
+	if err := h.acquire(ctx); err != nil {
+		return err
+	}
+	defer h.release()
+	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword), errors.Is(err, bcrypt.ErrPasswordTooLong):
+		return ErrWrongPassword
+	default:
+		return fmt.Errorf("usermgmt: bcrypt compare: %w", err)
+	}
+}
+
+// ErrWrongPassword is what a Hasher returns for a wrong password. It never
+// reaches a client: login answers ErrInvalidLogin.
+var ErrWrongPassword = errors.New("usermgmt: wrong password")
+
+// PasswordPolicy is the rule a new password must satisfy. Passwords longer
+// than MaxPasswordBytes are always refused.
+type PasswordPolicy struct {
+	MinLength    int  // in characters
+	RequireLower bool // a lower-case letter
+	RequireUpper bool // an upper-case letter
+	RequireDigit bool // a digit
+	RequireOther bool // a character that is none of the above
+}
+
+// DefaultPasswordPolicy: at least 10 characters with a lower-case letter, an
+// upper-case letter, a digit and another character.
+var DefaultPasswordPolicy = PasswordPolicy{
+	MinLength: 10, RequireLower: true, RequireUpper: true, RequireDigit: true, RequireOther: true,
+}
+
+func (p PasswordPolicy) validate() error {
+	if p.MinLength < 1 || p.MinLength > MaxPasswordBytes {
+		return fmt.Errorf("PasswordPolicy.MinLength %d is outside 1..%d", p.MinLength, MaxPasswordBytes)
+	}
+	return nil
+}
+
+// Describe returns the policy in one sentence, for error messages.
+func (p PasswordPolicy) Describe() string {
+	var parts []string
+	if p.RequireLower {
+		parts = append(parts, "one lowercase letter")
+	}
+	if p.RequireUpper {
+		parts = append(parts, "one uppercase letter")
+	}
+	if p.RequireDigit {
+		parts = append(parts, "one number")
+	}
+	if p.RequireOther {
+		parts = append(parts, "one character that is not a letter or a number")
+	}
+	s := fmt.Sprintf("Password must be at least %d characters long", p.MinLength)
+	if len(parts) > 0 {
+		s += ", with at least " + strings.Join(parts, ", ")
+	}
+	return s + fmt.Sprintf(", and at most %d bytes.", MaxPasswordBytes)
+}
+
+// Check returns nil when password satisfies the policy, ErrPasswordTooLong
+// or ErrWeakPassword (with the policy in its message) otherwise.
+func (p PasswordPolicy) Check(password string) error {
+	if len(password) > MaxPasswordBytes {
+		return ErrPasswordTooLong
+	}
+	if !utf8.ValidString(password) {
+		return ErrWeakPassword.WithMessage("Password must be valid UTF-8.")
+	}
+	var lower, upper, digit, other bool
+	n := 0
+	for _, r := range password {
+		n++
+		switch {
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsDigit(r):
+			digit = true
+		default:
+			other = true
+		}
+	}
+	if n < p.MinLength || (p.RequireLower && !lower) || (p.RequireUpper && !upper) ||
+		(p.RequireDigit && !digit) || (p.RequireOther && !other) {
+		return ErrWeakPassword.WithMessage(p.Describe())
+	}
+	return nil
+}

@@ -1,0 +1,293 @@
+// Package usermgmt is complete user management for Go web applications:
+// accounts, login and sessions, access tokens, role and attribute based
+// access control, and the audit trail around them.
+//
+// Build one Manager over a Store (see the store package) and either call it
+// directly from Go, act as a given user through Manager.As, or mount the
+// net/http handlers of the httpadapter package.
+package usermgmt
+
+import (
+	"context"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Config holds the settings of a Manager. Zero values take the defaults
+// documented on each field; Validate reports what is missing or wrong.
+type Config struct {
+	// Store persists users, sessions and the audit log. Required.
+	Store Store
+
+	// JWTSecret signs access tokens (HS256). Required; at least 16 bytes.
+	JWTSecret []byte
+	// JWTPreviousSecrets still verify tokens signed before a key rotation.
+	JWTPreviousSecrets [][]byte
+	// BaseURL is the public URL of the service (scheme and host, no
+	// trailing slash), used in links the library builds.
+	BaseURL string
+
+	// Issuer is the access tokens' "iss" claim. Default "usermgmt".
+	Issuer string
+	// AccessTokenTTL is the access token lifetime. Default 15 minutes.
+	AccessTokenTTL time.Duration
+	// SessionTTL is how long a session (and its refresh token) lives without
+	// being refreshed. Default 30 days.
+	SessionTTL time.Duration
+	// RefreshReuseGrace is how long after a rotation the previous refresh
+	// token still yields the successor already issued (parallel requests
+	// agree); afterwards reuse revokes the session. Default 2 s.
+	RefreshReuseGrace time.Duration
+
+	// BcryptCost is the cost of new password hashes. Default 12.
+	BcryptCost int
+	// MaxConcurrentHashes bounds concurrent bcrypt work; a request waits for
+	// a slot until its context ends. Default runtime.GOMAXPROCS(0).
+	MaxConcurrentHashes int
+	// PasswordPolicy is the rule new passwords must satisfy. Zero value:
+	// DefaultPasswordPolicy.
+	PasswordPolicy PasswordPolicy
+
+	// Policy is the access policy. Nil: DefaultPolicy().
+	Policy *Policy
+
+	// CacheSize bounds the in-process cache of authenticated users and
+	// sessions (entries of each). Default 10,000.
+	CacheSize int
+	// CacheTTL bounds how long a cached user or session is trusted. Writes
+	// made through this Manager invalidate at once; this is how soon other
+	// instances sharing the database see a ban, a logout or a deletion.
+	// Default 2 s.
+	CacheTTL time.Duration
+
+	// ContactEmail is shown to users whose account is inactive.
+	ContactEmail string
+
+	// Clock returns the current time. Default time.Now.
+	Clock func() time.Time
+	// Rand is the source of every random value (tokens, UUIDs, salts).
+	// Default crypto/rand.Reader.
+	Rand io.Reader
+	// Logger receives the library's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults applied by New.
+const (
+	DefaultIssuer            = "usermgmt"
+	DefaultAccessTokenTTL    = 15 * time.Minute
+	DefaultSessionTTL        = 30 * 24 * time.Hour
+	DefaultRefreshReuseGrace = 2 * time.Second
+	DefaultBcryptCost        = 12
+	DefaultCacheSize         = 10_000
+	DefaultCacheTTL          = 2 * time.Second
+)
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	if c.Issuer == "" {
+		c.Issuer = DefaultIssuer
+	}
+	if c.AccessTokenTTL == 0 {
+		c.AccessTokenTTL = DefaultAccessTokenTTL
+	}
+	if c.SessionTTL == 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.RefreshReuseGrace == 0 {
+		c.RefreshReuseGrace = DefaultRefreshReuseGrace
+	}
+	if c.BcryptCost == 0 {
+		c.BcryptCost = DefaultBcryptCost
+	}
+	if c.MaxConcurrentHashes == 0 {
+		c.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+	}
+	if c.PasswordPolicy == (PasswordPolicy{}) {
+		c.PasswordPolicy = DefaultPasswordPolicy
+	}
+	if c.Policy == nil {
+		c.Policy = DefaultPolicy()
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = DefaultCacheSize
+	}
+	if c.CacheTTL == 0 {
+		c.CacheTTL = DefaultCacheTTL
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports every problem with c (after defaults), joined.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("Store is required"))
+	}
+	if len(c.JWTSecret) < 16 {
+		errs = append(errs, errors.New("JWTSecret must be at least 16 bytes"))
+	}
+	for i, s := range c.JWTPreviousSecrets {
+		if len(s) < 16 {
+			errs = append(errs, fmt.Errorf("JWTPreviousSecrets[%d] must be at least 16 bytes", i))
+		}
+	}
+	if c.AccessTokenTTL < 0 || c.SessionTTL < 0 || c.RefreshReuseGrace < 0 || c.CacheTTL < 0 {
+		errs = append(errs, errors.New("durations must not be negative"))
+	}
+	if c.SessionTTL < c.AccessTokenTTL {
+		errs = append(errs, errors.New("SessionTTL must not be shorter than AccessTokenTTL"))
+	}
+	if c.BcryptCost < 4 || c.BcryptCost > 31 {
+		errs = append(errs, fmt.Errorf("BcryptCost %d is outside 4..31", c.BcryptCost))
+	}
+	if c.MaxConcurrentHashes < 1 {
+		errs = append(errs, errors.New("MaxConcurrentHashes must be at least 1"))
+	}
+	if c.CacheSize < 1 {
+		errs = append(errs, errors.New("CacheSize must be at least 1"))
+	}
+	if err := c.PasswordPolicy.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Policy.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("usermgmt: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Option changes how a Manager is built; pass options to New.
+type Option func(*Manager)
+
+// WithHasher replaces the bcrypt password hasher.
+func WithHasher(h Hasher) Option { return func(m *Manager) { m.hasher = h } }
+
+// Manager is the entry point of the library. It is safe for concurrent use.
+type Manager struct {
+	cfg    Config
+	store  Store
+	hasher Hasher
+	tokens *tokenIssuer
+	sealer cipher.AEAD // seals successor refresh tokens
+	cache  *authCache
+	log    *slog.Logger
+
+	// dummyHash is compared against when a login names no account, so that
+	// an unknown user costs the same time as a wrong password.
+	dummyHash string
+}
+
+// New builds a Manager. It validates cfg and prepares the password hasher.
+func New(cfg Config, opts ...Option) (*Manager, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	m := &Manager{cfg: cfg, store: cfg.Store, log: cfg.Logger}
+	for _, opt := range opts {
+		opt(m)
+	}
+	if m.hasher == nil {
+		m.hasher = NewBcryptHasher(cfg.BcryptCost, cfg.MaxConcurrentHashes)
+	}
+	tokens, err := newTokenIssuer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.tokens = tokens
+	if m.sealer, err = newSealer(cfg.JWTSecret); err != nil {
+		return nil, err
+	}
+	m.cache = newAuthCache(cfg.CacheSize, cfg.CacheTTL)
+
+	// A throwaway hash with the configured cost, for unknown-user logins.
+	dummy := make([]byte, 24)
+	if _, err := io.ReadFull(cfg.Rand, dummy); err != nil {
+		return nil, fmt.Errorf("usermgmt: read random: %w", err)
+	}
+	m.dummyHash, err = m.hasher.Hash(context.Background(), fmt.Sprintf("%x", dummy))
+	if err != nil {
+		return nil, fmt.Errorf("usermgmt: prepare dummy hash: %w", err)
+	}
+	return m, nil
+}
+
+// Close releases what the Manager holds. It does not close the Store, which
+// the caller opened.
+func (m *Manager) Close() error {
+	m.cache.purge()
+	return nil
+}
+
+// Config returns the Manager's configuration, with defaults applied.
+func (m *Manager) Config() Config { return m.cfg }
+
+// Store returns the Store the Manager persists through.
+func (m *Manager) Store() Store { return m.store }
+
+// Hasher returns the password hasher in force.
+func (m *Manager) Hasher() Hasher { return m.hasher }
+
+// Policy returns the access policy in force.
+func (m *Manager) Policy() *Policy { return m.cfg.Policy }
+
+func (m *Manager) now() time.Time { return m.cfg.Clock().UTC() }
+
+// randomBytes returns n bytes from the configured source.
+func (m *Manager) randomBytes(n int) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(m.cfg.Rand, b); err != nil {
+		return nil, fmt.Errorf("usermgmt: read random: %w", err)
+	}
+	return b, nil
+}
+
+// newUUID returns a random (version 4) UUID string.
+func (m *Manager) newUUID() (string, error) {
+	b, err := m.randomBytes(16)
+	if err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}
+
+// ClientInfo describes where a request came from; it is recorded in the
+// audit log and on sessions. Attach it to a context with WithClientInfo.
+type ClientInfo struct {
+	IP        string
+	UserAgent string
+}
+
+type clientInfoKey struct{}
+
+// WithClientInfo returns a context carrying the request's client info.
+func WithClientInfo(ctx context.Context, ci ClientInfo) context.Context {
+	return context.WithValue(ctx, clientInfoKey{}, ci)
+}
+
+// ClientInfoFrom returns the client info attached to ctx, if any.
+func ClientInfoFrom(ctx context.Context) ClientInfo {
+	ci, _ := ctx.Value(clientInfoKey{}).(ClientInfo)
+	return ci
+}

@@ -1,0 +1,156 @@
+package usermgmt
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits of the user fields.
+const (
+	MinUsernameLength    = 5
+	MaxUsernameLength    = 32
+	MaxDisplayNameLength = 32
+	MaxDescriptionLength = 256
+	MaxEmailLength       = 254
+)
+
+// ValidateUsername checks the username rule: 5 to 32 characters, each a
+// lower-case ASCII letter, a digit or an underscore.
+func ValidateUsername(username string) error {
+	if len(username) < MinUsernameLength || len(username) > MaxUsernameLength {
+		return ErrInvalidUsername
+	}
+	for i := 0; i < len(username); i++ {
+		c := username[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return ErrInvalidUsername
+		}
+	}
+	return nil
+}
+
+// ValidateDisplayName checks that a display name spells the username:
+// capitals allowed, and spaces standing in for underscores.
+func ValidateDisplayName(displayName, username string) error {
+	if displayName == "" || utf8.RuneCountInString(displayName) > MaxDisplayNameLength {
+		return ErrInvalidDisplayName
+	}
+	if strings.ToLower(strings.ReplaceAll(displayName, " ", "_")) != username {
+		return ErrInvalidDisplayName
+	}
+	return nil
+}
+
+// ValidateDescription checks the length of a user's description.
+func ValidateDescription(description string) error {
+	if !utf8.ValidString(description) || utf8.RuneCountInString(description) > MaxDescriptionLength {
+		return ErrInvalidDescription
+	}
+	return nil
+}
+
+// NormalizeEmail checks the syntax of an email address and returns its
+// normal form: surrounding spaces removed and the domain lower-cased. Quoted
+// local parts, comments, display names and IP-literal domains are refused.
+func NormalizeEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	if email == "" || len(email) > MaxEmailLength || !utf8.ValidString(email) {
+		return "", ErrInvalidEmail
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at <= 0 || at == len(email)-1 {
+		return "", ErrInvalidEmail.WithMessage("Email is not valid. It must have exactly one @ with a name before it and a domain after it.")
+	}
+	local, domain := email[:at], strings.ToLower(email[at+1:])
+	if len(local) > 64 || !validLocalPart(local) {
+		return "", ErrInvalidEmail.WithMessage("Email is not valid. The part before the @ has characters that are not allowed.")
+	}
+	if !validDomain(domain) {
+		return "", ErrInvalidEmail.WithMessage("Email is not valid. The domain is not valid.")
+	}
+	return local + "@" + domain, nil
+}
+
+// validLocalPart accepts a dot-atom of RFC 5322 characters, plus any
+// non-ASCII letter (RFC 6531).
+func validLocalPart(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune(".!#$%&'*+/=?^_`{|}~-", r):
+		case r > 127 && r != utf8.RuneError:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validDomain accepts a host name of at least two labels, each 1 to 63
+// letters, digits or hyphens (not at either end), with an alphabetic
+// top-level label.
+func validDomain(d string) bool {
+	if len(d) > 253 {
+		return false
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	if len(tld) < 2 {
+		return false
+	}
+	for i := 0; i < len(tld); i++ {
+		if tld[i] < 'a' || tld[i] > 'z' {
+			if tld[i] != '-' && !(tld[i] >= '0' && tld[i] <= '9' && strings.HasPrefix(tld, "xn--")) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ValidateUUID checks the canonical textual form of a UUID
+// (8-4-4-4-12 lower- or upper-case hex digits).
+func ValidateUUID(s string) error {
+	if len(s) != 36 {
+		return ErrInvalidUUID
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return ErrInvalidUUID
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return ErrInvalidUUID
+			}
+		}
+	}
+	return nil
+}
+
+// canonicalUUID lower-cases a valid UUID.
+func canonicalUUID(s string) (string, error) {
+	if err := ValidateUUID(s); err != nil {
+		return "", err
+	}
+	return strings.ToLower(s), nil
+}
