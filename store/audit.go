@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// Page sizes of Audit.
+const (
+	defaultAuditLimit = 50
+	maxAuditLimit     = 1000
+)
+
+// AppendAudit implements usermgmt.AuditStore; it sets e.ID.
+func (h *handle) AppendAudit(ctx context.Context, e *usermgmt.AuditEntry) error {
+	row := newAuditRow(e)
+	if _, err := h.idb.NewInsert().Model(row).Returning("id").Exec(ctx); err != nil {
+		return fail("append audit", err)
+	}
+	e.ID = row.ID
+	return nil
+}
+
+// Audit implements usermgmt.AuditStore: newest (highest ID) first. With a
+// subject it reads the index on (subject_uuid, id) backwards.
+func (h *handle) Audit(ctx context.Context, q usermgmt.AuditQuery) ([]*usermgmt.AuditEntry, error) {
+	limit := q.Limit
+	switch {
+	case limit <= 0:
+		limit = defaultAuditLimit
+	case limit > maxAuditLimit:
+		limit = maxAuditLimit
+	}
+	var rows []*auditRow
+	sel := h.idb.NewSelect().Model(&rows)
+	if q.SubjectUUID != "" {
+		sel = sel.Where("subject_uuid = ?", q.SubjectUUID)
+	}
+	if len(q.Actions) > 0 {
+		sel = sel.Where("action IN (?)", bun.List(q.Actions))
+	}
+	if err := sel.OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, fail("audit", err)
+	}
+	out := make([]*usermgmt.AuditEntry, len(rows))
+	for i, r := range rows {
+		out[i] = r.entry()
+	}
+	return out, nil
+}

@@ -1,0 +1,176 @@
+// Package storetest is the conformance suite of usermgmt.Store: every
+// implementation runs it from its tests and must pass all of it.
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) usermgmt.Store {
+//			st, err := mystore.Open(...) // a new, empty store
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			return st
+//		})
+//	}
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// Run runs the whole suite. Each case runs in parallel on a store of its
+// own: open must return a new, empty Store, which Run closes when the case
+// ends.
+func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
+	groups := []struct {
+		name  string
+		cases []testCase
+	}{
+		{"Users", userCases},
+		{"Sessions", sessionCases},
+		{"Audit", auditCases},
+		{"InTx", txCases},
+		{"Concurrency", concurrencyCases},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, c := range g.cases {
+				t.Run(c.name, func(t *testing.T) {
+					t.Parallel()
+					st := open(t)
+					t.Cleanup(func() {
+						if err := st.Close(); err != nil {
+							t.Errorf("Close: %v", err)
+						}
+					})
+					c.run(t, st)
+				})
+			}
+		})
+	}
+}
+
+// testCase is one behaviour checked on a fresh store.
+type testCase struct {
+	name string
+	run  func(t *testing.T, st usermgmt.Store)
+}
+
+// t0 is the suite's reference time: nanoseconds and a non-UTC zone, so that
+// truncation and normalisation are exercised everywhere.
+var t0 = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.FixedZone("UTC+2", 2*3600))
+
+// stored is t as a store returns it: UTC, microsecond precision.
+func stored(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// newUser returns a complete user numbered n, created n minutes after t0.
+func newUser(n int) *usermgmt.User {
+	pic := int64(1000 + n)
+	return &usermgmt.User{
+		UUID:             fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
+		Username:         fmt.Sprintf("user_%03d", n),
+		DisplayName:      fmt.Sprintf("User_%03d", n),
+		Email:            fmt.Sprintf("User%03d@Example.com", n),
+		EmailVerified:    n%2 == 0,
+		PasswordHash:     "$2a$04$hash" + fmt.Sprint(n),
+		OTPMethod:        usermgmt.OTPNone,
+		OTPSecret:        "",
+		Roles:            []string{"user"},
+		Description:      "description of user " + fmt.Sprint(n),
+		IsExternalOnly:   false,
+		IsActive:         true,
+		BlockedUUIDs:     []string{},
+		ProfilePictureID: &pic,
+		CreatedAt:        t0.Add(time.Duration(n) * time.Minute),
+		UpdatedAt:        t0.Add(time.Duration(n)*time.Minute + time.Second),
+	}
+}
+
+// wantUser is u as a store returns it.
+func wantUser(u *usermgmt.User) *usermgmt.User {
+	w := *u
+	w.Roles = append([]string{}, u.Roles...)
+	w.BlockedUUIDs = append([]string{}, u.BlockedUUIDs...)
+	if u.ProfilePictureID != nil {
+		id := *u.ProfilePictureID
+		w.ProfilePictureID = &id
+	}
+	w.CreatedAt = stored(u.CreatedAt)
+	w.UpdatedAt = stored(u.UpdatedAt)
+	return &w
+}
+
+// checkUser fails t unless got is want (as stored).
+func checkUser(t *testing.T, what string, got, want *usermgmt.User) {
+	t.Helper()
+	if got == nil {
+		t.Fatalf("%s: got nil user", what)
+	}
+	w := wantUser(want)
+	checkUTC(t, what+" CreatedAt", got.CreatedAt)
+	checkUTC(t, what+" UpdatedAt", got.UpdatedAt)
+	if got.Roles == nil || got.BlockedUUIDs == nil {
+		t.Errorf("%s: nil slices: Roles %#v, BlockedUUIDs %#v", what, got.Roles, got.BlockedUUIDs)
+	}
+	if !reflect.DeepEqual(got, w) {
+		t.Errorf("%s:\n got %s\nwant %s", what, showUser(got), showUser(w))
+	}
+}
+
+func showUser(u *usermgmt.User) string {
+	pic := "nil"
+	if u.ProfilePictureID != nil {
+		pic = fmt.Sprint(*u.ProfilePictureID)
+	}
+	c := *u
+	c.ProfilePictureID = nil
+	return fmt.Sprintf("%+v ProfilePictureID=%s", c, pic)
+}
+
+// checkUTC fails t unless tm is in UTC.
+func checkUTC(t *testing.T, what string, tm time.Time) {
+	t.Helper()
+	if tm.Location() != time.UTC {
+		t.Errorf("%s: location %v, want UTC", what, tm.Location())
+	}
+}
+
+// mustInsertUsers inserts users or fails t.
+func mustInsertUsers(t *testing.T, st usermgmt.Store, users ...*usermgmt.User) {
+	t.Helper()
+	for _, u := range users {
+		if err := st.InsertUser(context.Background(), u); err != nil {
+			t.Fatalf("InsertUser(%s): %v", u.Username, err)
+		}
+	}
+}
+
+// checkNotFound fails t unless err matches usermgmt.ErrNotFound.
+func checkNotFound(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, usermgmt.ErrNotFound) {
+		t.Errorf("%s: error %v, want ErrNotFound", what, err)
+	}
+}
+
+// checkConflict fails t unless err is a conflict on field.
+func checkConflict(t *testing.T, what string, err error, field string) {
+	t.Helper()
+	if !errors.Is(err, usermgmt.ErrConflict) {
+		t.Errorf("%s: error %v, want ErrConflict", what, err)
+		return
+	}
+	var e *usermgmt.Error
+	if !errors.As(err, &e) {
+		t.Errorf("%s: %v is not a *usermgmt.Error", what, err)
+		return
+	}
+	if got := e.Params["field"]; got != field {
+		t.Errorf("%s: conflict on %v, want %q (error %v)", what, got, field, err)
+	}
+}

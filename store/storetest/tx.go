@@ -1,0 +1,186 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+var txCases = []testCase{
+	{"Commit", testTxCommit},
+	{"RollbackOnError", testTxRollback},
+	{"RollbackOnPanic", testTxPanic},
+	{"Nested", testTxNested},
+	{"NestedErrorRollsBackAll", testTxNestedError},
+	{"ConflictInside", testTxConflict},
+}
+
+// writeAll writes a user, a session and an audit entry through st.
+func writeAll(ctx context.Context, st usermgmt.Store, n int) error {
+	u := newUser(n)
+	if err := st.InsertUser(ctx, u); err != nil {
+		return err
+	}
+	if err := st.InsertSession(ctx, newSession("sess-"+u.Username, u.UUID, n)); err != nil {
+		return err
+	}
+	return st.AppendAudit(ctx, &usermgmt.AuditEntry{Time: t0, SubjectUUID: u.UUID, Action: usermgmt.AuditUserCreated})
+}
+
+// checkWritten fails t unless writeAll(n) is visible in st exactly when want.
+func checkWritten(t *testing.T, st usermgmt.Store, n int, want bool) {
+	t.Helper()
+	ctx := context.Background()
+	u := newUser(n)
+	_, errU := st.UserByUUID(ctx, u.UUID)
+	_, errS := st.SessionByID(ctx, "sess-"+u.Username)
+	entries, errA := st.Audit(ctx, usermgmt.AuditQuery{SubjectUUID: u.UUID})
+	if errA != nil {
+		t.Fatal(errA)
+	}
+	if want {
+		if errU != nil || errS != nil || len(entries) != 1 {
+			t.Errorf("user %d: user err %v, session err %v, %d audit entries; want all written", n, errU, errS, len(entries))
+		}
+		return
+	}
+	if !errors.Is(errU, usermgmt.ErrNotFound) || !errors.Is(errS, usermgmt.ErrNotFound) || len(entries) != 0 {
+		t.Errorf("user %d: user err %v, session err %v, %d audit entries; want nothing written", n, errU, errS, len(entries))
+	}
+}
+
+func testTxCommit(t *testing.T, st usermgmt.Store) {
+	ctx := context.Background()
+	err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
+		if err := writeAll(ctx, tx, 1); err != nil {
+			return err
+		}
+		// The transaction sees its own writes.
+		if _, err := tx.UserByUUID(ctx, newUser(1).UUID); err != nil {
+			t.Errorf("reading inside the transaction: %v", err)
+		}
+		if n, err := tx.CountUsers(ctx); err != nil || n != 1 {
+			t.Errorf("CountUsers inside = %d, %v; want 1", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("InTx: %v", err)
+	}
+	checkWritten(t, st, 1, true)
+}
+
+func testTxRollback(t *testing.T, st usermgmt.Store) {
+	ctx := context.Background()
+	mustInsertUsers(t, st, newUser(9))
+	boom := errors.New("boom")
+	err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
+		if err := writeAll(ctx, tx, 1); err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(ctx, newUser(9).UUID); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v, want fn's error", err)
+	}
+	checkWritten(t, st, 1, false)
+	if _, err := st.UserByUUID(ctx, newUser(9).UUID); err != nil {
+		t.Errorf("a delete inside a rolled back transaction stuck: %v", err)
+	}
+	if n, err := st.CountUsers(ctx); err != nil || n != 1 {
+		t.Errorf("CountUsers = %d, %v; want 1", n, err)
+	}
+	// The store still works.
+	if err := writeAll(ctx, st, 2); err != nil {
+		t.Fatal(err)
+	}
+	checkWritten(t, st, 2, true)
+}
+
+func testTxPanic(t *testing.T, st usermgmt.Store) {
+	ctx := context.Background()
+	type sentinel struct{}
+	func() {
+		defer func() {
+			if r := recover(); r != (sentinel{}) {
+				t.Errorf("recovered %v, want the panic of fn", r)
+			}
+		}()
+		_ = st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
+			if err := writeAll(ctx, tx, 1); err != nil {
+				t.Error(err)
+			}
+			panic(sentinel{})
+		})
+		t.Error("InTx returned after fn panicked")
+	}()
+	checkWritten(t, st, 1, false)
+	// The connection went back to the pool in a usable state.
+	if err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error { return writeAll(ctx, tx, 2) }); err != nil {
+		t.Fatal(err)
+	}
+	checkWritten(t, st, 2, true)
+}
+
+func testTxNested(t *testing.T, st usermgmt.Store) {
+	ctx := context.Background()
+	err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
+		if err := writeAll(ctx, tx, 1); err != nil {
+			return err
+		}
+		return tx.InTx(ctx, func(ctx context.Context, inner usermgmt.Store) error {
+			// The inner Store is in the same transaction: it sees the
+			// outer write.
+			if _, err := inner.UserByUUID(ctx, newUser(1).UUID); err != nil {
+				t.Errorf("nested InTx does not see the outer write: %v", err)
+			}
+			return writeAll(ctx, inner, 2)
+		})
+	})
+	if err != nil {
+		t.Fatalf("InTx: %v", err)
+	}
+	checkWritten(t, st, 1, true)
+	checkWritten(t, st, 2, true)
+}
+
+func testTxNestedError(t *testing.T, st usermgmt.Store) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
+		if err := writeAll(ctx, tx, 1); err != nil {
+			return err
+		}
+		return tx.InTx(ctx, func(ctx context.Context, inner usermgmt.Store) error {
+			if err := writeAll(ctx, inner, 2); err != nil {
+				return err
+			}
+			return boom
+		})
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v, want the nested error", err)
+	}
+	checkWritten(t, st, 1, false)
+	checkWritten(t, st, 2, false)
+}
+
+func testTxConflict(t *testing.T, st usermgmt.Store) {
+	ctx := context.Background()
+	mustInsertUsers(t, st, newUser(1))
+	err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
+		if err := writeAll(ctx, tx, 2); err != nil {
+			return err
+		}
+		dup := newUser(3)
+		dup.Username = newUser(1).Username
+		return tx.InsertUser(ctx, dup)
+	})
+	checkConflict(t, "InTx", err, "username")
+	checkWritten(t, st, 2, false)
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/uptrace/bun"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// Page sizes of ListUsers.
+const (
+	defaultUserLimit = 100
+	maxUserLimit     = 1000
+)
+
+// handle implements the Store's queries over a bun.IDB: the pool for DB, one
+// transaction for the Store InTx hands out.
+type handle struct {
+	idb     bun.IDB
+	dialect string
+}
+
+// InsertUser implements usermgmt.UserStore.
+func (h *handle) InsertUser(ctx context.Context, u *usermgmt.User) error {
+	if u.UUID == "" {
+		return fail("insert user", usermgmt.ErrInvalidUUID.WithMessage("a user needs a UUID"))
+	}
+	if _, err := h.idb.NewInsert().Model(newUserRow(u)).Exec(ctx); err != nil {
+		return fail("insert user", err)
+	}
+	return nil
+}
+
+// UserByUUID implements usermgmt.UserStore.
+func (h *handle) UserByUUID(ctx context.Context, uuid string) (*usermgmt.User, error) {
+	return h.userWhere(ctx, "user by uuid", "uuid = ?", uuid)
+}
+
+// UserByUsername implements usermgmt.UserStore.
+func (h *handle) UserByUsername(ctx context.Context, username string) (*usermgmt.User, error) {
+	return h.userWhere(ctx, "user by username", "username = ?", username)
+}
+
+// UserByEmail implements usermgmt.UserStore. It compares lower-cased emails,
+// which the unique index users_email_lower_key serves. (SQLite's lower()
+// folds ASCII letters only; PostgreSQL's follows the database's locale.)
+func (h *handle) UserByEmail(ctx context.Context, email string) (*usermgmt.User, error) {
+	return h.userWhere(ctx, "user by email", "lower(email) = lower(?)", email)
+}
+
+// userWhere loads the one user matching where.
+func (h *handle) userWhere(ctx context.Context, op, where string, arg any) (*usermgmt.User, error) {
+	row := new(userRow)
+	if err := h.idb.NewSelect().Model(row).Where(where, arg).Limit(1).Scan(ctx); err != nil {
+		return nil, fail(op, err)
+	}
+	return row.user(), nil
+}
+
+// UpdateUser implements usermgmt.UserStore.
+func (h *handle) UpdateUser(ctx context.Context, u *usermgmt.User) error {
+	res, err := h.idb.NewUpdate().Model(newUserRow(u)).WherePK().Exec(ctx)
+	if err != nil {
+		return fail("update user", err)
+	}
+	return expectRow(res, "update user")
+}
+
+// DeleteUser implements usermgmt.UserStore. The sessions table's foreign key
+// deletes the user's sessions with it.
+func (h *handle) DeleteUser(ctx context.Context, uuid string) error {
+	res, err := h.idb.NewDelete().Model((*userRow)(nil)).Where("uuid = ?", uuid).Exec(ctx)
+	if err != nil {
+		return fail("delete user", err)
+	}
+	return expectRow(res, "delete user")
+}
+
+// ListUsers implements usermgmt.UserStore. A zero limit means 100, larger
+// than 1000 means 1000, and a negative offset means 0.
+func (h *handle) ListUsers(ctx context.Context, q usermgmt.UserQuery) ([]*usermgmt.User, error) {
+	limit := q.Limit
+	switch {
+	case limit <= 0:
+		limit = defaultUserLimit
+	case limit > maxUserLimit:
+		limit = maxUserLimit
+	}
+	var rows []*userRow
+	err := h.idb.NewSelect().Model(&rows).
+		OrderExpr("created_at ASC, uuid ASC").
+		Limit(int64(limit)).Offset(int64(max(q.Offset, 0))).
+		Scan(ctx)
+	if err != nil {
+		return nil, fail("list users", err)
+	}
+	return users(rows), nil
+}
+
+// UsersByUUIDs implements usermgmt.UserStore.
+func (h *handle) UsersByUUIDs(ctx context.Context, uuids []string) ([]*usermgmt.User, error) {
+	if len(uuids) == 0 {
+		return []*usermgmt.User{}, nil
+	}
+	var rows []*userRow
+	if err := h.idb.NewSelect().Model(&rows).Where("uuid IN (?)", bun.List(uuids)).Scan(ctx); err != nil {
+		return nil, fail("users by uuids", err)
+	}
+	return users(rows), nil
+}
+
+// CountUsers implements usermgmt.UserStore.
+func (h *handle) CountUsers(ctx context.Context) (int, error) {
+	n, err := h.idb.NewSelect().Model((*userRow)(nil)).Count(ctx)
+	if err != nil {
+		return 0, fail("count users", err)
+	}
+	return int(n), nil
+}
+
+func users(rows []*userRow) []*usermgmt.User {
+	out := make([]*usermgmt.User, len(rows))
+	for i, r := range rows {
+		out[i] = r.user()
+	}
+	return out
+}
+
+// expectRow turns an UPDATE or DELETE that matched no row into ErrNotFound.
+func expectRow(res sql.Result, op string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fail(op, err)
+	}
+	if n == 0 {
+		return notFound(op)
+	}
+	return nil
+}
