@@ -154,6 +154,19 @@ func DefaultPolicy() *Policy {
 	}
 	self := func(r AccessRequest) bool { return r.self() }
 	targetNotPrivileged := func(r AccessRequest) bool { return r.Target != nil && !privileged(r.Target.Roles) }
+	// Anyone may edit their own profile (not their roles, state or
+	// password) and delete their own account.
+	selfEdit := func(r AccessRequest) bool {
+		if !r.self() || r.Roles != nil {
+			return false
+		}
+		for _, f := range r.Fields {
+			if !slices.Contains(selfEditable, f) {
+				return false
+			}
+		}
+		return true
+	}
 
 	for _, res := range []string{"user", "user_image", "user_file", "blocked_users", "file"} {
 		for _, act := range []string{"create", "read", "update", "delete"} {
@@ -174,8 +187,9 @@ func DefaultPolicy() *Policy {
 	p.Set(RoleModerator, "user", "create", When(func(r AccessRequest) bool { return !privileged(r.Roles) })).
 		Set(RoleModerator, "user", "read", Allow).
 		Set(RoleModerator, "user", "update", When(func(r AccessRequest) bool {
-			return targetNotPrivileged(r) && !privileged(r.Roles)
+			return targetNotPrivileged(r) && !privileged(r.Roles) || selfEdit(r)
 		})).
+		Set(RoleModerator, "user", "delete", When(self)).
 		Set(RoleModerator, "user_image", "read", Allow).
 		Set(RoleModerator, "file", "create", Allow).
 		Set(RoleModerator, "file", "read", Allow).
@@ -187,17 +201,7 @@ func DefaultPolicy() *Policy {
 		Set(RoleModerator, "docs", "redoc", Allow)
 
 	p.Set(RoleUser, "user", "read", When(notBlocked)).
-		Set(RoleUser, "user", "update", When(func(r AccessRequest) bool {
-			if !r.self() || r.Roles != nil {
-				return false
-			}
-			for _, f := range r.Fields {
-				if !slices.Contains(selfEditable, f) {
-					return false
-				}
-			}
-			return true
-		})).
+		Set(RoleUser, "user", "update", When(selfEdit)).
 		Set(RoleUser, "user", "delete", When(self)).
 		Set(RoleUser, "user_image", "create", When(self)).
 		Set(RoleUser, "user_image", "read", When(notBlocked)).

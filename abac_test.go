@@ -16,6 +16,7 @@ func TestDefaultPolicy(t *testing.T) {
 	blocker := &usermgmt.User{UUID: "blocker", Roles: []string{"user"}, IsActive: true, BlockedUUIDs: []string{"alice"}}
 	inactive := &usermgmt.User{UUID: "inactive", Roles: []string{"user"}}
 	tester := &usermgmt.User{UUID: "t", Roles: []string{"tester"}, IsActive: true}
+	modOnly := &usermgmt.User{UUID: "mo", Roles: []string{"moderator"}, IsActive: true}
 
 	type req = usermgmt.AccessRequest
 	tests := []struct {
@@ -45,6 +46,9 @@ func TestDefaultPolicy(t *testing.T) {
 		{"user deletes self", req{Actor: alice, Resource: "user", Action: "delete", Target: alice}, true},
 		{"user cannot delete other", req{Actor: alice, Resource: "user", Action: "delete", Target: bob}, false},
 		{"moderator cannot delete", req{Actor: &usermgmt.User{UUID: "m2", Roles: []string{"moderator"}}, Resource: "user", Action: "delete", Target: bob}, false},
+		{"moderator-only deletes self", req{Actor: modOnly, Resource: "user", Action: "delete", Target: modOnly}, true},
+		{"moderator-only edits own profile", req{Actor: modOnly, Resource: "user", Action: "update", Target: modOnly, Fields: []string{"description"}}, true},
+		{"moderator-only cannot drop own role", req{Actor: modOnly, Resource: "user", Action: "update", Target: modOnly, Roles: []string{"user"}, Fields: []string{"roles"}}, false},
 		{"moderator bans plain user", req{Actor: mod, Resource: "admin", Action: "ban", Target: bob}, true},
 		{"moderator cannot ban admin", req{Actor: mod, Resource: "admin", Action: "ban", Target: admin}, false},
 		{"moderator cannot unban", req{Actor: mod, Resource: "admin", Action: "unban", Target: bob}, false},

@@ -164,17 +164,22 @@ func (m *Manager) issue(u *User, sid, refresh string, now time.Time) (*Tokens, e
 }
 
 // Authenticate resolves an access token to its caller. It is the hot path of
-// every authenticated request: the token is verified in memory, and the
-// session and the user come from the in-process cache (filled from the
+// every authenticated request: the token is verified in memory (a token
+// seen within CacheTTL skips the signature check), and the session and the
+// user come from the in-process cache (filled from the
 // store at most once per CacheTTL, and invalidated by every write this
 // Manager makes). A logged-out or revoked session, or a deleted or inactive
 // user, is refused with ErrSessionRevoked.
 func (m *Manager) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
-	claims, err := m.tokens.verify(accessToken)
-	if err != nil {
-		return nil, err
-	}
 	now := m.now()
+	claims, ok := m.cache.token(accessToken, now)
+	if !ok {
+		var err error
+		if claims, err = m.tokens.verify(accessToken); err != nil {
+			return nil, err
+		}
+		m.cache.putToken(accessToken, claims, now)
+	}
 	st, err := m.sessionState(ctx, claims.SessionID, now)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,10 @@ type authCache struct {
 	epoch    atomic.Uint64
 	sessions *lru.Cache[string, cached[sessionState]]
 	profiles *lru.Cache[string, cached[*Profile]]
+	// tokens holds access tokens already verified, so that a client
+	// repeating its token skips the signature check. An entry lives at most
+	// ttl and never past the token's own expiry.
+	tokens *lru.Cache[string, cached[*AccessClaims]]
 }
 
 type cached[V any] struct {
@@ -38,7 +42,24 @@ type sessionState struct {
 func newAuthCache(size int, ttl time.Duration) *authCache {
 	s, _ := lru.New[string, cached[sessionState]](size) // size > 0 was validated
 	p, _ := lru.New[string, cached[*Profile]](size)
-	return &authCache{ttl: ttl, sessions: s, profiles: p}
+	t, _ := lru.New[string, cached[*AccessClaims]](size)
+	return &authCache{ttl: ttl, sessions: s, profiles: p, tokens: t}
+}
+
+func (c *authCache) token(tok string, now time.Time) (*AccessClaims, bool) {
+	e, ok := c.tokens.Get(tok)
+	if !ok || !now.Before(e.expires) {
+		return nil, false
+	}
+	return e.value, true
+}
+
+func (c *authCache) putToken(tok string, claims *AccessClaims, now time.Time) {
+	exp := now.Add(c.ttl)
+	if claims.ExpiresAt != nil && claims.ExpiresAt.Time.Before(exp) {
+		exp = claims.ExpiresAt.Time
+	}
+	c.tokens.Add(tok, cached[*AccessClaims]{claims, exp})
 }
 
 // begin returns the epoch a fill must present to store its result.
@@ -90,4 +111,5 @@ func (c *authCache) purge() {
 	c.epoch.Add(1)
 	c.sessions.Purge()
 	c.profiles.Purge()
+	c.tokens.Purge()
 }

@@ -1,0 +1,71 @@
+package httpadapter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// Errors of the HTTP layer itself; everything else comes from the Manager's
+// catalogue (usermgmt.Err...).
+var (
+	// errNotFound answers a path no route serves.
+	errNotFound = &usermgmt.Error{Status: http.StatusNotFound, Code: "not_found", Message: "Not Found"}
+	// errMethodNotAllowed answers a known path asked with another method.
+	errMethodNotAllowed = &usermgmt.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "Method Not Allowed"}
+	// errTooLarge answers a body over Options.MaxBodyBytes.
+	errTooLarge = &usermgmt.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Message: "Request body too large"}
+	// errUnsupportedMediaType answers a body in an encoding the route does
+	// not take.
+	errUnsupportedMediaType = &usermgmt.Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Unsupported Content-Type"}
+	// errInvalidRequest answers a malformed body or parameter (FastAPI's
+	// 422 for the same faults).
+	errInvalidRequest = &usermgmt.Error{Status: http.StatusUnprocessableEntity, Code: "invalid_request", Message: "Invalid request"}
+	// errUnsupportedGrantType answers an OAuth2 grant_type the route does not
+	// implement.
+	errUnsupportedGrantType = &usermgmt.Error{Status: http.StatusBadRequest, Code: "unsupported_grant_type", Message: "Unsupported grant_type"}
+)
+
+// invalid returns a 422 invalid_request error with a specific message.
+func invalid(msg string) *usermgmt.Error { return errInvalidRequest.WithMessage(msg) }
+
+// errorBody is the JSON body of every error: the reference's clients read
+// detail; code is the stable machine-readable key.
+type errorBody struct {
+	Detail string `json:"detail"`
+	Code   string `json:"code"`
+}
+
+// writeError answers err as JSON. The status and message come from the
+// *usermgmt.Error it is (or wraps); anything else is a 500 whose cause is
+// logged and never sent.
+func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, err error) {
+	e := usermgmt.AsError(err)
+	if e.Status < 400 || e.Status > 599 { // not an answer a client can get
+		e = usermgmt.ErrInternal
+	}
+	status := e.Status
+	if status >= 500 {
+		log.ErrorContext(ctx, "request failed", "code", e.Code, "err", err)
+	} else if e.Err != nil && !errors.Is(e.Err, context.Canceled) {
+		log.DebugContext(ctx, "request refused", "code", e.Code, "err", e.Err)
+	}
+	body, mErr := json.Marshal(errorBody{Detail: e.Message, Code: e.Code})
+	if mErr != nil { // unreachable: two strings always marshal
+		body = []byte(`{"detail":"Internal server error","code":"internal_error"}`)
+	}
+	h := w.Header()
+	if status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", "Bearer")
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,95 @@
+package httpadapter
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// Middleware for the host's own routes: guard them with the library's
+// authentication and access policy, answering with the same JSON errors.
+//
+//	mux.Handle("/", httpadapter.New(m, httpadapter.Options{}))
+//	mux.Handle("GET /app/dashboard", httpadapter.RequireAuth(m)(dashboard))
+//
+// Inside the guarded handler, CurrentUser and CurrentPrincipal return the
+// caller.
+
+type principalKey struct{}
+
+// CurrentPrincipal returns the authenticated caller that RequireAuth,
+// RequireRole or RequirePermission put on ctx.
+func CurrentPrincipal(ctx context.Context) (*usermgmt.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*usermgmt.Principal)
+	return p, ok && p != nil
+}
+
+// CurrentUser returns the authenticated user that RequireAuth, RequireRole
+// or RequirePermission put on ctx. It is shared: read it, never modify it.
+func CurrentUser(ctx context.Context) (*usermgmt.User, bool) {
+	p, ok := CurrentPrincipal(ctx)
+	if !ok {
+		return nil, false
+	}
+	return p.User(), true
+}
+
+// guard authenticates the caller (reusing the principal an outer guard
+// found), checks it with allowed, and calls next with the principal on the
+// context.
+func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Principal) error) func(http.Handler) http.Handler {
+	log := m.Config().Logger
+	auth := newAuthenticator(m)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			p, ok := CurrentPrincipal(ctx)
+			if !ok {
+				var err error
+				if p, err = auth.authenticate(r); err != nil {
+					writeError(ctx, w, log, err)
+					return
+				}
+				ctx = context.WithValue(ctx, principalKey{}, p)
+				r = r.WithContext(ctx)
+			}
+			if allowed != nil {
+				if err := allowed(ctx, p); err != nil {
+					writeError(ctx, w, log, err)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// RequireAuth lets through requests with a valid access token (401
+// otherwise).
+func RequireAuth(m *usermgmt.Manager) func(http.Handler) http.Handler {
+	return guard(m, nil)
+}
+
+// RequireRole lets through authenticated callers having any of roles (401
+// without a valid token, 403 without the role).
+func RequireRole(m *usermgmt.Manager, roles ...string) func(http.Handler) http.Handler {
+	return guard(m, func(_ context.Context, p *usermgmt.Principal) error {
+		u := p.User()
+		for _, r := range roles {
+			if u.HasRole(r) {
+				return nil
+			}
+		}
+		return usermgmt.ErrForbidden
+	})
+}
+
+// RequirePermission lets through authenticated callers whom the Manager's
+// policy grants action on resource, with no particular target (401 without
+// a valid token, 403 when the policy refuses).
+func RequirePermission(m *usermgmt.Manager, resource, action string) func(http.Handler) http.Handler {
+	return guard(m, func(ctx context.Context, p *usermgmt.Principal) error {
+		return m.Authorize(ctx, usermgmt.AccessRequest{Actor: p.User(), Resource: resource, Action: action})
+	})
+}

@@ -1,0 +1,224 @@
+package httpadapter
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// New returns one http.Handler for the whole surface: the API under
+// opts.Prefix and the root routes (/ping, /version). Mount it at "/" of the
+// host's mux; the host's own routes registered beside it take precedence.
+//
+// Every request passes through the same global middleware, outermost first:
+// panic recovery, the client's IP and user agent (usermgmt.WithClientInfo),
+// a request log line (method, path without the query, status, duration),
+// the body size limit and CORS. Then the route table (Routes) dispatches it;
+// unknown paths get a JSON 404, known paths asked with another method a JSON
+// 405 with Allow.
+//
+// Like http.ServeMux.Handle with a bad pattern, New panics when opts.Prefix
+// cannot start a ServeMux pattern (it holds braces or spaces): that is a
+// programming error, never a consequence of a request.
+func New(m *usermgmt.Manager, opts Options) http.Handler {
+	cfg := m.Config()
+	opts = opts.withDefaults(cfg.Logger)
+	h := &handler{
+		m:       m,
+		log:     opts.Logger,
+		wire:    wire{pictureBase: strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/user/"},
+		version: projectVersion(opts.Version),
+		auth:    newAuthenticator(m),
+	}
+
+	mux := http.NewServeMux()
+	probe := http.NewServeMux() // the same routes without the fallback, to tell 404 from 405
+	var methods []string
+	for _, rt := range routes() {
+		pattern := rt.Method + " " + muxPath(rt.fullPath(opts.Prefix))
+		serve := h.bind(rt)
+		mux.Handle(pattern, serve)
+		probe.Handle(pattern, serve)
+		methods = append(methods, rt.Method)
+		if rt.Method == http.MethodGet {
+			methods = append(methods, http.MethodHead)
+		}
+	}
+	mux.Handle("/", h.fallback(probe, methods))
+
+	var next http.Handler = mux
+	next = newCORS(opts.CORS).middleware(next)
+	next = limitBody(opts.MaxBodyBytes, h.log)(next)
+	next = logRequests(h.log)(next)
+	next = withClientInfo(opts.TrustedProxies)(next)
+	next = recoverPanics(h.log)(next)
+	return next
+}
+
+// handler holds what the routes share.
+type handler struct {
+	m       *usermgmt.Manager
+	log     *slog.Logger
+	wire    wire
+	version string
+	auth    *authenticator
+}
+
+// muxPath turns a route path into a ServeMux pattern path: a trailing slash
+// matches only itself, as in FastAPI, not a subtree.
+func muxPath(p string) string {
+	if strings.HasSuffix(p, "/") {
+		return p + "{$}"
+	}
+	return p
+}
+
+// bind returns the http.Handler serving rt.
+func (h *handler) bind(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rt.ep.serve(h, w, r, rt.Auth)
+	})
+}
+
+// fallback answers the requests no route matched: 405 with Allow when the
+// path is served with other methods (those of the route table, tried on
+// probe), 404 otherwise.
+func (h *handler) fallback(probe *http.ServeMux, methods []string) http.Handler {
+	order := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	slices.SortStableFunc(methods, func(a, b string) int {
+		ia, ib := slices.Index(order, a), slices.Index(order, b)
+		if ia < 0 {
+			ia = len(order)
+		}
+		if ib < 0 {
+			ib = len(order)
+		}
+		if ia != ib {
+			return ia - ib
+		}
+		return strings.Compare(a, b)
+	})
+	methods = slices.Compact(methods)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, method := range methods {
+			if method == r.Method {
+				continue
+			}
+			alt := *r
+			alt.Method = method
+			if _, pattern := probe.Handler(&alt); pattern != "" {
+				allow = append(allow, method)
+			}
+		}
+		if len(allow) == 0 {
+			writeError(r.Context(), w, h.log, errNotFound)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(r.Context(), w, h.log, errMethodNotAllowed)
+	})
+}
+
+// fail answers err.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(r.Context(), w, h.log, err)
+}
+
+// An endpoint is the behaviour of a route.
+type endpoint interface {
+	serve(h *handler, w http.ResponseWriter, r *http.Request, auth bool)
+}
+
+// op is the shape of every handler: decode and bound the input, then
+// authenticate (when the route requires it), then call one Manager method
+// as the caller, then encode the result. Decoding is pure (no Manager
+// call), so no business rule can hide in it.
+type op[In any] struct {
+	decode func(r *http.Request) (In, error)
+	call   func(h *handler, ctx context.Context, p *usermgmt.Principal, in In) (response, error)
+}
+
+func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth bool) {
+	in, err := o.decode(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var p *usermgmt.Principal
+	if auth {
+		if p, err = h.auth.authenticate(r); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	res, err := o.call(h, r.Context(), p, in)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res.write(r.Context(), w, h.log)
+}
+
+// none is the input of routes that take none.
+type none struct{}
+
+func noInput(*http.Request) (none, error) { return none{}, nil }
+
+// response is a successful answer.
+type response struct {
+	status int
+	kind   responseKind
+	json   any
+	text   string
+}
+
+type responseKind uint8
+
+const (
+	kindJSON responseKind = iota
+	kindText
+	kindEmpty
+)
+
+// jsonOK answers 200 with v as JSON.
+func jsonOK(v any) response { return response{status: http.StatusOK, kind: kindJSON, json: v} }
+
+// textOK answers 200 with s as text/plain.
+func textOK(s string) response { return response{status: http.StatusOK, kind: kindText, text: s} }
+
+// empty answers status with no body.
+func empty(status int) response { return response{status: status, kind: kindEmpty} }
+
+func (res response) write(ctx context.Context, w http.ResponseWriter, log *slog.Logger) {
+	hdr := w.Header()
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	switch res.kind {
+	case kindJSON:
+		body, err := json.Marshal(res.json)
+		if err != nil {
+			writeError(ctx, w, log, usermgmt.ErrInternal.Wrap(err))
+			return
+		}
+		hdr.Set("Content-Type", "application/json")
+		hdr.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(res.status)
+		_, _ = w.Write(body)
+	case kindText:
+		hdr.Set("Content-Type", "text/plain; charset=utf-8")
+		hdr.Set("Content-Length", strconv.Itoa(len(res.text)))
+		w.WriteHeader(res.status)
+		_, _ = w.Write([]byte(res.text))
+	default:
+		if res.status != http.StatusNoContent {
+			hdr.Set("Content-Length", "0")
+		}
+		w.WriteHeader(res.status)
+	}
+}

@@ -1,0 +1,93 @@
+package httpadapter
+
+import (
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Options configures the handler built by New. The zero value is usable.
+type Options struct {
+	// Prefix is where the API is mounted (the reference's API_STR). Default
+	// "/api"; "/" serves the API at the root. Root routes (/ping, /version,
+	// ...) are not under it.
+	Prefix string
+
+	// Logger receives request logs (path without query) and internal errors.
+	// Default: the Manager's logger.
+	Logger *slog.Logger
+
+	// MaxBodyBytes bounds request bodies. Default 1 MiB.
+	MaxBodyBytes int64
+
+	// CORS, when it lists origins, answers cross-origin requests and
+	// preflights from those origins only.
+	CORS CORSOptions
+
+	// TrustedProxies are the peers whose X-Forwarded-For header is believed
+	// when deciding a request's client IP: when the socket peer is one of
+	// them, the client is the right-most address of X-Forwarded-For that is
+	// not itself a trusted proxy. Empty: the socket peer is the client.
+	TrustedProxies []netip.Prefix
+
+	// Version is what GET /version reports as the project's version.
+	// Default: the module version from the build info.
+	Version string
+}
+
+// CORSOptions configures cross-origin access.
+type CORSOptions struct {
+	// AllowedOrigins are exact origins ("https://app.example.com"),
+	// compared without regard to ASCII case. "*" allows any other origin,
+	// answered with "Access-Control-Allow-Origin: *" and never with
+	// credentials: a browser refuses "*" together with credentials, and
+	// echoing an arbitrary origin with credentials would let any site act
+	// as the user. Origins listed exactly still get credentials when
+	// AllowCredentials is set.
+	AllowedOrigins []string
+	// AllowCredentials lets browsers send cookies and Authorization headers
+	// (Access-Control-Allow-Credentials: true) to the exactly listed origins.
+	AllowCredentials bool
+	// AllowedHeaders are the request headers a preflight may ask for.
+	// Default: Authorization, Content-Type.
+	AllowedHeaders []string
+	// MaxAge is how long a browser may cache a preflight. Default 10 min.
+	MaxAge time.Duration
+}
+
+// Defaults of Options.
+const (
+	DefaultPrefix       = "/api"
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultCORSMaxAge   = 10 * time.Minute
+)
+
+// withDefaults returns o with every zero field set to its default and the
+// prefix normalised: a leading slash, no trailing slash ("/" and "" after
+// trimming mean the API is served at the root).
+func (o Options) withDefaults(fallback *slog.Logger) Options {
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	o.Prefix = "/" + strings.Trim(o.Prefix, "/")
+	if o.Prefix == "/" {
+		o.Prefix = ""
+	}
+	if o.Logger == nil {
+		o.Logger = fallback
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if len(o.CORS.AllowedHeaders) == 0 {
+		o.CORS.AllowedHeaders = []string{"Authorization", "Content-Type"}
+	}
+	if o.CORS.MaxAge <= 0 {
+		o.CORS.MaxAge = DefaultCORSMaxAge
+	}
+	return o
+}

@@ -1,0 +1,157 @@
+package httpadapter
+
+import (
+	"net/http"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// Route describes one route of the surface New serves. The table is data:
+// New registers handlers from it, and tools (the OpenAPI document, feature
+// flags, rate limits, docs) read it, so they cannot drift from what is
+// served.
+type Route struct {
+	// Method is the HTTP method ("GET" also answers HEAD).
+	Method string
+	// Path is relative to Options.Prefix for an API route and absolute for
+	// a Root route; wildcards are written {name}. A trailing slash is part
+	// of the path ("/user/" is not "/user").
+	Path string
+	// Root is true for routes served outside the prefix (/ping, /version).
+	Root bool
+	// Name is the handler's name, the operation's identifier.
+	Name string
+	// Flag is the route's feature-flag name: the reference's name for
+	// routes it had, the upper-cased Name otherwise.
+	Flag string
+	// Tag groups routes (auth, user, admin, root).
+	Tag string
+	// Summary is one line for documentation.
+	Summary string
+	// Auth is true when the route needs an authenticated caller (a bearer
+	// access token); a request without one gets 401.
+	Auth bool
+	// Request names the input type (body, query or path parameters), ""
+	// when the route takes none.
+	Request string
+	// Encodings are the media types the request body may use; nil for
+	// routes without a body.
+	Encodings []string
+	// Status is the success status.
+	Status int
+	// Response names the success body's type: a JSON schema name, "text"
+	// for text/plain, "" for an empty body.
+	Response string
+}
+
+// fullPath returns the path the route is served at under prefix.
+func (r Route) fullPath(prefix string) string {
+	if r.Root {
+		return r.Path
+	}
+	return prefix + r.Path
+}
+
+// Routes returns the route table: every route New serves, in a fresh slice
+// the caller may keep.
+func Routes() []Route {
+	rs := routes()
+	out := make([]Route, len(rs))
+	for i, r := range rs {
+		out[i] = r.Route
+		out[i].Encodings = append([]string(nil), r.Encodings...)
+	}
+	return out
+}
+
+// route binds a Route to its endpoint.
+type route struct {
+	Route
+	ep endpoint
+}
+
+// routes returns the table with the endpoints, freshly built.
+func routes() []route {
+	const (
+		get, post, patch, del = http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete
+		ok                    = http.StatusOK
+	)
+	return []route{
+		// auth
+		{Route{Method: post, Path: "/auth/register", Name: "register", Flag: "REGISTER", Tag: "auth",
+			Summary: "Create an account and log it in.", Request: "RegisterForm", Encodings: jsonOrForm,
+			Status: ok, Response: "Token"},
+			op[registerInput]{decodeRegister, (*handler).register}},
+		{Route{Method: post, Path: "/auth/login", Name: "login", Flag: "LOGIN", Tag: "auth",
+			Summary: "Log in with a username or email and a password (OAuth2 password grant).", Request: "LoginForm",
+			Encodings: jsonOrForm, Status: ok, Response: "Token"},
+			op[loginInput]{decodeLogin, (*handler).login}},
+		{Route{Method: post, Path: "/auth/refresh", Name: "refresh_token", Flag: "REFRESH_TOKEN", Tag: "auth",
+			Summary: "Exchange a refresh token for new tokens (rotating it).", Request: "RefreshForm",
+			Encodings: jsonOrForm, Status: ok, Response: "Token"},
+			op[refreshInput]{decodeRefresh, (*handler).refresh}},
+		{Route{Method: post, Path: "/auth/logout", Name: "logout", Flag: "LOGOUT", Tag: "auth", Auth: true,
+			Summary: "End the caller's session.", Status: ok, Response: "text"},
+			op[none]{noInput, (*handler).logout}},
+		{Route{Method: get, Path: "/auth/token/validate", Name: "validate_token", Flag: "VALIDATE_TOKEN", Tag: "auth", Auth: true,
+			Summary: "Check the caller's access token.", Status: ok, Response: "text"},
+			op[none]{noInput, (*handler).validateToken}},
+		{Route{Method: get, Path: "/auth/sessions", Name: "read_sessions", Flag: "READ_SESSIONS", Tag: "auth", Auth: true,
+			Summary: "List the caller's live sessions.", Status: ok, Response: "[]Session"},
+			op[none]{noInput, (*handler).sessions}},
+		{Route{Method: del, Path: "/auth/sessions/{id}", Name: "revoke_session", Flag: "REVOKE_SESSION", Tag: "auth", Auth: true,
+			Summary: "End one of the caller's sessions.", Request: "SessionID", Status: http.StatusNoContent},
+			op[string]{pathValue("id"), (*handler).revokeSession}},
+
+		// user
+		{Route{Method: get, Path: "/user/me", Name: "read_users_me", Flag: "READ_USERS_ME", Tag: "user", Auth: true,
+			Summary: "The caller's profile, with their history.", Status: ok, Response: "UserRead"},
+			op[none]{noInput, (*handler).me}},
+		{Route{Method: get, Path: "/user/{uuid}/details", Name: "read_user", Flag: "READ_USER", Tag: "user", Auth: true,
+			Summary: "What the caller may see of another user.", Request: "UserUUID", Status: ok, Response: "UserDetails"},
+			op[string]{pathValue("uuid"), (*handler).userDetails}},
+		{Route{Method: get, Path: "/user/", Name: "read_users", Flag: "READ_USERS", Tag: "user", Auth: true,
+			Summary: "A page of users (skip, limit), oldest first; each UserRead without user_history.", Request: "UserPage",
+			Status: ok, Response: "[]UserRead"},
+			op[usermgmt.UserQuery]{decodeUserPage, (*handler).listUsers}},
+		{Route{Method: get, Path: "/user/users", Name: "read_users_list", Flag: "READ_USERS_LIST", Tag: "user", Auth: true,
+			Summary: "The users among users_ids that exist; each UserRead without user_history.", Request: "UserIDs",
+			Status: ok, Response: "[]UserRead"},
+			op[[]string]{decodeUserIDs, (*handler).usersByIDs}},
+		{Route{Method: get, Path: "/user/count", Name: "read_users_number", Flag: "READ_USERS_NUMBER", Tag: "user", Auth: true,
+			Summary: "The number of users.", Status: ok, Response: "integer"},
+			op[none]{noInput, (*handler).countUsers}},
+		{Route{Method: post, Path: "/user/", Name: "new_user", Flag: "NEW_USER", Tag: "user", Auth: true,
+			Summary: "Create a user.", Request: "UserCreate", Encodings: jsonOnly, Status: ok, Response: "UserRead"},
+			op[usermgmt.NewUser]{decodeUserCreate, (*handler).createUser}},
+		{Route{Method: patch, Path: "/user/{uuid}", Name: "patch_user", Flag: "PATCH_USER", Tag: "user", Auth: true,
+			Summary: "Change a user; absent and null fields are left as they are.", Request: "UserUpdate",
+			Encodings: jsonOnly, Status: ok, Response: "UserRead"},
+			op[patchInput]{decodeUserPatch, (*handler).updateUser}},
+		{Route{Method: del, Path: "/user/{uuid}", Name: "remove_user", Flag: "REMOVE_USER", Tag: "user", Auth: true,
+			Summary: "Delete a user.", Request: "UserUUID", Status: ok},
+			op[string]{pathValue("uuid"), (*handler).deleteUser}},
+
+		// admin
+		{Route{Method: post, Path: "/admin/ban/{uuid}", Name: "ban_user", Flag: "BAN_USER", Tag: "admin", Auth: true,
+			Summary: "Deactivate a user, with a reason, and end their sessions.", Request: "BanForm",
+			Encodings: jsonOrForm, Status: ok, Response: "BanResult"},
+			op[banInput]{decodeBan, (*handler).ban}},
+		{Route{Method: post, Path: "/admin/unban/{uuid}", Name: "unban_user", Flag: "UNBAN_USER", Tag: "admin", Auth: true,
+			Summary: "Reactivate a user.", Request: "UnbanForm", Encodings: jsonOrForm, Status: ok, Response: "BanResult"},
+			op[banInput]{decodeUnban, (*handler).unban}},
+
+		// root
+		{Route{Method: get, Path: "/ping", Root: true, Name: "_ping", Flag: "_PING", Tag: "root",
+			Summary: "Liveness check.", Status: ok, Response: "string"},
+			op[none]{noInput, (*handler).ping}},
+		{Route{Method: get, Path: "/version", Root: true, Name: "_version", Flag: "_VERSION", Tag: "root",
+			Summary: "The project's and Go's versions.", Status: ok, Response: "Version"},
+			op[none]{noInput, (*handler).versionInfo}},
+	}
+}
+
+// pathValue returns a decoder of one path wildcard.
+func pathValue(name string) func(*http.Request) (string, error) {
+	return func(r *http.Request) (string, error) { return r.PathValue(name), nil }
+}

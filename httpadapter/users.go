@@ -1,0 +1,158 @@
+package httpadapter
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// The user routes.
+
+// me answers from the principal's profile, the Manager's cached view: no
+// database query on this path.
+func (h *handler) me(_ context.Context, p *usermgmt.Principal, _ none) (response, error) {
+	return jsonOK(h.wire.userWithHistory(p.Profile.User, p.Profile.History)), nil
+}
+
+func (h *handler) userDetails(ctx context.Context, p *usermgmt.Principal, uuid string) (response, error) {
+	u, err := h.m.As(p.User()).User(ctx, uuid)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonOK(h.wire.details(u)), nil
+}
+
+// decodeUserPage reads the query parameters skip (default 0) and limit
+// (default 100).
+func decodeUserPage(r *http.Request) (usermgmt.UserQuery, error) {
+	q, err := query(r)
+	if err != nil {
+		return usermgmt.UserQuery{}, err
+	}
+	skip, err := queryInt(q, "skip", 0)
+	if err != nil {
+		return usermgmt.UserQuery{}, err
+	}
+	limit, err := queryInt(q, "limit", 100)
+	if err != nil {
+		return usermgmt.UserQuery{}, err
+	}
+	return usermgmt.UserQuery{Offset: skip, Limit: limit}, nil
+}
+
+func (h *handler) listUsers(ctx context.Context, p *usermgmt.Principal, q usermgmt.UserQuery) (response, error) {
+	us, err := h.m.As(p.User()).ListUsers(ctx, q)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonOK(h.wire.users(us)), nil
+}
+
+// decodeUserIDs reads the repeated query parameter users_ids.
+func decodeUserIDs(r *http.Request) ([]string, error) {
+	q, err := query(r)
+	if err != nil {
+		return nil, err
+	}
+	ids := q["users_ids"]
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
+func (h *handler) usersByIDs(ctx context.Context, p *usermgmt.Principal, ids []string) (response, error) {
+	us, err := h.m.As(p.User()).UsersByUUIDs(ctx, ids)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonOK(h.wire.users(us)), nil
+}
+
+func (h *handler) countUsers(ctx context.Context, p *usermgmt.Principal, _ none) (response, error) {
+	n, err := h.m.As(p.User()).CountUsers(ctx)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonOK(n), nil
+}
+
+// decodeUserCreate reads the reference's UserCreate JSON: username, email
+// and password required; display_name, roles, description, email_verified
+// and is_active optional. Other fields are ignored.
+func decodeUserCreate(r *http.Request) (usermgmt.NewUser, error) {
+	f, err := readBody(r, jsonOnly)
+	if err != nil {
+		return usermgmt.NewUser{}, err
+	}
+	nu := usermgmt.NewUser{
+		Username: f.Required("username"),
+		Email:    f.Required("email"),
+		Password: f.Required("password"),
+		Roles:    f.Strings("roles"),
+	}
+	if s, ok := f.String("display_name"); ok {
+		nu.DisplayName = s
+	}
+	if s, ok := f.String("description"); ok {
+		nu.Description = s
+	}
+	if b := f.Bool("email_verified"); b != nil {
+		nu.EmailVerified = *b
+	}
+	if b := f.Bool("is_active"); b != nil {
+		nu.Inactive = !*b
+	}
+	return nu, f.Err()
+}
+
+func (h *handler) createUser(ctx context.Context, p *usermgmt.Principal, nu usermgmt.NewUser) (response, error) {
+	u, err := h.m.As(p.User()).CreateUser(ctx, nu)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonOK(h.wire.userWithHistory(u, nil)), nil
+}
+
+type patchInput struct {
+	uuid  string
+	patch usermgmt.UserPatch
+}
+
+// decodeUserPatch reads the reference's UserUpdate JSON: every field
+// optional, an explicit null the same as an absent field, unknown fields
+// ignored.
+func decodeUserPatch(r *http.Request) (patchInput, error) {
+	f, err := readBody(r, jsonOnly)
+	if err != nil {
+		return patchInput{}, err
+	}
+	in := patchInput{uuid: r.PathValue("uuid"), patch: usermgmt.UserPatch{
+		Username:    f.OptionalString("username"),
+		DisplayName: f.OptionalString("display_name"),
+		Email:       f.OptionalString("email"),
+		Password:    f.OptionalString("password"),
+		Description: f.OptionalString("description"),
+		IsActive:    f.Bool("is_active"),
+	}}
+	if roles := f.Strings("roles"); roles != nil {
+		in.patch.Roles = &roles
+	}
+	return in, f.Err()
+}
+
+func (h *handler) updateUser(ctx context.Context, p *usermgmt.Principal, in patchInput) (response, error) {
+	u, err := h.m.As(p.User()).UpdateUser(ctx, in.uuid, in.patch)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonOK(h.wire.userWithHistory(u, nil)), nil
+}
+
+func (h *handler) deleteUser(ctx context.Context, p *usermgmt.Principal, uuid string) (response, error) {
+	if err := h.m.As(p.User()).DeleteUser(ctx, uuid); err != nil {
+		return response{}, err
+	}
+	return empty(http.StatusOK), nil
+}
