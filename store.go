@@ -40,6 +40,10 @@ type UserStore interface {
 	UserByUUID(ctx context.Context, uuid string) (*User, error)
 	UserByUsername(ctx context.Context, username string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)
+	// LockUser loads a user like UserByUUID and, inside InTx, keeps other
+	// transactions from writing the row until this one ends (SELECT ... FOR
+	// UPDATE), so a read-modify-write cannot lose a concurrent change.
+	LockUser(ctx context.Context, uuid string) (*User, error)
 	// UpdateUser writes every column of u, found by its UUID.
 	UpdateUser(ctx context.Context, u *User) error
 	// DeleteUser removes the user and, with it, their sessions.

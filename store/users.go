@@ -50,10 +50,26 @@ func (h *handle) UserByEmail(ctx context.Context, email string) (*usermgmt.User,
 	return h.userWhere(ctx, "user by email", "lower(email) = lower(?)", email)
 }
 
+// LockUser implements usermgmt.UserStore. On PostgreSQL the row is locked
+// FOR UPDATE; SQLite has no row locks, but InTx's transactions are IMMEDIATE
+// and so already exclude every other writer.
+func (h *handle) LockUser(ctx context.Context, uuid string) (*usermgmt.User, error) {
+	q := h.idb.NewSelect().Model(new(userRow)).Where("uuid = ?", uuid)
+	if h.dialect == DialectPostgres {
+		q = q.For("UPDATE")
+	}
+	return scanUser(ctx, q, "lock user")
+}
+
 // userWhere loads the one user matching where.
 func (h *handle) userWhere(ctx context.Context, op, where string, arg any) (*usermgmt.User, error) {
-	row := new(userRow)
-	if err := h.idb.NewSelect().Model(row).Where(where, arg).Limit(1).Scan(ctx); err != nil {
+	return scanUser(ctx, h.idb.NewSelect().Model(new(userRow)).Where(where, arg), op)
+}
+
+// scanUser runs a query of one user row.
+func scanUser(ctx context.Context, q *bun.SelectQuery, op string) (*usermgmt.User, error) {
+	row := q.GetModel().Value().(*userRow)
+	if err := q.Limit(1).Scan(ctx); err != nil {
 		return nil, fail(op, err)
 	}
 	return row.user(), nil

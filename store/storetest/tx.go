@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/usermgmt/usermgmt"
 )
@@ -15,6 +16,7 @@ var txCases = []testCase{
 	{"Nested", testTxNested},
 	{"NestedErrorRollsBackAll", testTxNestedError},
 	{"ConflictInside", testTxConflict},
+	{"LockUser", testLockUser},
 }
 
 // writeAll writes a user, a session and an audit entry through st.
@@ -183,4 +185,56 @@ func testTxConflict(t *testing.T, st usermgmt.Store) {
 	})
 	checkConflict(t, "InTx", err, "username")
 	checkWritten(t, st, 2, false)
+}
+
+// testLockUser: a read-modify-write through LockUser inside InTx cannot lose
+// a concurrent transaction's change to the same user.
+func testLockUser(t *testing.T, st usermgmt.Store) {
+	ctx := context.Background()
+	u := newUser(1)
+	mustInsertUsers(t, st, u)
+	got, err := st.LockUser(ctx, u.UUID)
+	if err != nil {
+		t.Fatalf("LockUser outside a transaction: %v", err)
+	}
+	checkUser(t, "LockUser", got, wantUser(u))
+	_, err = st.LockUser(ctx, "00000000-0000-4000-8000-000000000000")
+	checkNotFound(t, "LockUser of a missing user", err)
+
+	appendDesc := func(tx usermgmt.Store, suffix string, hold func()) error {
+		cur, err := tx.LockUser(ctx, u.UUID)
+		if err != nil {
+			return err
+		}
+		hold()
+		cur.Description += suffix
+		return tx.UpdateUser(ctx, cur)
+	}
+	locked := make(chan struct{})
+	aDone := make(chan error, 1)
+	go func() {
+		aDone <- st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
+			return appendDesc(tx, "A", func() {
+				close(locked)
+				time.Sleep(100 * time.Millisecond) // let B reach its lock
+			})
+		})
+	}()
+	<-locked
+	bErr := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
+		return appendDesc(tx, "B", func() {})
+	})
+	if err := <-aDone; err != nil {
+		t.Fatalf("transaction A: %v", err)
+	}
+	if bErr != nil {
+		t.Fatalf("transaction B: %v", bErr)
+	}
+	final, err := st.UserByUUID(ctx, u.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := u.Description + "AB"; final.Description != want {
+		t.Errorf("description = %q, want %q: a concurrent change was lost", final.Description, want)
+	}
 }
