@@ -120,7 +120,7 @@ func (p *Policy) Allows(req AccessRequest) bool {
 
 func (p *Policy) validate() error {
 	if len(p.roles) == 0 {
-		return errors.New("Policy has no roles")
+		return errors.New("policy has no roles")
 	}
 	return nil
 }
@@ -187,7 +187,8 @@ func DefaultPolicy() *Policy {
 	p.Set(RoleModerator, "user", "create", When(func(r AccessRequest) bool { return !privileged(r.Roles) })).
 		Set(RoleModerator, "user", "read", Allow).
 		Set(RoleModerator, "user", "update", When(func(r AccessRequest) bool {
-			return targetNotPrivileged(r) && !privileged(r.Roles) || selfEdit(r)
+			// Not another's password: that is the owner's (or an admin's).
+			return targetNotPrivileged(r) && !privileged(r.Roles) && !slices.Contains(r.Fields, "password") || selfEdit(r)
 		})).
 		Set(RoleModerator, "user", "delete", When(self)).
 		Set(RoleModerator, "user_image", "read", Allow).

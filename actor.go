@@ -82,7 +82,8 @@ func (a *Actor) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 }
 
 // UpdateUser changes a user (policy user.update, which sees the target, the
-// roles asked for and the fields changed).
+// roles asked for and the fields changed). Changing is_active is also a ban
+// or an unban, so it needs admin.ban or admin.unban on the target too.
 func (a *Actor) UpdateUser(ctx context.Context, uuid string, p UserPatch) (*User, error) {
 	var roles []string
 	if p.Roles != nil {
@@ -92,7 +93,15 @@ func (a *Actor) UpdateUser(ctx context.Context, uuid string, p UserPatch) (*User
 		}
 	}
 	return a.m.updateUser(ctx, uuid, p, a.uuid(), func(t *User) error {
-		return a.authorize(ctx, AccessRequest{Resource: "user", Action: "update", Target: t, Roles: roles, Fields: p.patchFields()})
+		err := a.authorize(ctx, AccessRequest{Resource: "user", Action: "update", Target: t, Roles: roles, Fields: p.patchFields()})
+		if err != nil || p.IsActive == nil || *p.IsActive == t.IsActive {
+			return err
+		}
+		action := "unban"
+		if !*p.IsActive {
+			action = "ban"
+		}
+		return a.authorize(ctx, AccessRequest{Resource: "admin", Action: action, Target: t})
 	})
 }
 

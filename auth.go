@@ -47,9 +47,12 @@ func (m *Manager) Register(ctx context.Context, nu NewUser) (*Tokens, error) {
 // Login checks a username (or email) and password and opens a session.
 //
 // An unknown account and a wrong password get the same error,
-// ErrInvalidLogin, after the same work (one password comparison and one
-// audit write). Only after a correct password does an inactive account learn
-// why it cannot log in (ErrInactiveUser).
+// ErrInvalidLogin, after the same work: one password comparison (against a
+// dummy hash of the configured cost when there is no account) and one audit
+// write. A stored hash of another cost is replaced at the next successful
+// login, so that its timing too matches the dummy's. Only after a correct
+// password does an inactive account learn why it cannot log in
+// (ErrInactiveUser).
 func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, error) {
 	u, err := m.UserByLogin(ctx, login)
 	if err != nil && !errors.Is(err, ErrUserNotFound) {
@@ -61,7 +64,14 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 	}
 	cmpErr := m.hasher.Compare(ctx, hash, password)
 	if cmpErr != nil && !errors.Is(cmpErr, ErrWrongPassword) {
-		return nil, cmpErr
+		if ctx.Err() != nil {
+			return nil, cmpErr
+		}
+		// A stored hash the hasher cannot read (imported from another
+		// scheme, say) is a failed login like any other, not a 500.
+		if u != nil {
+			m.log.ErrorContext(ctx, "password hash unreadable", "user", u.UUID, "err", cmpErr)
+		}
 	}
 	if u == nil || u.PasswordHash == "" || cmpErr != nil {
 		subject := ""
@@ -79,7 +89,29 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 	if !u.IsActive {
 		return nil, m.inactiveError(ctx, u)
 	}
+	if m.hasher.NeedsRehash(u.PasswordHash) {
+		m.rehash(ctx, u, password)
+	}
 	return m.openSession(ctx, u, AuditLogin)
+}
+
+// rehash replaces a user's password hash by one of the current parameters,
+// unless the hash changed meanwhile. A failure is logged: the login goes on.
+func (m *Manager) rehash(ctx context.Context, u *User, password string) {
+	h, err := m.hasher.Hash(ctx, password)
+	if err == nil {
+		_, err = m.changeUser(ctx, u.UUID, "", nil, func(cur *User) (*User, bool, []auditNote, error) {
+			if cur.PasswordHash != u.PasswordHash {
+				return cur, false, nil, nil
+			}
+			n := cur.clone()
+			n.PasswordHash = h
+			return n, false, nil, nil
+		})
+	}
+	if err != nil {
+		m.log.WarnContext(ctx, "password rehash failed", "user", u.UUID, "err", err)
+	}
 }
 
 // inactiveError explains to the owner of an inactive account (after a
@@ -118,7 +150,7 @@ func (m *Manager) openSession(ctx context.Context, u *User, action string) (*Tok
 	if err != nil {
 		return nil, err
 	}
-	refresh, hash, err := m.newRefreshToken(sid)
+	refresh, hash, err := m.newRefreshToken(sid, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +158,7 @@ func (m *Manager) openSession(ctx context.Context, u *User, action string) (*Tok
 	s := &Session{
 		ID: sid, UserUUID: u.UUID, RefreshHash: hash,
 		CreatedAt: now, RotatedAt: now, ExpiresAt: now.Add(m.cfg.SessionTTL),
-		IP: truncate(ci.IP, 64), UserAgent: truncate(ci.UserAgent, 256),
+		IP: cleanText(ci.IP, 64), UserAgent: cleanText(ci.UserAgent, 256),
 	}
 	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
 		if err := tx.InsertSession(ctx, s); err != nil {
@@ -225,7 +257,11 @@ func (m *Manager) Logout(ctx context.Context, p *Principal) error {
 
 // Sessions returns a user's live sessions, newest first.
 func (m *Manager) Sessions(ctx context.Context, userUUID string) ([]*Session, error) {
-	return m.store.SessionsByUser(ctx, userUUID, m.now())
+	id, err := canonicalUUID(userUUID)
+	if err != nil {
+		return nil, err
+	}
+	return m.store.SessionsByUser(ctx, id, m.now())
 }
 
 // RevokeSession ends one session of a user; ErrSessionNotFound when the user
@@ -238,6 +274,9 @@ func (m *Manager) revokeSession(ctx context.Context, userUUID, sessionID, actorU
 	id, err := canonicalUUID(sessionID)
 	if err != nil {
 		return ErrSessionNotFound
+	}
+	if userUUID, err = canonicalUUID(userUUID); err != nil {
+		return err
 	}
 	now := m.now()
 	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {

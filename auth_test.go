@@ -88,7 +88,7 @@ func TestLoginDoesNotRevealAccounts(t *testing.T) {
 func TestInactiveReasonOnlyAfterCorrectPassword(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
-	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: testSecret, BcryptCost: 4, ContactEmail: "help@example.com"})
+	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: testSecret, BcryptCost: 4, ContactEmail: "help@example.com", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,14 +280,14 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	newSecret := []byte("a-brand-new-secret-of-32-bytes!!")
-	rotated, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: newSecret, JWTPreviousSecrets: [][]byte{testSecret}, BcryptCost: 4, Issuer: "test"})
+	rotated, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: newSecret, JWTPreviousSecrets: [][]byte{testSecret}, BcryptCost: 4, Issuer: "test", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := rotated.Authenticate(ctx, tok.AccessToken); err != nil {
 		t.Errorf("token signed with the previous key: %v", err)
 	}
-	fresh, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: newSecret, BcryptCost: 4, Issuer: "test"})
+	fresh, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: newSecret, BcryptCost: 4, Issuer: "test", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package usermgmt
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,9 +16,12 @@ import (
 // A fill races with an invalidation when a request reads the database just
 // before a write commits and stores its (stale) result just after the
 // write's invalidation. The epoch closes that gap: invalidations bump it, and
-// a fill that began under an older epoch is not stored.
+// a fill that began under an older epoch is not stored. mu makes "check the
+// epoch, then store" one step against "bump, then remove"; lookups do not
+// take it.
 type authCache struct {
 	ttl      time.Duration
+	mu       sync.Mutex
 	epoch    atomic.Uint64
 	sessions *lru.Cache[string, cached[sessionState]]
 	profiles *lru.Cache[string, cached[*Profile]]
@@ -74,6 +78,8 @@ func (c *authCache) session(id string, now time.Time) (sessionState, bool) {
 }
 
 func (c *authCache) putSession(epoch uint64, id string, s sessionState, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.epoch.Load() == epoch {
 		c.sessions.Add(id, cached[sessionState]{s, now.Add(c.ttl)})
 	}
@@ -88,6 +94,8 @@ func (c *authCache) profile(uuid string, now time.Time) (*Profile, bool) {
 }
 
 func (c *authCache) putProfile(epoch uint64, uuid string, p *Profile, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.epoch.Load() == epoch {
 		c.profiles.Add(uuid, cached[*Profile]{p, now.Add(c.ttl)})
 	}
@@ -95,12 +103,16 @@ func (c *authCache) putProfile(epoch uint64, uuid string, p *Profile, now time.T
 
 // invalidateUser drops a user's profile.
 func (c *authCache) invalidateUser(uuid string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.epoch.Add(1)
 	c.profiles.Remove(uuid)
 }
 
 // invalidateSessions drops session states.
 func (c *authCache) invalidateSessions(ids ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.epoch.Add(1)
 	for _, id := range ids {
 		c.sessions.Remove(id)
@@ -108,6 +120,8 @@ func (c *authCache) invalidateSessions(ids ...string) {
 }
 
 func (c *authCache) purge() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.epoch.Add(1)
 	c.sessions.Purge()
 	c.profiles.Purge()

@@ -47,7 +47,7 @@ func Example() {
 	_, err = m.Login(ctx, "jane_doe", "wrong password")
 	fmt.Println(errors.Is(err, usermgmt.ErrInvalidLogin))
 	// Output:
-	// jane_doe jane_doe Jane@example.com [user]
+	// jane_doe jane_doe jane@example.com [user]
 	// authenticated as jane_doe
 	// true
 }

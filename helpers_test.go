@@ -13,6 +13,9 @@ import (
 	"github.com/usermgmt/usermgmt/store"
 )
 
+// quiet is a logger that drops everything.
+var quiet = slog.New(slog.DiscardHandler)
+
 // testSecret is a JWT secret for tests.
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
@@ -52,7 +55,7 @@ func openStore(t testing.TB) *store.DB {
 // newManager builds a Manager over st with a low bcrypt cost and the clock.
 func newManager(t testing.TB, st usermgmt.Store, clock *fakeClock, opts ...usermgmt.Option) *usermgmt.Manager {
 	t.Helper()
-	cfg := usermgmt.Config{Store: st, JWTSecret: testSecret, BcryptCost: 4, Issuer: "test", Logger: slog.New(slog.DiscardHandler)}
+	cfg := usermgmt.Config{Store: st, JWTSecret: testSecret, BcryptCost: 4, Issuer: "test", Logger: quiet}
 	if clock != nil {
 		cfg.Clock = clock.Now
 	}

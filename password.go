@@ -19,6 +19,10 @@ type Hasher interface {
 	// Compare returns nil when password matches hash, ErrWrongPassword
 	// when it does not, and another error when it cannot tell.
 	Compare(ctx context.Context, hash, password string) error
+	// NeedsRehash reports whether hash should be replaced by a new Hash of
+	// the same password: it was made with other parameters (an older
+	// cost, say) or by another scheme.
+	NeedsRehash(hash string) bool
 }
 
 // MaxPasswordBytes is bcrypt's input limit; longer passwords are refused
@@ -83,6 +87,13 @@ func (h *BcryptHasher) Compare(ctx context.Context, hash, password string) error
 	default:
 		return fmt.Errorf("usermgmt: bcrypt compare: %w", err)
 	}
+}
+
+// NeedsRehash implements Hasher: true for a hash of another cost or one
+// that is not bcrypt.
+func (h *BcryptHasher) NeedsRehash(hash string) bool {
+	cost, err := bcrypt.Cost([]byte(hash))
+	return err != nil || cost != h.cost
 }
 
 // ErrWrongPassword is what a Hasher returns for a wrong password. It never

@@ -40,7 +40,7 @@ func keyID(secret []byte) string {
 	return hex.EncodeToString(mac.Sum(nil)[:8])
 }
 
-func newTokenIssuer(cfg Config) (*tokenIssuer, error) {
+func newTokenIssuer(cfg Config) *tokenIssuer {
 	t := &tokenIssuer{
 		issuer:  cfg.Issuer,
 		ttl:     cfg.AccessTokenTTL,
@@ -59,7 +59,7 @@ func newTokenIssuer(cfg Config) (*tokenIssuer, error) {
 		jwt.WithTimeFunc(cfg.Clock),
 		jwt.WithLeeway(5*time.Second),
 	)
-	return t, nil
+	return t
 }
 
 // sign issues an access token for a user's session.

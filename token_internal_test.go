@@ -1,6 +1,7 @@
 package usermgmt
 
 import (
+	"crypto/rand"
 	"strings"
 	"testing"
 	"time"
@@ -10,11 +11,7 @@ func testIssuer(t testing.TB) (*tokenIssuer, func() time.Time) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	clock := func() time.Time { return now }
 	cfg := Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Clock: clock}.withDefaults()
-	ti, err := newTokenIssuer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ti, clock
+	return newTokenIssuer(cfg), clock
 }
 
 func TestTokenRoundTrip(t *testing.T) {
@@ -77,17 +74,34 @@ func FuzzVerifyToken(f *testing.F) {
 	})
 }
 
-// FuzzParseRefreshToken: arbitrary input never panics, and whatever parses
-// names a canonical session UUID.
+// FuzzParseRefreshToken: arbitrary input never panics, whatever parses
+// names a canonical session UUID, and nothing but a token this server made
+// is genuine.
 func FuzzParseRefreshToken(f *testing.F) {
-	f.Add("123e4567-e89b-42d3-a456-426614174000." + strings.Repeat("A", 43))
+	m := &Manager{cfg: Config{Rand: rand.Reader}}
+	var err error
+	if m.refresh, err = newRefreshKeys([]byte("0123456789abcdef0123456789abcdef"), nil); err != nil {
+		f.Fatal(err)
+	}
+	good, _, err := m.newRefreshToken("123e4567-e89b-42d3-a456-426614174000", 3)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add("123e4567-e89b-42d3-a456-426614174000." + strings.Repeat("A", 64))
 	f.Add("")
 	f.Add(".")
 	f.Add("x.y.z")
 	f.Fuzz(func(t *testing.T, tok string) {
-		sid, ok := parseRefreshToken(tok)
-		if ok && (ValidateUUID(sid) != nil || sid != strings.ToLower(sid)) {
-			t.Fatalf("parsed %q to a bad session id %q", tok, sid)
+		sid, gen, body, ok := parseRefreshToken(tok)
+		if !ok {
+			return
+		}
+		if ValidateUUID(sid) != nil || sid != strings.ToLower(sid) || gen < 0 {
+			t.Fatalf("parsed %q to a bad session id %q or generation %d", tok, sid, gen)
+		}
+		if m.refresh.genuine(sid, body) && !strings.EqualFold(tok, good) {
+			t.Fatalf("a token the server did not make is genuine: %q", tok)
 		}
 	})
 }

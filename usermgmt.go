@@ -9,7 +9,6 @@ package usermgmt
 
 import (
 	"context"
-	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -42,7 +41,8 @@ type Config struct {
 	SessionTTL time.Duration
 	// RefreshReuseGrace is how long after a rotation the previous refresh
 	// token still yields the successor already issued (parallel requests
-	// agree); afterwards reuse revokes the session. Default 2 s.
+	// agree); afterwards, presenting any spent token revokes the session.
+	// Default 2 s, at most MaxRefreshReuseGrace.
 	RefreshReuseGrace time.Duration
 
 	// BcryptCost is the cost of new password hashes. Default 12.
@@ -84,6 +84,7 @@ const (
 	DefaultAccessTokenTTL    = 15 * time.Minute
 	DefaultSessionTTL        = 30 * 24 * time.Hour
 	DefaultRefreshReuseGrace = 2 * time.Second
+	MaxRefreshReuseGrace     = time.Minute
 	DefaultBcryptCost        = 12
 	DefaultCacheSize         = 10_000
 	DefaultCacheTTL          = 2 * time.Second
@@ -151,6 +152,9 @@ func (c Config) Validate() error {
 	if c.AccessTokenTTL < 0 || c.SessionTTL < 0 || c.RefreshReuseGrace < 0 || c.CacheTTL < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
 	}
+	if c.RefreshReuseGrace > MaxRefreshReuseGrace {
+		errs = append(errs, fmt.Errorf("RefreshReuseGrace must be at most %v", MaxRefreshReuseGrace))
+	}
 	if c.SessionTTL < c.AccessTokenTTL {
 		errs = append(errs, errors.New("SessionTTL must not be shorter than AccessTokenTTL"))
 	}
@@ -183,13 +187,13 @@ func WithHasher(h Hasher) Option { return func(m *Manager) { m.hasher = h } }
 
 // Manager is the entry point of the library. It is safe for concurrent use.
 type Manager struct {
-	cfg    Config
-	store  Store
-	hasher Hasher
-	tokens *tokenIssuer
-	sealer cipher.AEAD // seals successor refresh tokens
-	cache  *authCache
-	log    *slog.Logger
+	cfg     Config
+	store   Store
+	hasher  Hasher
+	tokens  *tokenIssuer
+	refresh *refreshKeys
+	cache   *authCache
+	log     *slog.Logger
 
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
@@ -209,12 +213,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	if m.hasher == nil {
 		m.hasher = NewBcryptHasher(cfg.BcryptCost, cfg.MaxConcurrentHashes)
 	}
-	tokens, err := newTokenIssuer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	m.tokens = tokens
-	if m.sealer, err = newSealer(cfg.JWTSecret); err != nil {
+	m.tokens = newTokenIssuer(cfg)
+	var err error
+	if m.refresh, err = newRefreshKeys(cfg.JWTSecret, cfg.JWTPreviousSecrets); err != nil {
 		return nil, err
 	}
 	m.cache = newAuthCache(cfg.CacheSize, cfg.CacheTTL)

@@ -2,6 +2,7 @@ package usermgmt
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -30,10 +31,18 @@ func ValidateUsername(username string) error {
 }
 
 // ValidateDisplayName checks that a display name spells the username:
-// capitals allowed, and spaces standing in for underscores.
+// capitals allowed, and spaces standing in for underscores. Only ASCII
+// letters, digits, underscores and spaces are accepted, so no look-alike
+// character can pass for a letter of the name.
 func ValidateDisplayName(displayName, username string) error {
-	if displayName == "" || utf8.RuneCountInString(displayName) > MaxDisplayNameLength {
+	if displayName == "" || len(displayName) > MaxDisplayNameLength {
 		return ErrInvalidDisplayName
+	}
+	for i := 0; i < len(displayName); i++ {
+		c := displayName[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ' ') {
+			return ErrInvalidDisplayName
+		}
 	}
 	if strings.ToLower(strings.ReplaceAll(displayName, " ", "_")) != username {
 		return ErrInvalidDisplayName
@@ -41,19 +50,49 @@ func ValidateDisplayName(displayName, username string) error {
 	return nil
 }
 
-// ValidateDescription checks the length of a user's description.
+// ValidateDescription checks a user's description: valid UTF-8, at most
+// 256 characters, no control characters but line breaks and tabs.
 func ValidateDescription(description string) error {
-	if !utf8.ValidString(description) || utf8.RuneCountInString(description) > MaxDescriptionLength {
+	if !validText(description, MaxDescriptionLength) {
 		return ErrInvalidDescription
 	}
 	return nil
 }
 
+// validText reports whether s is valid UTF-8 of at most max characters
+// without control characters (line breaks and tabs excepted): free text a
+// user may store and others may read.
+func validText(s string, max int) bool {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanText drops control characters from text taken from request headers
+// (a User-Agent, say) and cuts it to at most n bytes.
+func cleanText(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+	return truncate(s, n)
+}
+
 // NormalizeEmail checks the syntax of an email address and returns its
-// normal form: surrounding spaces removed and the domain lower-cased. Quoted
-// local parts, comments, display names and IP-literal domains are refused.
+// normal form: surrounding spaces removed and lower-cased. (Mail servers
+// treat the part before the @ as case-insensitive in practice; lower-casing
+// it makes uniqueness the same on every database.) Quoted local parts,
+// comments, display names and IP-literal domains are refused.
 func NormalizeEmail(email string) (string, error) {
-	email = strings.TrimSpace(email)
+	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || len(email) > MaxEmailLength || !utf8.ValidString(email) {
 		return "", ErrInvalidEmail
 	}
@@ -61,7 +100,7 @@ func NormalizeEmail(email string) (string, error) {
 	if at <= 0 || at == len(email)-1 {
 		return "", ErrInvalidEmail.WithMessage("Email is not valid. It must have exactly one @ with a name before it and a domain after it.")
 	}
-	local, domain := email[:at], strings.ToLower(email[at+1:])
+	local, domain := email[:at], email[at+1:]
 	if len(local) > 64 || !validLocalPart(local) {
 		return "", ErrInvalidEmail.WithMessage("Email is not valid. The part before the @ has characters that are not allowed.")
 	}
@@ -71,8 +110,8 @@ func NormalizeEmail(email string) (string, error) {
 	return local + "@" + domain, nil
 }
 
-// validLocalPart accepts a dot-atom of RFC 5322 characters, plus any
-// non-ASCII letter (RFC 6531).
+// validLocalPart accepts a dot-atom of RFC 5322 characters, plus
+// non-ASCII letters and digits (RFC 6531).
 func validLocalPart(s string) bool {
 	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
 		return false
@@ -81,7 +120,7 @@ func validLocalPart(s string) bool {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
 		case strings.ContainsRune(".!#$%&'*+/=?^_`{|}~-", r):
-		case r > 127 && r != utf8.RuneError:
+		case r > 127 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 		default:
 			return false
 		}

@@ -42,6 +42,8 @@ func TestValidateDisplayName(t *testing.T) {
 		{"John Doe", "john_doe", true},
 		{"JOHN_DOE", "john_doe", true},
 		{"John  Doe", "john_doe", false},
+		{"\u212Aelvin user", "kelvin_user", false}, // Kelvin sign folds to k
+		{"J\u0000hn_doe", "j\u0000hn_doe", false},
 		{"Jane Doe", "john_doe", false},
 		{"", "john_doe", false},
 		{strings.Repeat("a", 33), strings.Repeat("a", 33), false},
@@ -63,7 +65,10 @@ func TestNormalizeEmail(t *testing.T) {
 		ok       bool
 	}{
 		{"jane@example.com", "jane@example.com", true},
-		{"  Jane.Doe@Example.COM ", "Jane.Doe@example.com", true},
+		{"  Jane.Doe@Example.COM ", "jane.doe@example.com", true},
+		{"Émile@example.com", "émile@example.com", true},
+		{"a\u200bb@example.com", "", false},
+		{"a\u0085b@example.com", "", false},
 		{"a+tag@sub.example.org", "a+tag@sub.example.org", true},
 		{"josé@example.com", "josé@example.com", true},
 		{"x@xn--p1ai.xn--p1ai", "x@xn--p1ai.xn--p1ai", true},
@@ -128,6 +133,19 @@ func TestPasswordPolicy(t *testing.T) {
 	}
 	if !strings.Contains(p.Describe(), "at least 10 characters") {
 		t.Errorf("Describe() = %q", p.Describe())
+	}
+}
+
+func TestValidateDescription(t *testing.T) {
+	for _, ok := range []string{"", "hello", "two\nlines\tand a tab", strings.Repeat("é", 256)} {
+		if err := usermgmt.ValidateDescription(ok); err != nil {
+			t.Errorf("ValidateDescription(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"a\x00b", "bell\a", "c1\u0085", strings.Repeat("x", 257), "\xff"} {
+		if err := usermgmt.ValidateDescription(bad); !errors.Is(err, usermgmt.ErrInvalidDescription) {
+			t.Errorf("ValidateDescription(%q) = %v, want ErrInvalidDescription", bad, err)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package httpadapter
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/usermgmt/usermgmt"
 )
@@ -38,7 +39,7 @@ func (h *handler) ban(ctx context.Context, p *usermgmt.Principal, in banInput) (
 	if err != nil {
 		return response{}, err
 	}
-	return jsonOK(banResponse{Admin: p.User().Username, Action: "Banned", User: u.Username, Reason: in.reason}), nil
+	return jsonOK(banResponse{Admin: p.User().Username, Action: "Banned", User: u.Username, Reason: strings.TrimSpace(in.reason)}), nil
 }
 
 func (h *handler) unban(ctx context.Context, p *usermgmt.Principal, in banInput) (response, error) {

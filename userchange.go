@@ -1,0 +1,257 @@
+package usermgmt
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// Changes to an existing user — update, delete, ban, unban, rehash — all go
+// through changeUser: one transaction that locks the user's row, checks the
+// change against that fresh copy, writes it with its audit entries, and then
+// drops what the caches hold of the user. No change can be lost to a
+// concurrent one, and every path invalidates the same way.
+
+// auditNote is an audit entry a change writes about its user.
+type auditNote struct{ action, detail string }
+
+// userEdit turns the locked user into its next state. A nil next deletes the
+// user; endSessions revokes every session of the user.
+type userEdit func(u *User) (next *User, endSessions bool, notes []auditNote, err error)
+
+// changeUser applies edit to the user with the given UUID, after authorize
+// (when not nil) accepts the locked row as the target.
+func (m *Manager) changeUser(ctx context.Context, uuid, actorUUID string, authorize func(target *User) error, edit userEdit) (*User, error) {
+	id, err := canonicalUUID(uuid)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		next    *User
+		revoked []string
+	)
+	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		u, err := tx.LockUser(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return ErrUserNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if authorize != nil {
+			if err := authorize(u); err != nil {
+				return err
+			}
+		}
+		n, endSessions, notes, err := edit(u)
+		if err != nil {
+			return err
+		}
+		if n == nil || endSessions {
+			if revoked, err = tx.RevokeUserSessions(ctx, id, m.now()); err != nil {
+				return err
+			}
+		}
+		if n == nil {
+			err = tx.DeleteUser(ctx, id)
+		} else {
+			n.UpdatedAt = m.now()
+			err = tx.UpdateUser(ctx, n)
+		}
+		if err != nil {
+			return takenError(err)
+		}
+		for _, note := range notes {
+			if err := m.audit(ctx, tx, actorUUID, id, note.action, note.detail); err != nil {
+				return err
+			}
+		}
+		next = n
+		return nil
+	})
+	m.cache.invalidateUser(id)
+	m.cache.invalidateSessions(revoked...)
+	if err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// patchFields lists the JSON names of the fields a patch sets.
+func (p UserPatch) patchFields() []string {
+	var f []string
+	for _, field := range []struct {
+		name string
+		set  bool
+	}{
+		{"username", p.Username != nil},
+		{"display_name", p.DisplayName != nil},
+		{"email", p.Email != nil},
+		{"password", p.Password != nil},
+		{"description", p.Description != nil},
+		{"roles", p.Roles != nil},
+		{"is_active", p.IsActive != nil},
+	} {
+		if field.set {
+			f = append(f, field.name)
+		}
+	}
+	return f
+}
+
+// applyPatch validates p and applies it to a copy of u; passwordHash is the
+// hash of p.Password, computed beforehand. It reports whether the change
+// must end the user's sessions (a new password, a deactivation).
+func (m *Manager) applyPatch(u *User, p UserPatch, passwordHash string) (*User, bool, error) {
+	n := u.clone()
+	endSessions := false
+	if p.Username != nil && *p.Username != u.Username {
+		if err := ValidateUsername(*p.Username); err != nil {
+			return nil, false, err
+		}
+		n.Username = *p.Username
+		if p.DisplayName == nil && ValidateDisplayName(n.DisplayName, n.Username) != nil {
+			n.DisplayName = n.Username
+		}
+	}
+	if p.DisplayName != nil {
+		if err := ValidateDisplayName(*p.DisplayName, n.Username); err != nil {
+			return nil, false, err
+		}
+		n.DisplayName = *p.DisplayName
+	}
+	if p.Email != nil {
+		email, err := NormalizeEmail(*p.Email)
+		if err != nil {
+			return nil, false, err
+		}
+		if email != u.Email {
+			n.EmailVerified = false
+		}
+		n.Email = email
+	}
+	if p.Description != nil {
+		if err := ValidateDescription(*p.Description); err != nil {
+			return nil, false, err
+		}
+		n.Description = *p.Description
+	}
+	if p.Roles != nil {
+		if len(*p.Roles) == 0 {
+			return nil, false, ErrInvalidRole.WithMessage("A user needs at least one role.")
+		}
+		roles, err := m.validateRoles(*p.Roles)
+		if err != nil {
+			return nil, false, err
+		}
+		n.Roles = roles
+	}
+	if p.IsActive != nil {
+		n.IsActive = *p.IsActive
+		endSessions = !n.IsActive
+	}
+	if p.Password != nil {
+		n.PasswordHash = passwordHash
+		n.IsExternalOnly = false
+		endSessions = true
+	}
+	return n, endSessions, nil
+}
+
+// updateUser applies a patch, authorized (when authorize is not nil) on the
+// user as stored. A new password is checked and hashed before the
+// transaction, after a first authorization, so that neither a refused caller
+// nor a slow hash holds the row.
+func (m *Manager) updateUser(ctx context.Context, uuid string, p UserPatch, actorUUID string, authorize func(target *User) error) (*User, error) {
+	var hash string
+	if p.Password != nil {
+		if err := m.checkPassword(*p.Password, "", false); err != nil {
+			return nil, err
+		}
+		if authorize != nil {
+			u, err := m.User(ctx, uuid)
+			if err != nil {
+				return nil, err
+			}
+			if err := authorize(u); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if hash, err = m.hasher.Hash(ctx, *p.Password); err != nil {
+			return nil, err
+		}
+	}
+	return m.changeUser(ctx, uuid, actorUUID, authorize, func(u *User) (*User, bool, []auditNote, error) {
+		n, endSessions, err := m.applyPatch(u, p, hash)
+		if err != nil {
+			return nil, false, nil, err
+		}
+		notes := []auditNote{{AuditUserUpdated, strings.Join(p.patchFields(), ",")}}
+		if p.Password != nil {
+			notes = append(notes, auditNote{AuditPasswordChange, ""})
+		}
+		return n, endSessions, notes, nil
+	})
+}
+
+// UpdateUser changes a user (trusted: no policy applies). A new password or
+// a deactivation ends every session of the user; a new email must be
+// verified again.
+func (m *Manager) UpdateUser(ctx context.Context, uuid string, p UserPatch) (*User, error) {
+	return m.updateUser(ctx, uuid, p, "", nil)
+}
+
+// deleteUser removes a user and their sessions; the audit log keeps what
+// happened.
+func (m *Manager) deleteUser(ctx context.Context, uuid, actorUUID string, authorize func(target *User) error) error {
+	_, err := m.changeUser(ctx, uuid, actorUUID, authorize, func(u *User) (*User, bool, []auditNote, error) {
+		return nil, true, []auditNote{{AuditUserDeleted, u.Username}}, nil
+	})
+	if err == nil {
+		m.log.InfoContext(ctx, "user deleted", "user", uuid, "by", actorUUID)
+	}
+	return err
+}
+
+// DeleteUser removes an account (trusted: no policy applies). Afterwards the
+// account answers exactly like one that never existed, and its username and
+// email are free again.
+func (m *Manager) DeleteUser(ctx context.Context, uuid string) error {
+	return m.deleteUser(ctx, uuid, "", nil)
+}
+
+// MaxBanReasonLength bounds a ban's reason, in characters.
+const MaxBanReasonLength = 256
+
+// setActive bans (active=false, with a reason) or unbans a user.
+func (m *Manager) setActive(ctx context.Context, uuid, actorUUID string, active bool, reason string, authorize func(target *User) error) (*User, error) {
+	action := AuditUnban
+	if !active {
+		action = AuditBan
+		reason = strings.TrimSpace(reason)
+		if reason == "" || !validText(reason, MaxBanReasonLength) {
+			return nil, ErrInvalidInput.WithMessage("A reason of 1 to 256 printable characters is required.")
+		}
+	}
+	n, err := m.changeUser(ctx, uuid, actorUUID, authorize, func(u *User) (*User, bool, []auditNote, error) {
+		n := u.clone()
+		n.IsActive = active
+		return n, !active, []auditNote{{action, reason}}, nil
+	})
+	if err == nil {
+		m.log.WarnContext(ctx, "user "+action, "user", n.UUID, "by", actorUUID)
+	}
+	return n, err
+}
+
+// Ban deactivates a user, with a reason, and ends their sessions (trusted:
+// no policy applies).
+func (m *Manager) Ban(ctx context.Context, uuid, reason string) (*User, error) {
+	return m.setActive(ctx, uuid, "", false, reason, nil)
+}
+
+// Unban reactivates a user (trusted: no policy applies).
+func (m *Manager) Unban(ctx context.Context, uuid string) (*User, error) {
+	return m.setActive(ctx, uuid, "", true, "", nil)
+}
