@@ -1,0 +1,353 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// Environments accepted in ENVIRONMENT.
+const (
+	envLocal      = "local"
+	envProduction = "production"
+)
+
+// referenceDefaultSecret is the Python service's default JWT_SECRET_KEY. It
+// is public, so it is never accepted as a real secret.
+const referenceDefaultSecret = "changethis"
+
+// minProductionSecret is the shortest JWT_SECRET_KEY production accepts.
+const minProductionSecret = 32
+
+// maxJWTExpMinutes bounds JWT_EXP: an access token must not outlive the
+// session it belongs to (usermgmt.DefaultSessionTTL, 30 days).
+const maxJWTExpMinutes = int(usermgmt.DefaultSessionTTL / time.Minute)
+
+// Extra slog levels for the reference's loguru level names.
+const (
+	levelTrace    = slog.LevelDebug - 4
+	levelSuccess  = slog.LevelInfo + 2
+	levelCritical = slog.LevelError + 4
+)
+
+// logLevels maps LOG_LEVEL values onto slog levels.
+var logLevels = map[string]slog.Level{
+	"TRACE":    levelTrace,
+	"DEBUG":    slog.LevelDebug,
+	"INFO":     slog.LevelInfo,
+	"SUCCESS":  levelSuccess,
+	"WARNING":  slog.LevelWarn,
+	"ERROR":    slog.LevelError,
+	"CRITICAL": levelCritical,
+}
+
+// Config is the server's configuration, read from environment variables by
+// loadConfig. The names follow the Python service this server replaces
+// (PROJECT_NAME, BASE_URL, ...) plus a few of our own (ADDR, DATA_DIR, ...).
+type Config struct {
+	// ProjectName is PROJECT_NAME: the access tokens' issuer.
+	ProjectName string
+	// BaseURL is BASE_URL, without a trailing slash.
+	BaseURL string
+	// APIPrefix is API_STR: where the API is mounted.
+	APIPrefix string
+	// FrontendURL is FRONTEND_URL (default BASE_URL).
+	FrontendURL string
+	// LogLevel is LOG_LEVEL mapped onto slog.
+	LogLevel slog.Level
+	// JWTSecret is JWT_SECRET_KEY; empty means "generate one" (local only).
+	JWTSecret string `json:"-"`
+	// IgnoredDefaultSecret reports that JWT_SECRET_KEY was the reference's
+	// public default, ignored in local mode.
+	IgnoredDefaultSecret bool
+	// AccessTokenTTL is JWT_EXP (minutes).
+	AccessTokenTTL time.Duration
+	// Environment is ENVIRONMENT: envLocal or envProduction.
+	Environment string
+	// DatabaseDSN is the store.Open DSN chosen from POSTGRES_*, DATABASE_URI
+	// or DATA_DIR. It may hold a password: never log it.
+	DatabaseDSN string `json:"-"`
+	// DatabaseSource names where DatabaseDSN came from (for messages).
+	DatabaseSource string
+	// ContactEmail is CONTACT_EMAIL.
+	ContactEmail string
+
+	// Addr is ADDR, the listen address.
+	Addr string
+	// DataDir is DATA_DIR: the SQLite database, the generated JWT secret
+	// and the generated admin password live there.
+	DataDir string
+	// AdminPassword is ADMIN_PASSWORD, the first admin's password.
+	AdminPassword string `json:"-"`
+	// BcryptCost is BCRYPT_COST.
+	BcryptCost int
+	// CORSOrigins is CORS_ORIGINS.
+	CORSOrigins []string
+	// TrustedProxies is TRUSTED_PROXIES.
+	TrustedProxies []netip.Prefix
+}
+
+// Production reports whether ENVIRONMENT is production.
+func (c Config) Production() bool { return c.Environment == envProduction }
+
+// loadConfig reads the configuration through getenv. Empty values count as
+// unset, as in the reference. Every malformed value is reported, each error
+// naming its variable; they are joined into one error.
+func loadConfig(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	c := Config{
+		ProjectName:   p.str("PROJECT_NAME", "Project Name"),
+		BaseURL:       p.httpURL("BASE_URL", "http://localhost:8000"),
+		APIPrefix:     p.apiPrefix("API_STR", "/api"),
+		LogLevel:      p.logLevel("LOG_LEVEL", slog.LevelInfo),
+		Environment:   p.oneOf("ENVIRONMENT", envLocal, envLocal, envProduction),
+		ContactEmail:  p.email("CONTACT_EMAIL"),
+		Addr:          p.addr("ADDR", ":8000"),
+		DataDir:       p.str("DATA_DIR", "./data"),
+		AdminPassword: p.getenv("ADMIN_PASSWORD"), // as given: spaces count
+		BcryptCost:    p.intRange("BCRYPT_COST", usermgmt.DefaultBcryptCost, 4, 31),
+		CORSOrigins:   p.origins("CORS_ORIGINS"),
+	}
+	c.FrontendURL = p.httpURL("FRONTEND_URL", c.BaseURL)
+	c.AccessTokenTTL = time.Duration(p.intRange("JWT_EXP", 15, 1, maxJWTExpMinutes)) * time.Minute
+	c.TrustedProxies = p.prefixes("TRUSTED_PROXIES")
+	if alg := p.str("JWT_ALGORITHM", "HS256"); alg != "HS256" {
+		p.fail("JWT_ALGORITHM", "%q is not supported (only HS256)", alg)
+	}
+	if len(c.AdminPassword) > usermgmt.MaxPasswordBytes {
+		p.fail("ADMIN_PASSWORD", "is longer than %d bytes (bcrypt's limit)", usermgmt.MaxPasswordBytes)
+	}
+	c.JWTSecret, c.IgnoredDefaultSecret = p.secret("JWT_SECRET_KEY", c.Production())
+	c.DatabaseDSN, c.DatabaseSource = p.database(c.DataDir)
+	if err := errors.Join(p.errs...); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// parser reads typed values from the environment and collects one error per
+// malformed variable.
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+// fail records an error about the variable name. The message never quotes
+// the value of a secret.
+func (p *parser) fail(name, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s %s", name, fmt.Sprintf(format, args...)))
+}
+
+// str returns the variable, or def when it is unset or empty.
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) intRange(name string, def, lo, hi int) int {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.fail(name, "must be an integer from %d to %d, got %q", lo, hi, v)
+		return def
+	}
+	return n
+}
+
+func (p *parser) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(p.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.fail(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	return def
+}
+
+func (p *parser) logLevel(name string, def slog.Level) slog.Level {
+	v := strings.ToUpper(p.str(name, ""))
+	if v == "" {
+		return def
+	}
+	if v == "WARN" {
+		v = "WARNING"
+	}
+	l, ok := logLevels[v]
+	if !ok {
+		p.fail(name, "must be one of TRACE, DEBUG, INFO, SUCCESS, WARNING, ERROR, CRITICAL, got %q", v)
+		return def
+	}
+	return l
+}
+
+// httpURL reads an absolute http(s) URL and returns it without a trailing
+// slash.
+func (p *parser) httpURL(name, def string) string {
+	v := p.str(name, def)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		p.fail(name, "must be an absolute http:// or https:// URL without query or credentials, got %q", v)
+		return def
+	}
+	return strings.TrimRight(v, "/")
+}
+
+// apiPrefix reads a mount path such as /api.
+func (p *parser) apiPrefix(name, def string) string {
+	v := p.str(name, def)
+	trimmed := strings.TrimRight(v, "/")
+	if !strings.HasPrefix(v, "/") || trimmed == "" || strings.ContainsAny(v, "?#{} \t") {
+		p.fail(name, "must be a path such as /api, got %q", v)
+		return def
+	}
+	return trimmed
+}
+
+func (p *parser) email(name string) string {
+	v := p.str(name, "")
+	if v == "" {
+		return ""
+	}
+	e, err := usermgmt.NormalizeEmail(v)
+	if err != nil {
+		p.fail(name, "is not a valid email address: %q", v)
+		return ""
+	}
+	return e
+}
+
+func (p *parser) addr(name, def string) string {
+	v := p.str(name, def)
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		p.fail(name, "must be host:port or :port, got %q", v)
+		return def
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		p.fail(name, "has an invalid port in %q", v)
+		return def
+	}
+	return v
+}
+
+// list splits a comma-separated variable, dropping empty items.
+func (p *parser) list(name string) []string {
+	var out []string
+	for item := range strings.SplitSeq(p.getenv(name), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// origins reads CORS origins: "*" or scheme://host[:port], nothing more.
+func (p *parser) origins(name string) []string {
+	items := p.list(name)
+	for _, o := range items {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			p.fail(name, "entry %q is not an origin such as https://app.example.com", o)
+			return nil
+		}
+	}
+	for i, o := range items {
+		items[i] = strings.TrimRight(o, "/")
+	}
+	return items
+}
+
+// prefixes reads CIDRs and bare IPs (a bare IP is a one-address prefix).
+func (p *parser) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range p.list(name) {
+		if pfx, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, pfx.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(item)
+		if err != nil {
+			p.fail(name, "entry %q is neither an IP address nor a CIDR", item)
+			return nil
+		}
+		ip = ip.Unmap()
+		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	return out
+}
+
+// secret reads JWT_SECRET_KEY. Production refuses a missing, short or
+// public default secret; local mode treats the public default as unset
+// (a generated secret replaces it) but still refuses one the library cannot
+// use. The value itself never appears in an error.
+func (p *parser) secret(name string, production bool) (secret string, ignoredDefault bool) {
+	v := p.getenv(name)
+	switch {
+	case production && v == "":
+		p.fail(name, "is required when ENVIRONMENT=production")
+	case production && v == referenceDefaultSecret:
+		p.fail(name, "is the public default %q: set a random secret of at least %d bytes", referenceDefaultSecret, minProductionSecret)
+	case production && len(v) < minProductionSecret:
+		p.fail(name, "is %d bytes long; production needs at least %d", len(v), minProductionSecret)
+	case v == referenceDefaultSecret:
+		return "", true // local: ignored, with a warning at startup
+	case v != "" && len(v) < 16:
+		p.fail(name, "is %d bytes long; at least 16 are needed (32 or more recommended)", len(v))
+	default:
+		return v, false
+	}
+	return "", false
+}
+
+// database chooses the DSN: all of POSTGRES_SERVER, _USER, _PASSWORD and
+// _DB set means PostgreSQL; otherwise DATABASE_URI; otherwise a SQLite file
+// in dataDir. It returns the DSN and the variable(s) it came from.
+func (p *parser) database(dataDir string) (dsn, source string) {
+	server := p.str("POSTGRES_SERVER", "")
+	user := p.str("POSTGRES_USER", "")
+	password := p.getenv("POSTGRES_PASSWORD")
+	db := p.str("POSTGRES_DB", "")
+	port := p.intRange("POSTGRES_PORT", 5432, 1, 65535)
+	if server != "" && user != "" && password != "" && db != "" {
+		if strings.ContainsAny(server, "/@?# ") {
+			p.fail("POSTGRES_SERVER", "must be a host name or address, got %q", server)
+			return "", ""
+		}
+		u := url.URL{
+			Scheme: "postgresql",
+			User:   url.UserPassword(user, password),
+			Host:   net.JoinHostPort(server, strconv.Itoa(port)),
+			Path:   "/" + db,
+		}
+		return u.String(), "POSTGRES_*"
+	}
+	if uri := p.str("DATABASE_URI", ""); uri != "" {
+		if scheme, _, ok := strings.Cut(uri, "://"); !ok || scheme == "" {
+			// Do not quote the value: it may carry a password.
+			p.fail("DATABASE_URI", "must be a URI such as sqlite:///path/app.db or postgresql://user:password@host/db")
+			return "", ""
+		}
+		return uri, "DATABASE_URI"
+	}
+	return "sqlite://" + filepath.Join(dataDir, "app.db"), "DATA_DIR"
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"log/slog"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// env returns a getenv over a map.
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatalf("loadConfig(empty) = %v", err)
+	}
+	want := Config{
+		ProjectName:    "Project Name",
+		BaseURL:        "http://localhost:8000",
+		APIPrefix:      "/api",
+		FrontendURL:    "http://localhost:8000",
+		LogLevel:       slog.LevelInfo,
+		AccessTokenTTL: 15 * time.Minute,
+		Environment:    "local",
+		DatabaseDSN:    "sqlite://data/app.db",
+		DatabaseSource: "DATA_DIR",
+		Addr:           ":8000",
+		DataDir:        "./data",
+		BcryptCost:     12,
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLoadConfigValues(t *testing.T) {
+	secret := strings.Repeat("s", 40)
+	c, err := loadConfig(env(map[string]string{
+		"PROJECT_NAME":    "Acme",
+		"BASE_URL":        "https://acme.example/",
+		"API_STR":         "/v1/",
+		"LOG_LEVEL":       "warning",
+		"JWT_ALGORITHM":   "HS256",
+		"JWT_SECRET_KEY":  secret,
+		"JWT_EXP":         "30",
+		"ENVIRONMENT":     "production",
+		"CONTACT_EMAIL":   "Ops@Acme.Example",
+		"ADDR":            "127.0.0.1:9000",
+		"DATA_DIR":        "/var/lib/acme",
+		"ADMIN_PASSWORD":  " pw with spaces ",
+		"BCRYPT_COST":     "10",
+		"CORS_ORIGINS":    "https://app.acme.example, http://localhost:5173/",
+		"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1",
+	}))
+	if err != nil {
+		t.Fatalf("loadConfig = %v", err)
+	}
+	contact, err := usermgmt.NormalizeEmail("Ops@Acme.Example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		ProjectName:    "Acme",
+		BaseURL:        "https://acme.example",
+		APIPrefix:      "/v1",
+		FrontendURL:    "https://acme.example",
+		LogLevel:       slog.LevelWarn,
+		JWTSecret:      secret,
+		AccessTokenTTL: 30 * time.Minute,
+		Environment:    "production",
+		DatabaseDSN:    "sqlite:///var/lib/acme/app.db",
+		DatabaseSource: "DATA_DIR",
+		ContactEmail:   contact, // the library's normal form
+		Addr:           "127.0.0.1:9000",
+		DataDir:        "/var/lib/acme",
+		AdminPassword:  " pw with spaces ",
+		BcryptCost:     10,
+		CORSOrigins:    []string{"https://app.acme.example", "http://localhost:5173"},
+		TrustedProxies: []netip.Prefix{
+			netip.MustParsePrefix("10.0.0.0/8"),
+			netip.MustParsePrefix("192.168.1.7/32"),
+			netip.MustParsePrefix("::1/128"),
+		},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("values:\n got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLoadConfigLogLevels(t *testing.T) {
+	for name, want := range map[string]slog.Level{
+		"TRACE": levelTrace, "DEBUG": slog.LevelDebug, "INFO": slog.LevelInfo,
+		"SUCCESS": levelSuccess, "WARNING": slog.LevelWarn, "ERROR": slog.LevelError,
+		"CRITICAL": levelCritical, "critical": levelCritical,
+	} {
+		c, err := loadConfig(env(map[string]string{"LOG_LEVEL": name}))
+		if err != nil || c.LogLevel != want {
+			t.Errorf("LOG_LEVEL=%s: level %v, err %v; want %v", name, c.LogLevel, err, want)
+		}
+	}
+}
+
+func TestLoadConfigDatabase(t *testing.T) {
+	pg := map[string]string{
+		"POSTGRES_SERVER": "db.internal", "POSTGRES_USER": "app",
+		"POSTGRES_PASSWORD": "p@ss/word", "POSTGRES_DB": "users",
+	}
+	tests := []struct {
+		name       string
+		vars       map[string]string
+		dsn, their string
+	}{
+		{"default sqlite", nil, "sqlite://data/app.db", "DATA_DIR"},
+		{"data dir", map[string]string{"DATA_DIR": "/srv/x"}, "sqlite:///srv/x/app.db", "DATA_DIR"},
+		{"uri", map[string]string{"DATABASE_URI": "sqlite+aiosqlite:///x.db"}, "sqlite+aiosqlite:///x.db", "DATABASE_URI"},
+		{"postgres", pg, "postgresql://app:p%40ss%2Fword@db.internal:5432/users", "POSTGRES_*"},
+		{"postgres port wins over uri", merge(pg, map[string]string{"POSTGRES_PORT": "6543", "DATABASE_URI": "sqlite://a.db"}),
+			"postgresql://app:p%40ss%2Fword@db.internal:6543/users", "POSTGRES_*"},
+		{"incomplete postgres falls back", map[string]string{"POSTGRES_SERVER": "db", "DATABASE_URI": "sqlite://a.db"},
+			"sqlite://a.db", "DATABASE_URI"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(env(tt.vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.DatabaseDSN != tt.dsn || c.DatabaseSource != tt.their {
+				t.Errorf("got %q from %s, want %q from %s", c.DatabaseDSN, c.DatabaseSource, tt.dsn, tt.their)
+			}
+		})
+	}
+}
+
+func TestLoadConfigLocalSecrets(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{"JWT_SECRET_KEY": "changethis"}))
+	if err != nil || c.JWTSecret != "" || !c.IgnoredDefaultSecret {
+		t.Errorf("local changethis: secret %q ignored %v err %v; want it ignored", c.JWTSecret, c.IgnoredDefaultSecret, err)
+	}
+	c, err = loadConfig(env(map[string]string{"JWT_SECRET_KEY": "sixteen-bytes-ok"}))
+	if err != nil || c.JWTSecret != "sixteen-bytes-ok" {
+		t.Errorf("local 16-byte secret: %q, %v", c.JWTSecret, err)
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	const good = "0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string // the variable the error must name
+	}{
+		{"base url relative", map[string]string{"BASE_URL": "localhost:8000"}, "BASE_URL"},
+		{"base url scheme", map[string]string{"BASE_URL": "ftp://x"}, "BASE_URL"},
+		{"frontend url", map[string]string{"FRONTEND_URL": "not a url"}, "FRONTEND_URL"},
+		{"api str no slash", map[string]string{"API_STR": "api"}, "API_STR"},
+		{"api str root", map[string]string{"API_STR": "/"}, "API_STR"},
+		{"log level", map[string]string{"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"},
+		{"jwt algorithm", map[string]string{"JWT_ALGORITHM": "RS256"}, "JWT_ALGORITHM"},
+		{"jwt exp text", map[string]string{"JWT_EXP": "soon"}, "JWT_EXP"},
+		{"jwt exp zero", map[string]string{"JWT_EXP": "0"}, "JWT_EXP"},
+		{"jwt exp too long", map[string]string{"JWT_EXP": "99999999"}, "JWT_EXP"},
+		{"jwt secret short local", map[string]string{"JWT_SECRET_KEY": "short"}, "JWT_SECRET_KEY"},
+		{"environment", map[string]string{"ENVIRONMENT": "staging"}, "ENVIRONMENT"},
+		{"postgres port", map[string]string{"POSTGRES_PORT": "70000"}, "POSTGRES_PORT"},
+		{"postgres server", map[string]string{"POSTGRES_SERVER": "a/b", "POSTGRES_USER": "u", "POSTGRES_PASSWORD": "p", "POSTGRES_DB": "d"}, "POSTGRES_SERVER"},
+		{"database uri", map[string]string{"DATABASE_URI": "just-a-path.db"}, "DATABASE_URI"},
+		{"contact email", map[string]string{"CONTACT_EMAIL": "nobody"}, "CONTACT_EMAIL"},
+		{"addr", map[string]string{"ADDR": "8000"}, "ADDR"},
+		{"addr port", map[string]string{"ADDR": ":http-alt"}, "ADDR"},
+		{"admin password", map[string]string{"ADMIN_PASSWORD": strings.Repeat("x", 73)}, "ADMIN_PASSWORD"},
+		{"bcrypt cost text", map[string]string{"BCRYPT_COST": "high"}, "BCRYPT_COST"},
+		{"bcrypt cost low", map[string]string{"BCRYPT_COST": "3"}, "BCRYPT_COST"},
+		{"bcrypt cost high", map[string]string{"BCRYPT_COST": "32"}, "BCRYPT_COST"},
+		{"cors origin path", map[string]string{"CORS_ORIGINS": "https://a.example/app"}, "CORS_ORIGINS"},
+		{"cors origin scheme", map[string]string{"CORS_ORIGINS": "a.example"}, "CORS_ORIGINS"},
+		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "TRUSTED_PROXIES"},
+		{"trusted proxies cidr", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"},
+
+		// Production refuses secrets it cannot trust.
+		{"production no secret", map[string]string{"ENVIRONMENT": "production"}, "JWT_SECRET_KEY"},
+		{"production default secret", map[string]string{"ENVIRONMENT": "production", "JWT_SECRET_KEY": "changethis"}, "JWT_SECRET_KEY"},
+		{"production short secret", map[string]string{"ENVIRONMENT": "production", "JWT_SECRET_KEY": good[:31]}, "JWT_SECRET_KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(env(tt.vars))
+			if err == nil {
+				t.Fatalf("loadConfig(%v) succeeded; want an error naming %s", tt.vars, tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not name %s", err, tt.want)
+			}
+			if s := tt.vars["JWT_SECRET_KEY"]; len(s) > 10 && strings.Contains(err.Error(), s) {
+				t.Errorf("error %q quotes the secret", err)
+			}
+		})
+	}
+
+	// A good production secret passes.
+	if _, err := loadConfig(env(map[string]string{"ENVIRONMENT": "production", "JWT_SECRET_KEY": good})); err != nil {
+		t.Errorf("production with a 32-byte secret: %v", err)
+	}
+}
+
+func TestLoadConfigReportsEveryError(t *testing.T) {
+	_, err := loadConfig(env(map[string]string{"BCRYPT_COST": "x", "JWT_EXP": "y", "ADDR": "z"}))
+	for _, name := range []string{"BCRYPT_COST", "JWT_EXP", "ADDR"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not name %s", err, name)
+		}
+	}
+}
+
+func TestLoadConfigPostgresPasswordNotQuoted(t *testing.T) {
+	_, err := loadConfig(env(map[string]string{"DATABASE_URI": "hunter2-secret-password"}))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %v: want an error that does not quote DATABASE_URI", err)
+	}
+}
+
+func merge(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}

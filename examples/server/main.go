@@ -1,0 +1,228 @@
+// Command server runs usermgmt as a ready service: the HTTP API of the
+// Python UserManagementAPI it replaces, over SQLite (default, under ./data)
+// or PostgreSQL, configured by the same environment variables.
+//
+//	go run ./examples/server
+//
+// On first start it creates the admin account "admin"; its password is
+// ADMIN_PASSWORD or, without one, a random password written to
+// DATA_DIR/admin_password. See config.go for every variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/httpadapter"
+	"github.com/usermgmt/usermgmt/store"
+)
+
+// HTTP server limits.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	// shutdownTimeout bounds how long in-flight requests may finish after
+	// SIGINT/SIGTERM.
+	shutdownTimeout = 15 * time.Second
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, a second one kills the process at once.
+		<-ctx.Done()
+		stop()
+	}()
+	err := run(ctx, os.Getenv, os.Stdout, nil)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// run configures the service from getenv, logs to stdout and serves until
+// ctx ends, then shuts down gracefully. When onListen is not nil it is called
+// with the listening address once the server accepts connections.
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onListen func(net.Addr)) (err error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stdout)
+
+	secret, err := jwtSecret(cfg, log)
+	if err != nil {
+		return err
+	}
+
+	st, err := store.Open(ctx, cfg.DatabaseDSN)
+	if err != nil {
+		// store.Open never quotes a PostgreSQL DSN, so no password leaks.
+		return fmt.Errorf("open the database (from %s): %w", cfg.DatabaseSource, err)
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+	log.InfoContext(ctx, "database ready", "dialect", st.Dialect(), "from", cfg.DatabaseSource)
+
+	m, err := usermgmt.New(usermgmt.Config{
+		Store:          st,
+		JWTSecret:      []byte(secret),
+		BaseURL:        cfg.BaseURL,
+		Issuer:         cfg.ProjectName,
+		AccessTokenTTL: cfg.AccessTokenTTL,
+		BcryptCost:     cfg.BcryptCost,
+		ContactEmail:   cfg.ContactEmail,
+		Logger:         log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := m.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+
+	if err := ensureAdmin(ctx, m, cfg, log); err != nil {
+		return err
+	}
+
+	handler := httpadapter.New(m, httpadapter.Options{
+		Prefix: cfg.APIPrefix,
+		Logger: log,
+		CORS: httpadapter.CORSOptions{
+			AllowedOrigins: cfg.CORSOrigins,
+			// Credentials only for origins named one by one, never for "*".
+			AllowCredentials: len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*"),
+		},
+		TrustedProxies: cfg.TrustedProxies,
+	})
+	return serve(ctx, cfg, handler, log, onListen)
+}
+
+// serve listens on cfg.Addr and serves handler until ctx ends, then shuts
+// down, letting in-flight requests finish for up to shutdownTimeout.
+func serve(ctx context.Context, cfg Config, handler http.Handler, log *slog.Logger, onListen func(net.Addr)) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on ADDR %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "environment", cfg.Environment,
+		"api", cfg.APIPrefix, "base_url", cfg.BaseURL)
+	if onListen != nil {
+		onListen(ln.Addr())
+	}
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newLogger returns the server's logger: text for local development, JSON
+// in production, at LOG_LEVEL. Level names follow the reference.
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{
+		Level: cfg.LogLevel,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.LevelKey {
+				if l, ok := a.Value.Any().(slog.Level); ok {
+					a.Value = slog.StringValue(levelName(l))
+				}
+			}
+			return a
+		},
+	}
+	if cfg.Production() {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// levelName names the reference's extra levels; others keep slog's names.
+func levelName(l slog.Level) string {
+	switch l {
+	case levelTrace:
+		return "TRACE"
+	case levelSuccess:
+		return "SUCCESS"
+	case levelCritical:
+		return "CRITICAL"
+	}
+	return l.String()
+}
+
+// jwtSecret returns the secret that signs access tokens: JWT_SECRET_KEY
+// when set (loadConfig already refused unusable values), otherwise (local
+// only) the one kept in DATA_DIR/jwt_secret, generated on first start so
+// that tokens survive restarts.
+func jwtSecret(cfg Config, log *slog.Logger) (string, error) {
+	if cfg.JWTSecret != "" {
+		if len(cfg.JWTSecret) < minProductionSecret {
+			log.Warn("JWT_SECRET_KEY is short; use at least 32 random bytes", "bytes", len(cfg.JWTSecret))
+		}
+		return cfg.JWTSecret, nil
+	}
+	if cfg.Production() { // unreachable: loadConfig refuses it
+		return "", errors.New("JWT_SECRET_KEY is required when ENVIRONMENT=production")
+	}
+	path := filepath.Join(cfg.DataDir, jwtSecretFile)
+	secret, created, err := loadOrCreateSecretFile(path, newJWTSecret)
+	if err != nil {
+		return "", fmt.Errorf("JWT secret: %w", err)
+	}
+	if len(secret) < minProductionSecret {
+		return "", fmt.Errorf("JWT secret in %s is shorter than %d bytes: delete the file to have a new one generated", path, minProductionSecret)
+	}
+	if cfg.IgnoredDefaultSecret {
+		log.Warn("JWT_SECRET_KEY is the public default \"changethis\"; ignoring it")
+	}
+	log.Warn("JWT_SECRET_KEY is not set; using the generated secret file (set JWT_SECRET_KEY in production)",
+		"file", path, "generated", created)
+	return secret, nil
+}
