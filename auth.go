@@ -237,7 +237,7 @@ func (m *Manager) sessionState(ctx context.Context, id string, now time.Time) (s
 	if st, ok := m.cache.session(id, now); ok {
 		return st, nil
 	}
-	epoch := m.cache.begin()
+	epoch := m.cache.begin(id)
 	s, err := m.store.SessionByID(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return sessionState{}, ErrSessionRevoked

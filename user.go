@@ -338,7 +338,7 @@ func (m *Manager) Profile(ctx context.Context, uuid string) (*Profile, error) {
 	if p, ok := m.cache.profile(uuid, now); ok {
 		return p, nil
 	}
-	epoch := m.cache.begin()
+	epoch := m.cache.begin(uuid)
 	u, err := m.store.UserByUUID(ctx, uuid)
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrUserNotFound
