@@ -9,14 +9,20 @@ import (
 
 // Tokens is what a successful login, registration or refresh returns.
 type Tokens struct {
-	AccessToken  string
-	TokenType    string // always "bearer"
+	// AccessToken is the JWT to send as "Authorization: Bearer ...".
+	AccessToken string
+	// TokenType is always "bearer".
+	TokenType string
+	// RefreshToken is the opaque token Refresh exchanges for new tokens.
 	RefreshToken string
-	// ExpiresIn is the access token's lifetime in seconds.
+	// ExpiresIn is the access token's lifetime in seconds; ExpiresAt its
+	// end.
 	ExpiresIn int
 	ExpiresAt time.Time
+	// SessionID is the session the tokens belong to.
 	SessionID string
-	User      *User
+	// User is the user the tokens were issued to.
+	User *User
 }
 
 // Principal is an authenticated caller: the user behind a valid access

@@ -65,7 +65,10 @@ type UserQuery struct {
 // SessionStore persists login sessions (one row per login, carrying the
 // hashed refresh token).
 type SessionStore interface {
+	// InsertSession stores a new session; ErrNotFound when its user does
+	// not exist.
 	InsertSession(ctx context.Context, s *Session) error
+	// SessionByID loads one session, revoked or not.
 	SessionByID(ctx context.Context, id string) (*Session, error)
 	// RotateSession replaces the refresh token of session id, but only if its
 	// generation is still from (compare-and-swap). It reports whether the
@@ -82,7 +85,8 @@ type SessionStore interface {
 	SessionsByUser(ctx context.Context, userUUID string, now time.Time) ([]*Session, error)
 }
 
-// SessionRotation is the new refresh state written by RotateSession.
+// SessionRotation is the new refresh state written by RotateSession; its
+// fields replace the session's fields of the same names.
 type SessionRotation struct {
 	Generation      int64
 	RefreshHash     []byte

@@ -13,23 +13,40 @@ import (
 // handed out by the authentication path is shared and must be treated as
 // read-only.
 type User struct {
-	UUID           string
-	Username       string
-	DisplayName    string
-	Email          string
-	EmailVerified  bool
-	PasswordHash   string `json:"-"` // empty for an account that has no password (external-only)
-	OTPMethod      string // OTPNone, OTPAuthenticator or OTPEmail
-	OTPSecret      string `json:"-"`
-	Roles          []string
-	Description    string
+	// UUID identifies the user for good (a random version 4 UUID).
+	UUID string
+	// Username is unique: 5 to 32 of [a-z0-9_].
+	Username string
+	// DisplayName spells Username, with capitals and spaces allowed.
+	DisplayName string
+	// Email is unique and stored lower-cased.
+	Email string
+	// EmailVerified records that the owner proved the address.
+	EmailVerified bool
+	// PasswordHash is empty for an account that has no password
+	// (external-only).
+	PasswordHash string `json:"-"`
+	// OTPMethod is the second factor: OTPNone, OTPAuthenticator or OTPEmail.
+	OTPMethod string
+	// OTPSecret is the second factor's shared secret.
+	OTPSecret string `json:"-"`
+	// Roles are names of the access policy's roles.
+	Roles []string
+	// Description is free text about the user, at most 256 characters.
+	Description string
+	// IsExternalOnly marks an account created by a third-party login that
+	// has no password of its own.
 	IsExternalOnly bool
-	IsActive       bool
-	BlockedUUIDs   []string
+	// IsActive is false for a banned or deactivated account, which can
+	// neither log in nor use its tokens.
+	IsActive bool
+	// BlockedUUIDs are the users this user has blocked.
+	BlockedUUIDs []string
 	// ProfilePictureID is the files row of the user's picture, when set.
 	ProfilePictureID *int64
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// CreatedAt and UpdatedAt are in UTC.
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Two-factor methods.
