@@ -126,10 +126,10 @@ func TestActorEnforcesPolicy(t *testing.T) {
 	if u, err := m.As(mod).Ban(ctx, bob.UUID, "spam"); err != nil || u.IsActive {
 		t.Errorf("moderator ban of plain user: %v", err)
 	}
-	if _, err := m.As(mod).Unban(ctx, bob.UUID); !errors.Is(err, usermgmt.ErrForbidden) {
+	if _, err := m.As(mod).Unban(ctx, bob.UUID, ""); !errors.Is(err, usermgmt.ErrForbidden) {
 		t.Errorf("moderator unban: %v", err)
 	}
-	if u, err := m.As(admin).Unban(ctx, bob.UUID); err != nil || !u.IsActive {
+	if u, err := m.As(admin).Unban(ctx, bob.UUID, "appeal accepted"); err != nil || !u.IsActive {
 		t.Errorf("admin unban: %v", err)
 	}
 	if _, err := m.As(mod).CreateUser(ctx, usermgmt.NewUser{Username: "new_admin", Email: "na@example.com", Password: goodPassword, Roles: []string{"admin"}}); !errors.Is(err, usermgmt.ErrForbidden) {

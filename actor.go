@@ -123,9 +123,9 @@ func (a *Actor) Ban(ctx context.Context, uuid, reason string) (*User, error) {
 	})
 }
 
-// Unban reactivates a user (policy admin.unban).
-func (a *Actor) Unban(ctx context.Context, uuid string) (*User, error) {
-	return a.m.setActive(ctx, uuid, a.uuid(), true, "", func(t *User) error {
+// Unban reactivates a user, with an optional reason (policy admin.unban).
+func (a *Actor) Unban(ctx context.Context, uuid, reason string) (*User, error) {
+	return a.m.setActive(ctx, uuid, a.uuid(), true, reason, func(t *User) error {
 		return a.authorize(ctx, AccessRequest{Resource: "admin", Action: "unban", Target: t})
 	})
 }

@@ -106,7 +106,7 @@ func TestInactiveReasonOnlyAfterCorrectPassword(t *testing.T) {
 	if msg := usermgmt.AsError(err).Message; !strings.Contains(msg, "spamming") || !strings.Contains(msg, "help@example.com") {
 		t.Errorf("message %q lacks the reason or the contact", msg)
 	}
-	if _, err := m.Unban(ctx, u.UUID); err != nil {
+	if _, err := m.Unban(ctx, u.UUID, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Login(ctx, "jane_doe", goodPassword); err != nil {

@@ -83,7 +83,7 @@ var (
 	ErrPasswordTooLong    = newError(http.StatusBadRequest, "password_too_long", "Password must be at most 72 bytes long.")
 	ErrPasswordMismatch   = newError(http.StatusBadRequest, "password_mismatch", "Passwords do not match")
 	ErrInvalidRole        = newError(http.StatusBadRequest, "invalid_role", "Unknown role.")
-	ErrInvalidDescription = newError(http.StatusBadRequest, "invalid_description", "Description must be at most 256 characters long.")
+	ErrInvalidDescription = newError(http.StatusBadRequest, "invalid_description", "Description must be at most 256 characters long, with no control characters but line breaks and tabs.")
 	ErrInvalidUUID        = newError(http.StatusBadRequest, "invalid_uuid", "Invalid UUID.")
 
 	// Accounts.

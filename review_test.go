@@ -190,3 +190,36 @@ func TestLoginRehashAndForeignHashes(t *testing.T) {
 		t.Errorf("login on an unreadable hash = %v, want ErrInvalidLogin", err)
 	}
 }
+
+// A string that is no UUID names no user: 404 like an unknown one, and
+// lists skip it. An unban's optional reason reaches the audit log.
+func TestMalformedUUIDsAndUnbanReason(t *testing.T) {
+	ctx := context.Background()
+	m := newManager(t, openStore(t), nil)
+	u := mustCreate(t, m, "jane_doe")
+	for _, bad := range []string{"nope", "../../etc/passwd", ""} {
+		if _, err := m.User(ctx, bad); !errors.Is(err, usermgmt.ErrUserNotFound) {
+			t.Errorf("User(%q) = %v, want ErrUserNotFound", bad, err)
+		}
+		if _, err := m.Ban(ctx, bad, "spam"); !errors.Is(err, usermgmt.ErrUserNotFound) {
+			t.Errorf("Ban(%q) = %v, want ErrUserNotFound", bad, err)
+		}
+	}
+	got, err := m.UsersByUUIDs(ctx, []string{"nope", u.UUID, strings.ToUpper(u.UUID)})
+	if err != nil || len(got) != 1 || got[0].UUID != u.UUID {
+		t.Errorf("UsersByUUIDs = %v, %v; want jane alone", got, err)
+	}
+	if _, err := m.Ban(ctx, u.UUID, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Unban(ctx, u.UUID, "bad\x00reason"); !errors.Is(err, usermgmt.ErrInvalidInput) {
+		t.Errorf("unban reason with NUL = %v", err)
+	}
+	if _, err := m.Unban(ctx, u.UUID, "  appeal accepted "); err != nil {
+		t.Fatal(err)
+	}
+	h, err := m.History(ctx, u.UUID, 1)
+	if err != nil || len(h) != 1 || h[0].Action != usermgmt.AuditUnban || h[0].Detail != "appeal accepted" {
+		t.Errorf("latest history = %+v, %v", h, err)
+	}
+}

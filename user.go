@@ -266,11 +266,12 @@ func (m *Manager) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	return m.createUser(ctx, nu, "", AuditUserCreated, nil)
 }
 
-// User returns the user with the given UUID, or ErrUserNotFound.
+// User returns the user with the given UUID, or ErrUserNotFound (also for
+// a string that is no UUID: no such user can exist).
 func (m *Manager) User(ctx context.Context, uuid string) (*User, error) {
 	id, err := canonicalUUID(uuid)
 	if err != nil {
-		return nil, err
+		return nil, ErrUserNotFound
 	}
 	u, err := m.store.UserByUUID(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -312,19 +313,17 @@ func (m *Manager) ListUsers(ctx context.Context, q UserQuery) ([]*User, error) {
 	return m.store.ListUsers(ctx, q)
 }
 
-// UsersByUUIDs returns the users among uuids that exist; unknown ones are
-// left out. At most 1000 UUIDs.
+// UsersByUUIDs returns the users among uuids that exist; unknown ones (and
+// strings that are no UUID) are left out. At most 1000 UUIDs.
 func (m *Manager) UsersByUUIDs(ctx context.Context, uuids []string) ([]*User, error) {
 	if len(uuids) > 1000 {
 		return nil, ErrInvalidInput.WithMessage("At most 1000 users at a time.")
 	}
 	ids := make([]string, 0, len(uuids))
 	for _, u := range uuids {
-		id, err := canonicalUUID(u)
-		if err != nil {
-			return nil, err
+		if id, err := canonicalUUID(u); err == nil {
+			ids = append(ids, id)
 		}
-		ids = append(ids, id)
 	}
 	return m.store.UsersByUUIDs(ctx, ids)
 }

@@ -24,7 +24,7 @@ type userEdit func(u *User) (next *User, endSessions bool, notes []auditNote, er
 func (m *Manager) changeUser(ctx context.Context, uuid, actorUUID string, authorize func(target *User) error, edit userEdit) (*User, error) {
 	id, err := canonicalUUID(uuid)
 	if err != nil {
-		return nil, err
+		return nil, ErrUserNotFound // no such user can exist
 	}
 	var (
 		next    *User
@@ -224,15 +224,19 @@ func (m *Manager) DeleteUser(ctx context.Context, uuid string) error {
 // MaxBanReasonLength bounds a ban's reason, in characters.
 const MaxBanReasonLength = 256
 
-// setActive bans (active=false, with a reason) or unbans a user.
+// setActive bans (active=false, with a required reason) or unbans (the
+// reason optional) a user.
 func (m *Manager) setActive(ctx context.Context, uuid, actorUUID string, active bool, reason string, authorize func(target *User) error) (*User, error) {
 	action := AuditUnban
+	reason = strings.TrimSpace(reason)
 	if !active {
 		action = AuditBan
-		reason = strings.TrimSpace(reason)
-		if reason == "" || !validText(reason, MaxBanReasonLength) {
+		if reason == "" {
 			return nil, ErrInvalidInput.WithMessage("A reason of 1 to 256 printable characters is required.")
 		}
+	}
+	if !validText(reason, MaxBanReasonLength) {
+		return nil, ErrInvalidInput.WithMessage("A reason must be at most 256 printable characters.")
 	}
 	n, err := m.changeUser(ctx, uuid, actorUUID, authorize, func(u *User) (*User, bool, []auditNote, error) {
 		n := u.clone()
@@ -251,7 +255,8 @@ func (m *Manager) Ban(ctx context.Context, uuid, reason string) (*User, error) {
 	return m.setActive(ctx, uuid, "", false, reason, nil)
 }
 
-// Unban reactivates a user (trusted: no policy applies).
-func (m *Manager) Unban(ctx context.Context, uuid string) (*User, error) {
-	return m.setActive(ctx, uuid, "", true, "", nil)
+// Unban reactivates a user, with an optional reason for the audit log
+// (trusted: no policy applies).
+func (m *Manager) Unban(ctx context.Context, uuid, reason string) (*User, error) {
+	return m.setActive(ctx, uuid, "", true, reason, nil)
 }

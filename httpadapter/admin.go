@@ -23,15 +23,15 @@ func decodeBan(r *http.Request) (banInput, error) {
 	return in, f.Err()
 }
 
-// decodeUnban reads the target from the path; the reference's optional
-// reason form field is accepted and ignored.
+// decodeUnban reads the target from the path and the reference's optional
+// reason from the form (or JSON).
 func decodeUnban(r *http.Request) (banInput, error) {
 	f, err := readBody(r, jsonOrForm)
 	if err != nil {
 		return banInput{}, err
 	}
-	f.String("reason")
-	return banInput{uuid: r.PathValue("uuid")}, f.Err()
+	reason, _ := f.String("reason")
+	return banInput{uuid: r.PathValue("uuid"), reason: reason}, f.Err()
 }
 
 func (h *handler) ban(ctx context.Context, p *usermgmt.Principal, in banInput) (response, error) {
@@ -43,9 +43,9 @@ func (h *handler) ban(ctx context.Context, p *usermgmt.Principal, in banInput) (
 }
 
 func (h *handler) unban(ctx context.Context, p *usermgmt.Principal, in banInput) (response, error) {
-	u, err := h.m.As(p.User()).Unban(ctx, in.uuid)
+	u, err := h.m.As(p.User()).Unban(ctx, in.uuid, in.reason)
 	if err != nil {
 		return response{}, err
 	}
-	return jsonOK(banResponse{Admin: p.User().Username, Action: "Unbanned", User: u.Username}), nil
+	return jsonOK(banResponse{Admin: p.User().Username, Action: "Unbanned", User: u.Username, Reason: strings.TrimSpace(in.reason)}), nil
 }

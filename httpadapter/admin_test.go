@@ -46,7 +46,7 @@ func TestBanAndUnban(t *testing.T) {
 		ban(admin.uuid, mod.AccessToken, reason("spam")).wantError(t, 403, "forbidden")
 		ban(jane.uuid, "", reason("spam")).wantError(t, 401, "not_authenticated")
 		ban("00000000-0000-4000-8000-000000000000", admin.AccessToken, reason("spam")).wantError(t, 404, "user_not_found")
-		ban("bad", admin.AccessToken, reason("spam")).wantError(t, 400, "invalid_uuid")
+		ban("bad", admin.AccessToken, reason("spam")).wantError(t, 404, "user_not_found") // no such user can exist
 
 		// An admin bans with a form.
 		r := ban(jane.uuid, admin.AccessToken, reason("spamming the forum"))
@@ -75,11 +75,21 @@ func TestBanAndUnban(t *testing.T) {
 		// An admin unbans; login works again.
 		r = unban(jane.uuid, admin.AccessToken)
 		r.wantStatus(t, 200)
-		if got, want := string(r.body), `{"Admin":"admin_user","Action":"Unbanned","User":"jane_doe"}`; got != want {
+		// Reason is always there, as in the reference: "" when none was given.
+		if got, want := string(r.body), `{"Admin":"admin_user","Action":"Unbanned","User":"jane_doe","Reason":""}`; got != want {
 			t.Fatalf("unban = %s, want %s", got, want)
 		}
 		login("jane_doe", password).tokens(t)
-		e.do(request{method: "POST", path: "/api/admin/unban/" + bob.uuid, token: admin.AccessToken, form: url.Values{"reason": {"appeal"}}}).wantStatus(t, 200)
+		r = e.do(request{method: "POST", path: "/api/admin/unban/" + bob.uuid, token: admin.AccessToken, form: url.Values{"reason": {"  appeal granted "}}})
+		r.wantStatus(t, 200)
+		if got, want := string(r.body), `{"Admin":"admin_user","Action":"Unbanned","User":"bob_smith","Reason":"appeal granted"}`; got != want {
+			t.Fatalf("unban with a reason = %s, want %s", got, want)
+		}
+		r = e.do(request{method: "POST", path: "/api/admin/unban/" + carl.uuid, token: admin.AccessToken, json: map[string]string{"reason": "json reason"}})
+		r.wantStatus(t, 200)
+		if got := r.object(t)["Reason"]; got != "json reason" {
+			t.Fatalf("unban with a JSON reason: Reason = %v", got)
+		}
 		unban("00000000-0000-4000-8000-000000000000", admin.AccessToken).wantError(t, 404, "user_not_found")
 	})
 }

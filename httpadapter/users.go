@@ -41,6 +41,8 @@ func decodeUserPage(r *http.Request) (usermgmt.UserQuery, error) {
 	return usermgmt.UserQuery{Offset: skip, Limit: limit}, nil
 }
 
+// listUsers and usersByIDs answer UserRead without user_history, unlike
+// the reference: one history query per listed user would be an N+1.
 func (h *handler) listUsers(ctx context.Context, p *usermgmt.Principal, q usermgmt.UserQuery) (response, error) {
 	us, err := h.m.As(p.User()).ListUsers(ctx, q)
 	if err != nil {
@@ -112,7 +114,23 @@ func (h *handler) createUser(ctx context.Context, p *usermgmt.Principal, nu user
 	if err != nil {
 		return response{}, err
 	}
-	return jsonOK(h.wire.userWithHistory(u, nil)), nil
+	return h.userAfterWrite(ctx, u), nil
+}
+
+// userAfterWrite answers u, the result of a write, as UserRead with its
+// history, as the reference did. The write's Actor call returns the user
+// but not the history, so this is a second read, through Profile (the
+// Manager's cached view, which the write invalidated): the one Actor call
+// stays the only thing that decides and changes. That read is no part of
+// the write: if it fails, the write still happened, so the answer is u
+// with an empty history rather than an error.
+func (h *handler) userAfterWrite(ctx context.Context, u *usermgmt.User) response {
+	prof, err := h.m.Profile(ctx, u.UUID)
+	if err != nil {
+		h.log.WarnContext(ctx, "reading the history after a write", "user", u.UUID, "err", err)
+		return jsonOK(h.wire.userWithHistory(u, nil))
+	}
+	return jsonOK(h.wire.userWithHistory(prof.User, prof.History))
 }
 
 type patchInput struct {
@@ -147,7 +165,7 @@ func (h *handler) updateUser(ctx context.Context, p *usermgmt.Principal, in patc
 	if err != nil {
 		return response{}, err
 	}
-	return jsonOK(h.wire.userWithHistory(u, nil)), nil
+	return h.userAfterWrite(ctx, u), nil
 }
 
 func (h *handler) deleteUser(ctx context.Context, p *usermgmt.Principal, uuid string) (response, error) {

@@ -113,7 +113,7 @@ func TestUserDetails(t *testing.T) {
 
 		get(banned.uuid, reader.AccessToken).wantError(t, 403, "forbidden") // inactive target, plain reader
 		get(banned.uuid, mod.AccessToken).wantStatus(t, 200)
-		get("not-a-uuid", reader.AccessToken).wantError(t, 400, "invalid_uuid")
+		get("not-a-uuid", reader.AccessToken).wantError(t, 404, "user_not_found") // no such user can exist
 		get("00000000-0000-4000-8000-000000000000", reader.AccessToken).wantError(t, 404, "user_not_found")
 		get(target.uuid, "").wantError(t, 401, "not_authenticated")
 	})
@@ -178,7 +178,14 @@ func TestListAndCountUsers(t *testing.T) {
 		if string(r.body) != "[]" {
 			t.Fatalf("no ids = %s, want []", r.body)
 		}
-		get("/api/user/users?users_ids=bad", admin.AccessToken).wantError(t, 400, "invalid_uuid")
+		// Malformed ids name no user: skipped, like unknown ones.
+		r = get("/api/user/users?users_ids=bad&users_ids="+plain.uuid, admin.AccessToken)
+		r.wantStatus(t, 200)
+		var skipped []map[string]any
+		r.decode(t, &skipped)
+		if len(skipped) != 1 || skipped[0]["username"] != "plain_user" {
+			t.Fatalf("users with a malformed id = %s", r.body)
+		}
 		get("/api/user/users?users_ids="+plain.uuid, plain.AccessToken).wantError(t, 403, "forbidden")
 
 		// GET /user/count
@@ -303,7 +310,7 @@ func TestPatchUser(t *testing.T) {
 			{name: "admin makes a moderator", token: admin.AccessToken, target: mod2.uuid, req: request{json: map[string]any{"roles": []string{"admin"}}}, status: 200},
 			{name: "no roles at all", token: admin.AccessToken, target: bob.uuid, req: request{json: map[string]any{"roles": []string{}}}, status: 400, code: "invalid_role"},
 			{name: "unknown user", token: admin.AccessToken, target: "00000000-0000-4000-8000-000000000000", req: request{json: map[string]any{}}, status: 404, code: "user_not_found"},
-			{name: "malformed uuid", token: admin.AccessToken, target: "nope", req: request{json: map[string]any{}}, status: 400, code: "invalid_uuid"},
+			{name: "malformed uuid", token: admin.AccessToken, target: "nope", req: request{json: map[string]any{}}, status: 404, code: "user_not_found"},
 			{name: "no token", target: jane.uuid, req: request{json: map[string]any{}}, status: 401, code: "not_authenticated"},
 		}
 		for _, tt := range tests {
@@ -343,7 +350,7 @@ func TestDeleteUser(t *testing.T) {
 		del(bob.uuid, mod.AccessToken).wantError(t, 403, "forbidden")
 		del(bob.uuid, "").wantError(t, 401, "not_authenticated")
 		del("00000000-0000-4000-8000-000000000000", admin.AccessToken).wantError(t, 404, "user_not_found")
-		del("bad", admin.AccessToken).wantError(t, 400, "invalid_uuid")
+		del("bad", admin.AccessToken).wantError(t, 404, "user_not_found")
 
 		// A user deletes themself: the token dies, the login looks like an
 		// unknown user's, the username is free again.
@@ -359,5 +366,87 @@ func TestDeleteUser(t *testing.T) {
 		// An admin deletes anyone.
 		del(bob.uuid, admin.AccessToken).wantStatus(t, 200)
 		e.do(request{method: "GET", path: "/api/user/" + bob.uuid + "/details", token: admin.AccessToken}).wantError(t, 404, "user_not_found")
+	})
+}
+
+// historyActions returns the actions of a UserRead's user_history, in wire
+// order.
+func historyActions(t *testing.T, u map[string]any) []string {
+	t.Helper()
+	history, ok := u["user_history"].([]any)
+	if !ok {
+		t.Fatalf("user_history = %#v, want a list", u["user_history"])
+	}
+	var actions []string
+	for _, h := range history {
+		actions = append(actions, h.(map[string]any)["action"].(string))
+	}
+	return actions
+}
+
+// TestUserHistoryOrder: user_history is oldest first (the reference
+// appended to it; clients read history[-1] as the latest), and the answers
+// of PATCH /user/{uuid} and POST /user/ carry the real history.
+func TestUserHistoryOrder(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		admin := e.user("admin_user", usermgmt.RoleAdmin)
+		jane := e.register("jane_doe")
+		e.clock.Advance(time.Second)
+
+		// PATCH answers the history, the update last.
+		r := e.do(request{method: "PATCH", path: "/api/user/" + jane.uuid, token: jane.AccessToken, json: map[string]any{"description": "one"}})
+		r.wantStatus(t, 200)
+		actions := historyActions(t, r.object(t))
+		if len(actions) < 2 || actions[0] != usermgmt.AuditRegister || actions[len(actions)-1] != usermgmt.AuditUserUpdated {
+			t.Fatalf("PATCH user_history actions = %v, want register first, user-updated last", actions)
+		}
+		e.clock.Advance(time.Second)
+		r = e.do(request{method: "PATCH", path: "/api/user/" + jane.uuid, token: admin.AccessToken, json: map[string]any{"description": "two"}})
+		r.wantStatus(t, 200)
+		u := r.object(t)
+		if u["description"] != "two" {
+			t.Fatalf("PATCH answered description %v, want two", u["description"])
+		}
+		history := u["user_history"].([]any)
+		last := history[len(history)-1].(map[string]any)
+		if last["action"] != usermgmt.AuditUserUpdated || last["by"] != admin.uuid {
+			t.Fatalf("latest entry = %v, want the admin's update", last)
+		}
+
+		// /user/me agrees, and is fresh after the write.
+		r = e.do(request{method: "GET", path: "/api/user/me", token: jane.AccessToken})
+		r.wantStatus(t, 200)
+		me := r.object(t)
+		if got := historyActions(t, me); got[0] != usermgmt.AuditRegister || got[len(got)-1] != usermgmt.AuditUserUpdated {
+			t.Fatalf("/user/me user_history actions = %v, want register first, user-updated last", got)
+		}
+		if got := historyActions(t, me); !slices.Equal(got, historyActions(t, u)) || me["description"] != "two" {
+			t.Fatalf("/user/me history %v (description %v), PATCH answered %v", got, me["description"], historyActions(t, u))
+		}
+
+		// POST /user/ answers the creation entry.
+		r = e.do(request{method: "POST", path: "/api/user/", token: admin.AccessToken, json: map[string]any{
+			"username": "new_user", "email": "new_user@example.com", "password": password,
+		}})
+		r.wantStatus(t, 200)
+		if got := historyActions(t, r.object(t)); !slices.Equal(got, []string{usermgmt.AuditUserCreated}) {
+			t.Fatalf("POST /user/ user_history actions = %v, want [%s]", got, usermgmt.AuditUserCreated)
+		}
+	})
+}
+
+// TestJSONWithoutContentType: a non-empty body without a Content-Type is
+// JSON, as in FastAPI.
+func TestJSONWithoutContentType(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		jane := e.register("jane_doe")
+		r := e.do(request{method: "PATCH", path: "/api/user/" + jane.uuid, token: jane.AccessToken, raw: `{"description":"no type"}`})
+		r.wantStatus(t, 200)
+		if d := r.object(t)["description"]; d != "no type" {
+			t.Fatalf("description = %v", d)
+		}
+		// Login takes JSON too; a form without a type is not JSON.
+		e.do(request{method: "POST", path: "/api/auth/login", raw: `{"username":"jane_doe","password":"` + password + `"}`}).tokens(t)
+		e.do(request{method: "POST", path: "/api/auth/login", raw: "username=jane_doe&password=x"}).wantError(t, 422, "invalid_request")
 	})
 }

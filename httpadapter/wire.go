@@ -106,12 +106,13 @@ type sessionRead struct {
 	Current    bool   `json:"current"`
 }
 
-// banResponse is the reference's answer to a ban or an unban.
+// banResponse is the reference's answer to a ban or an unban; both carry
+// Reason (an unban's is "" when none was given).
 type banResponse struct {
 	Admin  string `json:"Admin"`
 	Action string `json:"Action"`
 	User   string `json:"User"`
-	Reason string `json:"Reason,omitempty"`
+	Reason string `json:"Reason"`
 }
 
 // versionResponse is GET /version.
@@ -160,12 +161,14 @@ func (w wire) user(u *usermgmt.User) userRead {
 }
 
 // userWithHistory returns u as UserRead with the given history (which may
-// be empty, never absent).
+// be empty, never absent). history comes newest first (usermgmt.Profile);
+// the wire has it oldest first, as the reference appended to it: its
+// clients read user_history[-1] as the latest entry.
 func (w wire) userWithHistory(u *usermgmt.User, history []*usermgmt.AuditEntry) userRead {
 	r := w.user(u)
 	h := make([]historyEntry, len(history))
 	for i, e := range history {
-		h[i] = historyEntry{
+		h[len(history)-1-i] = historyEntry{
 			Time: e.Time.UTC().Format(historyTimeLayout), Action: e.Action,
 			Description: e.Detail, By: e.ActorUUID,
 		}
