@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -109,6 +110,15 @@ func openSQLite(path string, cfg config) (*sql.DB, error) {
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("store: create the database directory: %w", err)
+		}
+		// The file holds password and token hashes: create it readable by
+		// its owner only (SQLite gives its -wal and -shm files the same
+		// mode). An existing file keeps its mode.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			f.Close()
+		} else if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("store: create the database file: %w", err)
 		}
 	}
 

@@ -412,3 +412,36 @@ func TestTxStoreCloseIsHarmless(t *testing.T) {
 		t.Errorf("InsertUser without a UUID: %v, want ErrInvalidUUID", err)
 	}
 }
+
+// A new SQLite file, which holds password and token hashes, is readable by
+// its owner only; an existing file keeps its mode.
+func TestSQLiteFileIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "private.db")
+	db, err := store.Open(context.Background(), "sqlite://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, name := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatalf("stat %s: %v", name, err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(name), mode)
+		}
+	}
+	shared := filepath.Join(dir, "shared.db")
+	if err := os.WriteFile(shared, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := store.Open(context.Background(), "sqlite://"+shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if fi, _ := os.Stat(shared); fi.Mode().Perm() != 0o640 {
+		t.Errorf("an existing file's mode changed to %o", fi.Mode().Perm())
+	}
+}
