@@ -61,13 +61,16 @@ func (c *cors) middleware(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Vary: Origin on every answer, with an Origin or without: a shared
+		// cache must not serve an answer made without CORS headers to a
+		// cross-origin request, nor one made for an origin to another.
+		h := w.Header()
+		h.Add("Vary", "Origin")
 		origin := r.Header.Get("Origin")
 		if origin == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h := w.Header()
-		h.Add("Vary", "Origin")
 		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 		if preflight {
 			h.Add("Vary", "Access-Control-Request-Method")
@@ -88,6 +91,7 @@ func (c *cors) middleware(next http.Handler) http.Handler {
 			return
 		}
 		// A preflight is answered here, before routing and authentication.
+		setNoStore(h)
 		if allowed != "" {
 			h.Set("Access-Control-Allow-Methods", c.methods)
 			h.Set("Access-Control-Allow-Headers", c.headers)

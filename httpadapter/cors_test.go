@@ -1,6 +1,7 @@
 package httpadapter_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,8 +75,9 @@ func TestCORS(t *testing.T) {
 			if got := r.header.Get("Access-Control-Max-Age"); got != tt.maxAge {
 				t.Errorf("Max-Age = %q, want %q", got, tt.maxAge)
 			}
-			if tt.e != off && tt.origin != "" && !strings.Contains(strings.Join(r.header.Values("Vary"), ","), "Origin") {
-				t.Errorf("Vary = %q", r.header.Values("Vary"))
+			// Vary: Origin whenever CORS is configured, Origin or not.
+			if vary := strings.Join(r.header.Values("Vary"), ","); strings.Contains(vary, "Origin") != (tt.e != off) {
+				t.Errorf("Vary = %q", vary)
 			}
 		})
 	}
@@ -87,5 +89,16 @@ func TestCORS(t *testing.T) {
 	r.wantError(t, 401, "not_authenticated")
 	if r.header.Get("Access-Control-Allow-Origin") != app {
 		t.Fatalf("401 without Allow-Origin")
+	}
+	// Vary: Origin on every answer, errors included, with no Origin sent.
+	for _, q := range []request{
+		{method: "GET", path: "/api/user/me"},
+		{method: "GET", path: "/nowhere"},
+		{method: "POST", path: "/api/auth/login", raw: "x", contentType: "text/plain"},
+	} {
+		r := exact.do(q)
+		if vary := r.header.Values("Vary"); !slices.Contains(vary, "Origin") {
+			t.Errorf("%s %s: %d with Vary %q", q.method, q.path, r.status, vary)
+		}
 	}
 }

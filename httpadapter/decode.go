@@ -42,9 +42,10 @@ type fields struct {
 	errs []string
 }
 
-// readBody reads and decodes r's body in one of the accepted encodings. An
-// empty body without a Content-Type decodes as an empty form, so that
-// required fields are reported missing (422) rather than the encoding (415).
+// readBody reads and decodes r's body in one of the accepted encodings.
+// Without a Content-Type, an empty body decodes as an empty form, so that
+// required fields are reported missing (422) rather than the encoding (415),
+// and a non-empty one as JSON when the route takes JSON, as FastAPI does.
 func readBody(r *http.Request, accepted []string) (*fields, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -54,8 +55,11 @@ func readBody(r *http.Request, accepted []string) (*fields, error) {
 		return nil, invalid("Could not read the request body.")
 	}
 	ct := r.Header.Get("Content-Type")
-	if ct == "" && len(bytes.TrimSpace(body)) == 0 {
-		return &fields{form: url.Values{}}, nil
+	if ct == "" {
+		if len(bytes.TrimSpace(body)) == 0 {
+			return &fields{form: url.Values{}}, nil
+		}
+		ct = mediaJSON
 	}
 	media, params, err := mime.ParseMediaType(ct)
 	if err != nil {

@@ -155,7 +155,9 @@ func TestDecodeFields(t *testing.T) {
 		{"grant_type not a string", mediaJSON, `{"grant_type":1,"username":"a","password":"b"}`, loginInput{}, "invalid_request"},
 		{"unknown type", "application/xml", `<a/>`, loginInput{}, "unsupported_media_type"},
 		{"malformed type", "a/b; c", `x`, loginInput{}, "unsupported_media_type"},
-		{"body without a type", "", `username=a&password=b`, loginInput{}, "unsupported_media_type"},
+		{"json without a type", "", `{"username":"jane_doe","password":"pw"}`, loginInput{"jane_doe", "pw"}, ""},
+		{"form without a type is not json", "", `username=a&password=b`, loginInput{}, "invalid_request"},
+		{"empty body without a type", "", "", loginInput{}, "invalid_request"},
 		{"multipart without boundary", "multipart/form-data", "x", loginInput{}, "invalid_request"},
 	}
 	for _, tt := range tests {
@@ -206,6 +208,10 @@ func TestDecodeCreateForm(t *testing.T) {
 	if !errors.Is(err, errUnsupportedMediaType) {
 		t.Fatalf("form UserCreate = %v", err)
 	}
+	// Without a Content-Type, a body is JSON.
+	if nu, err := decodeUserCreate(fuzzRequest("/", "", []byte(`{"username":"a_user","email":"a@b.co","password":"pw"}`))); err != nil || nu.Username != "a_user" {
+		t.Fatalf("UserCreate without a type = %+v, %v", nu, err)
+	}
 	nu, err := decodeUserCreate(fuzzRequest("/", mediaJSON, []byte(`{"username":"a_user","email":"a@b.co","password":"pw","is_active":false,"email_verified":true,"roles":null}`)))
 	if err != nil || !nu.Inactive || !nu.EmailVerified || nu.Roles != nil {
 		t.Fatalf("UserCreate = %+v, %v", nu, err)
@@ -251,16 +257,19 @@ func TestRecoverPanics(t *testing.T) {
 func TestInternalErrorsAreNotSent(t *testing.T) {
 	var logs bytes.Buffer
 	rec := httptest.NewRecorder()
-	writeError(t.Context(), rec, newTestLogger(&logs), errors.New("db password=hunter2 refused"))
+	writeError(rec, httptest.NewRequest("GET", "/api/user/me?token=hunter3", nil), newTestLogger(&logs), errors.New("db password=hunter2 refused"))
 	if rec.Code != 500 || strings.Contains(rec.Body.String(), "hunter2") {
 		t.Fatalf("answer = %d %s", rec.Code, rec.Body)
 	}
 	if !strings.Contains(logs.String(), "refused") {
 		t.Fatalf("cause not logged: %s", logs.String())
 	}
+	if !strings.Contains(logs.String(), "method=GET path=/api/user/me ") || strings.Contains(logs.String(), "hunter3") {
+		t.Fatalf("the log line lacks the method and path, or has the query: %s", logs.String())
+	}
 	// A conflict from the store is a 409, never a 500.
 	rec = httptest.NewRecorder()
-	writeError(t.Context(), rec, newTestLogger(&logs), usermgmt.ConflictOn("username", errors.New("UNIQUE constraint failed")))
+	writeError(rec, httptest.NewRequest("GET", "/api/user/me?token=hunter3", nil), newTestLogger(&logs), usermgmt.ConflictOn("username", errors.New("UNIQUE constraint failed")))
 	if rec.Code != 409 || strings.Contains(rec.Body.String(), "UNIQUE") {
 		t.Fatalf("conflict = %d %s", rec.Code, rec.Body)
 	}

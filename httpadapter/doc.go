@@ -1,6 +1,7 @@
-// Package httpadapter serves a usermgmt.Manager over HTTP: the reference
-// service's API (wire-compatible with its clients), root routes such as
-// /ping and /version, and middleware that guards a host's own routes.
+// Package httpadapter serves a usermgmt.Manager over HTTP: the part of the
+// reference service's API built so far (auth, users, ban and unban;
+// wire-compatible with its clients, see Routes), root routes such as /ping
+// and /version, and middleware that guards a host's own routes.
 //
 // One handler serves everything:
 //
@@ -16,8 +17,10 @@
 // Manager.As with the same checks and errors.
 //
 // Errors are JSON, {"detail": "...", "code": "..."}: the status and the
-// stable code come from the *usermgmt.Error, malformed input is 422
-// invalid_request, and internal causes are logged, never sent.
+// stable code come from the *usermgmt.Error, a malformed body is 422
+// invalid_request, a body in a content type the route does not take is 415
+// unsupported_media_type, and internal causes are logged, never sent.
+// Every answer carries Cache-Control: no-store.
 //
 // Routes describes every route as data (method, path, feature-flag name,
 // authentication, input and output types), for documentation and tooling.

@@ -34,6 +34,11 @@ var (
 // invalid returns a 422 invalid_request error with a specific message.
 func invalid(msg string) *usermgmt.Error { return errInvalidRequest.WithMessage(msg) }
 
+// setNoStore forbids caching the answer: every answer of the API is
+// personal or short-lived, and token answers must not be cached (RFC 6749
+// section 5.1).
+func setNoStore(h http.Header) { h.Set("Cache-Control", "no-store") }
+
 // errorBody is the JSON body of every error: the reference's clients read
 // detail; code is the stable machine-readable key.
 type errorBody struct {
@@ -41,17 +46,19 @@ type errorBody struct {
 	Code   string `json:"code"`
 }
 
-// writeError answers err as JSON. The status and message come from the
-// *usermgmt.Error it is (or wraps); anything else is a 500 whose cause is
-// logged and never sent.
-func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, err error) {
+// writeError answers r with err as JSON. The status and message come from
+// the *usermgmt.Error it is (or wraps); anything else is a 500 whose cause
+// is logged, with the method and path (never the query, which may carry
+// secrets), and never sent.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	ctx := r.Context()
 	e := usermgmt.AsError(err)
 	if e.Status < 400 || e.Status > 599 { // not an answer a client can get
 		e = usermgmt.ErrInternal
 	}
 	status := e.Status
 	if status >= 500 {
-		log.ErrorContext(ctx, "request failed", "code", e.Code, "err", err)
+		log.ErrorContext(ctx, "request failed", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
 	} else if e.Err != nil && !errors.Is(e.Err, context.Canceled) {
 		log.DebugContext(ctx, "request refused", "code", e.Code, "err", e.Err)
 	}
@@ -63,6 +70,7 @@ func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, er
 	if status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", "Bearer")
 	}
+	setNoStore(h)
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("X-Content-Type-Options", "nosniff")

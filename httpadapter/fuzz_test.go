@@ -59,7 +59,7 @@ func validMethod(m string) bool {
 }
 
 // safeRequest is httptest.NewRequest without its panic on a bad target.
-func safeRequest(method, target string, body []byte) (r *httpRequest, err error) {
+func safeRequest(method, target string, body []byte) (r *http.Request, err error) {
 	defer func() {
 		if recover() != nil {
 			r, err = nil, errBadTarget
@@ -67,7 +67,5 @@ func safeRequest(method, target string, body []byte) (r *httpRequest, err error)
 	}()
 	return httptest.NewRequest(method, target, bytes.NewReader(body)), nil
 }
-
-type httpRequest = http.Request
 
 var errBadTarget = errors.New("bad target")

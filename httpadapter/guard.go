@@ -37,18 +37,27 @@ func CurrentUser(ctx context.Context) (*usermgmt.User, bool) {
 
 // guard authenticates the caller (reusing the principal an outer guard
 // found), checks it with allowed, and calls next with the principal on the
-// context.
+// context. When the context carries no usermgmt.ClientInfo (the host's
+// routes do not pass through New's middleware), guard attaches the socket
+// peer's IP and the User-Agent, so that the Manager calls the host makes
+// with this context audit where they came from. X-Forwarded-For is not
+// read here: guard does not know the host's proxies; a host behind a proxy
+// attaches its own ClientInfo before the guard.
 func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Principal) error) func(http.Handler) http.Handler {
 	log := m.Config().Logger
 	auth := newAuthenticator(m)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if usermgmt.ClientInfoFrom(r.Context()) == (usermgmt.ClientInfo{}) {
+				ci := usermgmt.ClientInfo{IP: clientIP(r, nil), UserAgent: r.UserAgent()}
+				r = r.WithContext(usermgmt.WithClientInfo(r.Context(), ci))
+			}
 			ctx := r.Context()
 			p, ok := CurrentPrincipal(ctx)
 			if !ok {
 				var err error
 				if p, err = auth.authenticate(r); err != nil {
-					writeError(ctx, w, log, err)
+					writeError(w, r, log, err)
 					return
 				}
 				ctx = context.WithValue(ctx, principalKey{}, p)
@@ -56,7 +65,7 @@ func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Pr
 			}
 			if allowed != nil {
 				if err := allowed(ctx, p); err != nil {
-					writeError(ctx, w, log, err)
+					writeError(w, r, log, err)
 					return
 				}
 			}

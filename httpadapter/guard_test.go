@@ -107,3 +107,71 @@ func TestClientInfoReachesManager(t *testing.T) {
 		t.Fatalf("login session not found among %d", len(ss))
 	}
 }
+
+// TestGuardAttachesClientInfo: a host route mounted beside New (not
+// through its middleware) gets the socket peer's IP and the User-Agent on
+// its context from the guard, so the Manager calls it makes audit them; a
+// ClientInfo the host attached itself is kept.
+func TestGuardAttachesClientInfo(t *testing.T) {
+	e := newEnv(t, backends[0].dsn(t), httpadapter.Options{})
+	admin := e.user("admin_user", usermgmt.RoleAdmin)
+	jane := e.register("jane_doe")
+	bob := e.register("bob_smith")
+
+	var seen usermgmt.ClientInfo
+	ban := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = usermgmt.ClientInfoFrom(r.Context())
+		u, _ := httpadapter.CurrentUser(r.Context())
+		if _, err := e.m.As(u).Ban(r.Context(), r.PathValue("uuid"), "host ban"); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	mux := http.NewServeMux()
+	mux.Handle("POST /app/ban/{uuid}", httpadapter.RequireRole(e.m, usermgmt.RoleAdmin)(ban))
+	mux.Handle("POST /app/perm/ban/{uuid}", httpadapter.RequirePermission(e.m, "admin", "ban")(ban))
+	hostInfo := usermgmt.ClientInfo{IP: "203.0.113.9", UserAgent: "host/1"}
+	withHostInfo := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(usermgmt.WithClientInfo(r.Context(), hostInfo)))
+		})
+	}
+	mux.Handle("POST /app/host/ban/{uuid}", withHostInfo(httpadapter.RequireAuth(e.m)(ban)))
+
+	lastBanIP := func(uuid string) string {
+		t.Helper()
+		h, err := e.m.History(t.Context(), uuid, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, entry := range h { // newest first
+			if entry.Action == usermgmt.AuditBan {
+				return entry.IP
+			}
+		}
+		t.Fatalf("no ban entry for %s", uuid)
+		return ""
+	}
+
+	r := request{method: "POST", path: "/app/ban/" + jane.uuid, token: admin.AccessToken, header: map[string]string{"User-Agent": "browser/1"}}.build(t)
+	r.RemoteAddr = "198.51.100.23:4711"
+	serve(mux, r).wantStatus(t, 200)
+	if want := (usermgmt.ClientInfo{IP: "198.51.100.23", UserAgent: "browser/1"}); seen != want {
+		t.Fatalf("client info = %+v, want %+v", seen, want)
+	}
+	if ip := lastBanIP(jane.uuid); ip != "198.51.100.23" {
+		t.Fatalf("audited IP = %q, want the socket peer's", ip)
+	}
+
+	// RequirePermission does the same (httptest's peer is 192.0.2.1).
+	serve(mux, request{method: "POST", path: "/app/perm/ban/" + bob.uuid, token: admin.AccessToken}.build(t)).wantStatus(t, 200)
+	if ip := lastBanIP(bob.uuid); ip != "192.0.2.1" {
+		t.Fatalf("audited IP = %q, want 192.0.2.1", ip)
+	}
+
+	// What the host attached wins.
+	carl := e.register("carl_jones")
+	serve(mux, request{method: "POST", path: "/app/host/ban/" + carl.uuid, token: admin.AccessToken}.build(t)).wantStatus(t, 200)
+	if seen != hostInfo || lastBanIP(carl.uuid) != hostInfo.IP {
+		t.Fatalf("client info = %+v, audited %q; want the host's %+v", seen, lastBanIP(carl.uuid), hostInfo)
+	}
+}

@@ -19,7 +19,8 @@ import (
 // Every request passes through the same global middleware, outermost first:
 // panic recovery, the client's IP and user agent (usermgmt.WithClientInfo),
 // a request log line (method, path without the query, status, duration),
-// the body size limit and CORS. Then the route table (Routes) dispatches it;
+// the body size limit and CORS (with Vary: Origin on every answer when
+// opts.CORS lists origins). Then the route table (Routes) dispatches it;
 // unknown paths get a JSON 404, known paths asked with another method a JSON
 // 405 with Allow.
 //
@@ -118,17 +119,17 @@ func (h *handler) fallback(probe *http.ServeMux, methods []string) http.Handler 
 			}
 		}
 		if len(allow) == 0 {
-			writeError(r.Context(), w, h.log, errNotFound)
+			writeError(w, r, h.log, errNotFound)
 			return
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeError(r.Context(), w, h.log, errMethodNotAllowed)
+		writeError(w, r, h.log, errMethodNotAllowed)
 	})
 }
 
 // fail answers err.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	writeError(r.Context(), w, h.log, err)
+	writeError(w, r, h.log, err)
 }
 
 // An endpoint is the behaviour of a route.
@@ -163,7 +164,7 @@ func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth b
 		h.fail(w, r, err)
 		return
 	}
-	res.write(r.Context(), w, h.log)
+	res.write(w, r, h.log)
 }
 
 // none is the input of routes that take none.
@@ -196,14 +197,15 @@ func textOK(s string) response { return response{status: http.StatusOK, kind: ki
 // empty answers status with no body.
 func empty(status int) response { return response{status: status, kind: kindEmpty} }
 
-func (res response) write(ctx context.Context, w http.ResponseWriter, log *slog.Logger) {
+func (res response) write(w http.ResponseWriter, r *http.Request, log *slog.Logger) {
 	hdr := w.Header()
+	setNoStore(hdr)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	switch res.kind {
 	case kindJSON:
 		body, err := json.Marshal(res.json)
 		if err != nil {
-			writeError(ctx, w, log, usermgmt.ErrInternal.Wrap(err))
+			writeError(w, r, log, usermgmt.ErrInternal.Wrap(err))
 			return
 		}
 		hdr.Set("Content-Type", "application/json")

@@ -64,7 +64,7 @@ func recoverPanics(log *slog.Logger) func(http.Handler) http.Handler {
 				}
 				log.ErrorContext(r.Context(), "panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 				if tw.status == 0 {
-					writeError(r.Context(), tw, log, usermgmt.ErrInternal)
+					writeError(tw, r, log, usermgmt.ErrInternal)
 				}
 			}()
 			next.ServeHTTP(tw, r)
@@ -109,7 +109,7 @@ func limitBody(max int64, log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > max {
-				writeError(r.Context(), w, log, errTooLarge)
+				writeError(w, r, log, errTooLarge)
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, max)

@@ -46,8 +46,12 @@ type CORSOptions struct {
 	// as the user. Origins listed exactly still get credentials when
 	// AllowCredentials is set.
 	AllowedOrigins []string
-	// AllowCredentials lets browsers send cookies and Authorization headers
-	// (Access-Control-Allow-Credentials: true) to the exactly listed origins.
+	// AllowCredentials answers the exactly listed origins with
+	// Access-Control-Allow-Credentials: true, which a browser needs before
+	// it sends cookies (fetch's credentials: "include") or exposes the
+	// answer to such a request. An explicit Authorization header, as bearer
+	// tokens travel, does not need it: it needs only to be among
+	// AllowedHeaders. Origins admitted through "*" never get credentials.
 	AllowCredentials bool
 	// AllowedHeaders are the request headers a preflight may ask for.
 	// Default: Authorization, Content-Type.

@@ -76,7 +76,7 @@ func TestEnsureAdminWithPassword(t *testing.T) {
 		}
 		u := tok.User
 		if u.Username != "admin" || u.DisplayName != "Admin" || u.Email != "admin@example.com" || !u.EmailVerified || !u.IsActive {
-			t.Errorf("admin = %+v", u)
+			t.Errorf("admin = %s %q %s verified=%v active=%v", u.Username, u.DisplayName, u.Email, u.EmailVerified, u.IsActive)
 		}
 		roles := slices.Sorted(slices.Values(u.Roles))
 		if !slices.Equal(roles, []string{"admin", "moderator", "user"}) {

@@ -65,7 +65,7 @@ type Config struct {
 	// LogLevel is LOG_LEVEL mapped onto slog.
 	LogLevel slog.Level
 	// JWTSecret is JWT_SECRET_KEY; empty means "generate one" (local only).
-	JWTSecret string `json:"-"`
+	JWTSecret string
 	// IgnoredDefaultSecret reports that JWT_SECRET_KEY was the reference's
 	// public default, ignored in local mode.
 	IgnoredDefaultSecret bool
@@ -75,7 +75,7 @@ type Config struct {
 	Environment string
 	// DatabaseDSN is the store.Open DSN chosen from POSTGRES_*, DATABASE_URI
 	// or DATA_DIR. It may hold a password: never log it.
-	DatabaseDSN string `json:"-"`
+	DatabaseDSN string
 	// DatabaseSource names where DatabaseDSN came from (for messages).
 	DatabaseSource string
 	// ContactEmail is CONTACT_EMAIL.
@@ -87,7 +87,7 @@ type Config struct {
 	// and the generated admin password live there.
 	DataDir string
 	// AdminPassword is ADMIN_PASSWORD, the first admin's password.
-	AdminPassword string `json:"-"`
+	AdminPassword string
 	// BcryptCost is BCRYPT_COST.
 	BcryptCost int
 	// CORSOrigins is CORS_ORIGINS.

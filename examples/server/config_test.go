@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"reflect"
@@ -10,6 +11,49 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 )
+
+// secretFields are the Config fields a failing test must not print.
+var secretFields = map[string]bool{"JWTSecret": true, "DatabaseDSN": true, "AdminPassword": true}
+
+// configDiff lists the fields where got and want differ, one a line, ""
+// when they are equal. Secret fields are named, never shown: a test log is
+// no place for them (and %+v of a Config would print them all).
+func configDiff(got, want Config) string {
+	var b strings.Builder
+	g, w := reflect.ValueOf(got), reflect.ValueOf(want)
+	for i := range g.NumField() {
+		name := g.Type().Field(i).Name
+		gf, wf := g.Field(i).Interface(), w.Field(i).Interface()
+		if reflect.DeepEqual(gf, wf) {
+			continue
+		}
+		if secretFields[name] {
+			fmt.Fprintf(&b, "\n%s: differs (secret, not shown)", name)
+		} else {
+			fmt.Fprintf(&b, "\n%s: got %v, want %v", name, gf, wf)
+		}
+	}
+	return b.String()
+}
+
+func TestConfigDiffHidesSecrets(t *testing.T) {
+	a := Config{JWTSecret: "secret-one", DatabaseDSN: "postgres://u:pw-one@h/db", AdminPassword: "admin-one", Addr: ":1"}
+	b := Config{JWTSecret: "secret-two", DatabaseDSN: "postgres://u:pw-two@h/db", AdminPassword: "admin-two", Addr: ":2"}
+	d := configDiff(a, b)
+	for _, s := range []string{"one", "two"} {
+		if strings.Contains(d, s) {
+			t.Fatalf("configDiff shows a secret: %s", d)
+		}
+	}
+	for _, s := range []string{"JWTSecret", "DatabaseDSN", "AdminPassword", "Addr: got :1, want :2"} {
+		if !strings.Contains(d, s) {
+			t.Fatalf("configDiff = %q, lacks %q", d, s)
+		}
+	}
+	if d := configDiff(a, a); d != "" {
+		t.Fatalf("configDiff(a, a) = %q", d)
+	}
+}
 
 // env returns a getenv over a map.
 func env(vars map[string]string) func(string) string {
@@ -35,8 +79,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		DataDir:        "./data",
 		BcryptCost:     12,
 	}
-	if !reflect.DeepEqual(c, want) {
-		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
+	if d := configDiff(c, want); d != "" {
+		t.Errorf("defaults differ:%s", d)
 	}
 }
 
@@ -89,8 +133,8 @@ func TestLoadConfigValues(t *testing.T) {
 			netip.MustParsePrefix("::1/128"),
 		},
 	}
-	if !reflect.DeepEqual(c, want) {
-		t.Errorf("values:\n got %+v\nwant %+v", c, want)
+	if d := configDiff(c, want); d != "" {
+		t.Errorf("values differ:%s", d)
 	}
 }
 
@@ -234,4 +278,24 @@ func merge(ms ...map[string]string) map[string]string {
 		}
 	}
 	return out
+}
+
+func TestCORSOptionsCredentials(t *testing.T) {
+	for _, tt := range []struct {
+		origins []string
+		want    bool
+	}{
+		{nil, false},
+		{[]string{"*"}, false},
+		{[]string{"https://app.example"}, true},
+		// "*" beside an exact origin: the exact one still gets credentials
+		// (the library never gives them to the origins "*" admits).
+		{[]string{"*", "https://app.example"}, true},
+		{[]string{"https://app.example", "*"}, true},
+	} {
+		o := corsOptions(tt.origins)
+		if o.AllowCredentials != tt.want || !reflect.DeepEqual(o.AllowedOrigins, tt.origins) {
+			t.Errorf("corsOptions(%q) = %+v, want credentials %v", tt.origins, o, tt.want)
+		}
+	}
 }

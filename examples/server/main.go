@@ -107,16 +107,21 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	}
 
 	handler := httpadapter.New(m, httpadapter.Options{
-		Prefix: cfg.APIPrefix,
-		Logger: log,
-		CORS: httpadapter.CORSOptions{
-			AllowedOrigins: cfg.CORSOrigins,
-			// Credentials only for origins named one by one, never for "*".
-			AllowCredentials: len(cfg.CORSOrigins) > 0 && !slices.Contains(cfg.CORSOrigins, "*"),
-		},
+		Prefix:         cfg.APIPrefix,
+		Logger:         log,
+		CORS:           corsOptions(cfg.CORSOrigins),
 		TrustedProxies: cfg.TrustedProxies,
 	})
 	return serve(ctx, cfg, handler, log, onListen)
+}
+
+// corsOptions admits origins (CORS_ORIGINS), with credentials as soon as
+// one origin is named exactly, even beside "*": the library gives
+// credentials to the exactly named origins only, never to those "*"
+// admits.
+func corsOptions(origins []string) httpadapter.CORSOptions {
+	exact := slices.ContainsFunc(origins, func(o string) bool { return o != "*" })
+	return httpadapter.CORSOptions{AllowedOrigins: origins, AllowCredentials: exact}
 }
 
 // serve listens on cfg.Addr and serves handler until ctx ends, then shuts
