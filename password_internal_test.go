@@ -3,6 +3,7 @@ package usermgmt
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -31,5 +32,16 @@ func TestBcryptHasherWaitsForASlot(t *testing.T) {
 	<-h.sem // free it
 	if err := <-done; err != nil {
 		t.Fatalf("Compare after the slot freed: %v", err)
+	}
+}
+
+// By default hashing leaves one scheduler slot free for other requests.
+func TestDefaultHashConcurrencyLeavesASlot(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for procs, want := range map[int]int{1: 1, 2: 1, 3: 2, 8: 7} {
+		runtime.GOMAXPROCS(procs)
+		if got := (Config{}).withDefaults().MaxConcurrentHashes; got != want {
+			t.Errorf("GOMAXPROCS %d: MaxConcurrentHashes = %d, want %d", procs, got, want)
+		}
 	}
 }

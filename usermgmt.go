@@ -48,7 +48,12 @@ type Config struct {
 	// BcryptCost is the cost of new password hashes. Default 12.
 	BcryptCost int
 	// MaxConcurrentHashes bounds concurrent bcrypt work; a request waits for
-	// a slot until its context ends. Default runtime.GOMAXPROCS(0).
+	// a slot until its context ends. Default runtime.GOMAXPROCS(0) - 1, at
+	// least 1: a login storm then leaves one Go scheduler slot to every
+	// other request, which otherwise waits for bcrypt to be preempted
+	// (every 10 ms) and sees tens of milliseconds of latency. An
+	// application that wants hashing on every core raises GOMAXPROCS by one,
+	// as examples/server does.
 	MaxConcurrentHashes int
 	// PasswordPolicy is the rule new passwords must satisfy. Zero value:
 	// DefaultPasswordPolicy.
@@ -108,7 +113,7 @@ func (c Config) withDefaults() Config {
 		c.BcryptCost = DefaultBcryptCost
 	}
 	if c.MaxConcurrentHashes == 0 {
-		c.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
+		c.MaxConcurrentHashes = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	if c.PasswordPolicy == (PasswordPolicy{}) {
 		c.PasswordPolicy = DefaultPasswordPolicy

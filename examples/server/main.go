@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"syscall"
 	"time"
@@ -42,6 +43,13 @@ const (
 )
 
 func main() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		// One scheduler slot more than the CPUs the runtime found (cgroup
+		// limits included): the Manager hashes passwords on GOMAXPROCS-1
+		// slots, so bcrypt still uses every CPU during a login storm while
+		// a free slot keeps serving every other request at once.
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// After the first signal, a second one kills the process at once.
