@@ -14,6 +14,7 @@ import (
 
 // SQLite extended result codes and PostgreSQL SQLSTATEs the store maps.
 const (
+	sqliteBusy                 = 5    // SQLITE_BUSY (primary code)
 	sqliteConstraintForeignKey = 787  // SQLITE_CONSTRAINT_FOREIGNKEY
 	sqliteConstraintPrimaryKey = 1555 // SQLITE_CONSTRAINT_PRIMARYKEY
 	sqliteConstraintUnique     = 2067 // SQLITE_CONSTRAINT_UNIQUE
@@ -92,4 +93,11 @@ func sqliteConflictField(msg string) string {
 // notFound reports a missing row for op.
 func notFound(op string) error {
 	return fmt.Errorf("store: %s: %w", op, usermgmt.ErrNotFound)
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY, with or without an
+// extended code.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqliteBusy
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -74,7 +75,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db = bun.NewDB(sqldb, pgdialect.New())
 	}
 
-	if err := db.PingContext(ctx); err != nil {
+	if err := connect(ctx, db, cfg.busyTimeout); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", t.dialect, err)
 	}
@@ -83,6 +84,26 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	return &DB{handle: handle{idb: db, dialect: t.dialect}, bun: db}, nil
+}
+
+// connect opens the pool's first connection. On a fresh SQLite file that
+// connection switches the database to WAL, which takes an exclusive lock;
+// SQLite answers a process connecting at that moment SQLITE_BUSY at once,
+// without waiting through its busy timeout. connect waits instead: it tries
+// again until the busy timeout has passed.
+func connect(ctx context.Context, db *bun.DB, busyTimeout time.Duration) error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Bun returns the underlying bun handle, for hosts that keep tables of their
