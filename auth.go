@@ -47,7 +47,7 @@ func (m *Manager) Register(ctx context.Context, nu NewUser) (*Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.openSession(ctx, u, "")
+	return m.openSession(ctx, u, "", "")
 }
 
 // Login checks a username (or email) and password and opens a session.
@@ -95,10 +95,11 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 	if !u.IsActive {
 		return nil, m.inactiveError(ctx, u)
 	}
-	if m.hasher.NeedsRehash(u.PasswordHash) {
+	t, err := m.openSession(ctx, u, AuditLogin, u.PasswordHash)
+	if err == nil && m.hasher.NeedsRehash(u.PasswordHash) {
 		m.rehash(ctx, u, password)
 	}
-	return m.openSession(ctx, u, AuditLogin)
+	return t, err
 }
 
 // rehash replaces a user's password hash by one of the current parameters,
@@ -145,12 +146,16 @@ func (m *Manager) OpenSession(ctx context.Context, u *User) (*Tokens, error) {
 	if !u.IsActive {
 		return nil, ErrInactiveUser
 	}
-	return m.openSession(ctx, u, AuditLogin)
+	return m.openSession(ctx, u, AuditLogin, "")
 }
 
 // openSession stores a new session (with an audit entry unless action is
-// empty) and issues its tokens.
-func (m *Manager) openSession(ctx context.Context, u *User, action string) (*Tokens, error) {
+// empty) and issues its tokens. In the same transaction it locks the user's
+// row and goes on only if the user still exists, is active and, when
+// passwordHash is not empty, still has that password hash: a login whose
+// password check (a quarter of a second of bcrypt) raced with a password
+// change, a ban or a deletion does not open a session after it.
+func (m *Manager) openSession(ctx context.Context, u *User, action, passwordHash string) (*Tokens, error) {
 	now := m.now()
 	sid, err := m.newUUID()
 	if err != nil {
@@ -166,7 +171,22 @@ func (m *Manager) openSession(ctx context.Context, u *User, action string) (*Tok
 		CreatedAt: now, RotatedAt: now, ExpiresAt: now.Add(m.cfg.SessionTTL),
 		IP: cleanText(ci.IP, 64), UserAgent: cleanText(ci.UserAgent, 256),
 	}
+	var cur *User
 	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		var err error
+		cur, err = tx.LockUser(ctx, u.UUID)
+		switch {
+		case errors.Is(err, ErrNotFound) && passwordHash != "":
+			return ErrInvalidLogin
+		case errors.Is(err, ErrNotFound):
+			return ErrUserNotFound
+		case err != nil:
+			return err
+		case passwordHash != "" && cur.PasswordHash != passwordHash:
+			return ErrInvalidLogin
+		case !cur.IsActive:
+			return ErrInactiveUser
+		}
 		if err := tx.InsertSession(ctx, s); err != nil {
 			return err
 		}
@@ -181,7 +201,7 @@ func (m *Manager) openSession(ctx context.Context, u *User, action string) (*Tok
 	if action != "" {
 		m.cache.invalidateUser(u.UUID) // its history changed
 	}
-	return m.issue(u, sid, refresh, now)
+	return m.issue(cur, sid, refresh, now)
 }
 
 // issue signs an access token and bundles it with the refresh token.

@@ -223,3 +223,58 @@ func TestMalformedUUIDsAndUnbanReason(t *testing.T) {
 		t.Errorf("latest history = %+v, %v", h, err)
 	}
 }
+
+// hookHasher runs a hook once, during the first password comparison.
+type hookHasher struct {
+	usermgmt.Hasher
+	once sync.Once
+	hook func()
+}
+
+func (h *hookHasher) Compare(ctx context.Context, hash, pw string) error {
+	err := h.Hasher.Compare(ctx, hash, pw)
+	h.once.Do(h.hook)
+	return err
+}
+
+// A login whose password check straddles a password change (or a ban)
+// opens no session after it.
+func TestLoginRacingAPasswordChange(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name   string
+		change func(m *usermgmt.Manager, uuid string) error
+		want   error
+	}{
+		{"password change", func(m *usermgmt.Manager, uuid string) error {
+			pw := "Brand-New-Pass-7"
+			_, err := m.UpdateUser(ctx, uuid, usermgmt.UserPatch{Password: &pw})
+			return err
+		}, usermgmt.ErrInvalidLogin},
+		{"ban", func(m *usermgmt.Manager, uuid string) error {
+			_, err := m.Ban(ctx, uuid, "spam")
+			return err
+		}, usermgmt.ErrInactiveUser},
+		{"deletion", func(m *usermgmt.Manager, uuid string) error { return m.DeleteUser(ctx, uuid) }, usermgmt.ErrInvalidLogin},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &hookHasher{Hasher: usermgmt.NewBcryptHasher(4, 4)}
+			st := openStore(t)
+			m := newManager(t, st, nil, usermgmt.WithHasher(h))
+			h.once.Do(func() {}) // not during setup
+			u := mustCreate(t, m, "jane_doe")
+			h.once = sync.Once{}
+			h.hook = func() {
+				if err := tt.change(m, u.UUID); err != nil {
+					t.Errorf("change during login: %v", err)
+				}
+			}
+			if _, err := m.Login(ctx, "jane_doe", goodPassword); !errors.Is(err, tt.want) {
+				t.Fatalf("login racing a %s = %v, want %v", tt.name, err, tt.want)
+			}
+			if ss, _ := st.SessionsByUser(ctx, u.UUID, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)); len(ss) != 0 {
+				t.Errorf("%d sessions were opened", len(ss))
+			}
+		})
+	}
+}
