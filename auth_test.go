@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/usermgmt/usermgmt"
@@ -468,5 +469,56 @@ func TestConfigValidate(t *testing.T) {
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("%s: Validate() = %v, want %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+// OpenSession gives a host that authenticated a user by its own means the
+// same session and tokens as a login; an inactive user gets none.
+func TestOpenSession(t *testing.T) {
+	ctx := context.Background()
+	m := newManager(t, openStore(t), nil)
+	u := mustCreate(t, m, "jane_doe")
+	tok, err := m.OpenSession(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := m.Authenticate(ctx, tok.AccessToken); err != nil || p.User().UUID != u.UUID {
+		t.Fatalf("Authenticate = %v, %v", p, err)
+	}
+	if _, err := m.Refresh(ctx, tok.RefreshToken); err != nil {
+		t.Errorf("Refresh: %v", err)
+	}
+	banned, err := m.Ban(ctx, u.UUID, "spam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.OpenSession(ctx, banned); !errors.Is(err, usermgmt.ErrInactiveUser) {
+		t.Errorf("OpenSession of a banned user = %v", err)
+	}
+	if _, err := m.OpenSession(ctx, u); !errors.Is(err, usermgmt.ErrInactiveUser) { // a stale copy
+		t.Errorf("OpenSession of a stale copy of a banned user = %v", err)
+	}
+}
+
+// Header text stored on a session is cleaned of control characters and cut
+// to its limit without splitting a character.
+func TestSessionClientInfoIsCleaned(t *testing.T) {
+	ua := "Mozilla\x00\x1b[31m" + strings.Repeat("é", 200) // 400 bytes of é
+	ctx := usermgmt.WithClientInfo(context.Background(), usermgmt.ClientInfo{IP: "198.51.100.4\n", UserAgent: ua})
+	m := newManager(t, openStore(t), nil)
+	u := mustCreate(t, m, "jane_doe")
+	if _, err := m.Login(ctx, "jane_doe", goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	ss, err := m.Sessions(ctx, u.UUID)
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("sessions = %v, %v", ss, err)
+	}
+	got := ss[0].UserAgent
+	if strings.ContainsAny(got, "\x00\x1b") || len(got) > 256 || !utf8.ValidString(got) || !strings.HasPrefix(got, "Mozilla[31mé") {
+		t.Errorf("stored user agent %q (%d bytes)", got, len(got))
+	}
+	if ss[0].IP != "198.51.100.4" {
+		t.Errorf("stored IP %q", ss[0].IP)
 	}
 }
