@@ -460,7 +460,10 @@ func TestConfigValidate(t *testing.T) {
 		{"no store", usermgmt.Config{JWTSecret: testSecret}, "Store is required"},
 		{"short secret", usermgmt.Config{Store: st, JWTSecret: []byte("short")}, "JWTSecret"},
 		{"bad cost", usermgmt.Config{Store: st, JWTSecret: testSecret, BcryptCost: 40}, "BcryptCost"},
-		{"negative ttl", usermgmt.Config{Store: st, JWTSecret: testSecret, CacheTTL: -1}, "negative"},
+		{"negative token ttl", usermgmt.Config{Store: st, JWTSecret: testSecret, AccessTokenTTL: -1}, "negative"},
+		{"cache off", usermgmt.Config{Store: st, JWTSecret: testSecret, CacheTTL: -1}, ""},
+		{"no grace", usermgmt.Config{Store: st, JWTSecret: testSecret, RefreshReuseGrace: -1}, ""},
+		{"grace too long", usermgmt.Config{Store: st, JWTSecret: testSecret, RefreshReuseGrace: time.Hour}, "at most"},
 		{"session shorter than token", usermgmt.Config{Store: st, JWTSecret: testSecret, SessionTTL: time.Minute}, "SessionTTL"},
 		{"bad policy", usermgmt.Config{Store: st, JWTSecret: testSecret, Policy: usermgmt.NewPolicy()}, "no roles"},
 	}

@@ -75,6 +75,9 @@ func (c *authCache) session(id string, now time.Time) (sessionState, bool) {
 }
 
 func (c *authCache) putSession(epoch uint64, id string, s sessionState, now time.Time) {
+	if c.ttl <= 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.epoch(id).Load() == epoch {
@@ -91,6 +94,9 @@ func (c *authCache) profile(uuid string, now time.Time) (*Profile, bool) {
 }
 
 func (c *authCache) putProfile(epoch uint64, uuid string, p *Profile, now time.Time) {
+	if c.ttl <= 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.epoch(uuid).Load() == epoch {
@@ -107,6 +113,9 @@ func (c *authCache) token(tok string, now time.Time) (*AccessClaims, bool) {
 }
 
 func (c *authCache) putToken(tok string, claims *AccessClaims, now time.Time) {
+	if c.ttl <= 0 {
+		return
+	}
 	exp := now.Add(c.ttl)
 	if claims.ExpiresAt != nil && claims.ExpiresAt.Time.Before(exp) {
 		exp = claims.ExpiresAt.Time

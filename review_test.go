@@ -278,3 +278,46 @@ func TestLoginRacingAPasswordChange(t *testing.T) {
 		})
 	}
 }
+
+// With the cache off, another instance sees a logout on its very next
+// request; with no grace, any reuse of a spent refresh token ends the
+// session.
+func TestCacheAndGraceCanBeTurnedOff(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	cfg := usermgmt.Config{Store: st, JWTSecret: testSecret, BcryptCost: 4, Logger: quiet, CacheTTL: -1, RefreshReuseGrace: -1}
+	a, err := usermgmt.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := usermgmt.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, a, "jane_doe")
+	tok, err := a.Login(ctx, "jane_doe", goodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := b.Authenticate(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Logout(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Authenticate(ctx, tok.AccessToken); !errors.Is(err, usermgmt.ErrSessionRevoked) {
+		t.Errorf("other instance right after logout, cache off = %v", err)
+	}
+
+	t2, err := a.Login(ctx, "jane_doe", goodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Refresh(ctx, t2.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Refresh(ctx, t2.RefreshToken); !errors.Is(err, usermgmt.ErrSessionRevoked) {
+		t.Errorf("immediate reuse with no grace = %v, want ErrSessionRevoked", err)
+	}
+}

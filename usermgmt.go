@@ -42,7 +42,8 @@ type Config struct {
 	// RefreshReuseGrace is how long after a rotation the previous refresh
 	// token still yields the successor already issued (parallel requests
 	// agree); afterwards, presenting any spent token revokes the session.
-	// Default 2 s, at most MaxRefreshReuseGrace.
+	// Default 2 s, at most MaxRefreshReuseGrace; a negative value allows no
+	// grace at all (parallel refreshes of one token then end the session).
 	RefreshReuseGrace time.Duration
 
 	// BcryptCost is the cost of new password hashes. Default 12.
@@ -69,6 +70,8 @@ type Config struct {
 	// made through this Manager invalidate at once; this is how soon other
 	// instances sharing the database see a ban, a logout or a deletion.
 	// Default 2 s.
+	// A negative value turns the cache off: every request then reads its
+	// session and user from the store.
 	CacheTTL time.Duration
 
 	// ContactEmail is shown to users whose account is inactive.
@@ -154,8 +157,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("JWTPreviousSecrets[%d] must be at least 16 bytes", i))
 		}
 	}
-	if c.AccessTokenTTL < 0 || c.SessionTTL < 0 || c.RefreshReuseGrace < 0 || c.CacheTTL < 0 {
-		errs = append(errs, errors.New("durations must not be negative"))
+	if c.AccessTokenTTL < 0 || c.SessionTTL < 0 {
+		errs = append(errs, errors.New("AccessTokenTTL and SessionTTL must not be negative"))
 	}
 	if c.RefreshReuseGrace > MaxRefreshReuseGrace {
 		errs = append(errs, fmt.Errorf("RefreshReuseGrace must be at most %v", MaxRefreshReuseGrace))
