@@ -322,14 +322,3 @@ func (m *Manager) revokeSession(ctx context.Context, userUUID, sessionID, actorU
 	m.cache.invalidateUser(userUUID)
 	return err
 }
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
-}

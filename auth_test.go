@@ -147,10 +147,7 @@ func TestAuthenticateRevocation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newManager(t, openStore(t), nil)
 			u := mustCreate(t, m, "jane_doe")
-			tok, err := m.Login(ctx, "jane_doe", goodPassword)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok := mustLogin(t, m, "jane_doe")
 			p, err := m.Authenticate(ctx, tok.AccessToken) // warms the cache
 			if err != nil {
 				t.Fatal(err)
@@ -179,10 +176,7 @@ func TestRevocationReachesOtherInstances(t *testing.T) {
 	a := newManager(t, st, clock)
 	b := newManager(t, st, clock)
 	mustCreate(t, a, "jane_doe")
-	tok, err := a.Login(ctx, "jane_doe", goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustLogin(t, a, "jane_doe")
 	pa, err := a.Authenticate(ctx, tok.AccessToken)
 	if err != nil {
 		t.Fatal(err)
@@ -208,10 +202,7 @@ func TestAuthenticateRejectsBadTokens(t *testing.T) {
 	st := openStore(t)
 	m := newManager(t, st, clock)
 	u := mustCreate(t, m, "jane_doe")
-	tok, err := m.Login(ctx, "jane_doe", goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustLogin(t, m, "jane_doe")
 	sign := func(method jwt.SigningMethod, key any, claims jwt.MapClaims, kid string) string {
 		tk := jwt.NewWithClaims(method, claims)
 		if kid != "" {
@@ -276,10 +267,7 @@ func TestKeyRotation(t *testing.T) {
 	st := openStore(t)
 	old := newManager(t, st, nil)
 	mustCreate(t, old, "jane_doe")
-	tok, err := old.Login(ctx, "jane_doe", goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustLogin(t, old, "jane_doe")
 	newSecret := []byte("a-brand-new-secret-of-32-bytes!!")
 	rotated, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: newSecret, JWTPreviousSecrets: [][]byte{testSecret}, BcryptCost: 4, Issuer: "test", Logger: quiet})
 	if err != nil {
@@ -302,10 +290,7 @@ func TestRefreshRotation(t *testing.T) {
 	clock := newFakeClock()
 	m := newManager(t, openStore(t), clock)
 	mustCreate(t, m, "jane_doe")
-	t0, err := m.Login(ctx, "jane_doe", goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t0 := mustLogin(t, m, "jane_doe")
 	t1, err := m.Refresh(ctx, t0.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
@@ -354,10 +339,7 @@ func TestParallelRefreshAgrees(t *testing.T) {
 	ctx := context.Background()
 	m := newManager(t, openStore(t), nil)
 	mustCreate(t, m, "jane_doe")
-	t0, err := m.Login(ctx, "jane_doe", goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t0 := mustLogin(t, m, "jane_doe")
 	const n = 10
 	got := make([]string, n)
 	errs := make([]error, n)

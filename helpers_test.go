@@ -96,3 +96,13 @@ func (h *countingHasher) Compare(ctx context.Context, hash, pw string) error {
 	h.compares.Add(1)
 	return h.Hasher.Compare(ctx, hash, pw)
 }
+
+// mustLogin logs username in with goodPassword.
+func mustLogin(t testing.TB, m *usermgmt.Manager, username string) *usermgmt.Tokens {
+	t.Helper()
+	tok, err := m.Login(context.Background(), username, goodPassword)
+	if err != nil {
+		t.Fatalf("login %s: %v", username, err)
+	}
+	return tok
+}

@@ -201,7 +201,7 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Tokens, er
 			}
 			return m.issue(u, s.ID, successor, now)
 		case gen < s.Generation:
-			return nil, m.revokeReused(ctx, s, now)
+			return nil, m.revokeReused(ctx, s)
 		default:
 			return nil, ErrInvalidToken
 		}
@@ -234,16 +234,10 @@ func (m *Manager) rotate(ctx context.Context, s *Session, u *User, hash []byte, 
 
 // revokeReused ends a session one of whose spent refresh tokens came back
 // after the grace window.
-func (m *Manager) revokeReused(ctx context.Context, s *Session, now time.Time) error {
-	err := m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		if err := tx.RevokeSession(ctx, s.ID, now); err != nil {
-			return err
-		}
-		return m.audit(ctx, tx, "", s.UserUUID, AuditRefreshReuse, s.ID)
-	})
-	m.cache.invalidateSessions(s.ID)
-	m.cache.invalidateUser(s.UserUUID)
-	if err != nil {
+// A session already ended meanwhile is not an error: the answer is the same.
+func (m *Manager) revokeReused(ctx context.Context, s *Session) error {
+	err := m.revokeSession(ctx, s.UserUUID, s.ID, "", AuditRefreshReuse)
+	if err != nil && !errors.Is(err, ErrSessionNotFound) {
 		return err
 	}
 	m.log.WarnContext(ctx, "spent refresh token presented again; session revoked", "user", s.UserUUID, "session", s.ID)

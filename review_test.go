@@ -19,10 +19,7 @@ func TestRefreshReuseOfAnyOlderToken(t *testing.T) {
 	clock := newFakeClock()
 	m := newManager(t, openStore(t), clock)
 	mustCreate(t, m, "jane_doe")
-	t0, err := m.Login(ctx, "jane_doe", goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t0 := mustLogin(t, m, "jane_doe")
 	t1, err := m.Refresh(ctx, t0.RefreshToken) // the thief
 	if err != nil {
 		t.Fatal(err)
@@ -59,10 +56,7 @@ func TestRefreshGraceAcrossKeyRotation(t *testing.T) {
 	clock := newFakeClock()
 	old := newManager(t, st, clock)
 	mustCreate(t, old, "jane_doe")
-	t0, err := old.Login(ctx, "jane_doe", goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t0 := mustLogin(t, old, "jane_doe")
 	t1, err := old.Refresh(ctx, t0.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
@@ -295,10 +289,7 @@ func TestCacheAndGraceCanBeTurnedOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustCreate(t, a, "jane_doe")
-	tok, err := a.Login(ctx, "jane_doe", goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := mustLogin(t, a, "jane_doe")
 	p, err := b.Authenticate(ctx, tok.AccessToken)
 	if err != nil {
 		t.Fatal(err)
@@ -310,10 +301,7 @@ func TestCacheAndGraceCanBeTurnedOff(t *testing.T) {
 		t.Errorf("other instance right after logout, cache off = %v", err)
 	}
 
-	t2, err := a.Login(ctx, "jane_doe", goodPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t2 := mustLogin(t, a, "jane_doe")
 	if _, err := a.Refresh(ctx, t2.RefreshToken); err != nil {
 		t.Fatal(err)
 	}

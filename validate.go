@@ -193,3 +193,14 @@ func canonicalUUID(s string) (string, error) {
 	}
 	return strings.ToLower(s), nil
 }
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

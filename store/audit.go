@@ -27,13 +27,7 @@ func (h *handle) AppendAudit(ctx context.Context, e *usermgmt.AuditEntry) error 
 // Audit implements usermgmt.AuditStore: newest (highest ID) first. With a
 // subject it reads the index on (subject_uuid, id) backwards.
 func (h *handle) Audit(ctx context.Context, q usermgmt.AuditQuery) ([]*usermgmt.AuditEntry, error) {
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = defaultAuditLimit
-	case limit > maxAuditLimit:
-		limit = maxAuditLimit
-	}
+	limit := clampLimit(q.Limit, defaultAuditLimit, maxAuditLimit)
 	var rows []*auditRow
 	sel := h.idb.NewSelect().Model(&rows)
 	if q.SubjectUUID != "" {

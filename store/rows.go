@@ -238,3 +238,15 @@ func copyInt64(p *int64) *int64 {
 	v := *p
 	return &v
 }
+
+// clampLimit turns a requested page size into the one served: def when
+// none (zero or negative) was asked for, and never more than most.
+func clampLimit(limit, def, most int) int {
+	switch {
+	case limit <= 0:
+		return def
+	case limit > most:
+		return most
+	}
+	return limit
+}

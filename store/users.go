@@ -97,13 +97,7 @@ func (h *handle) DeleteUser(ctx context.Context, uuid string) error {
 // ListUsers implements usermgmt.UserStore. A zero limit means 100, larger
 // than 1000 means 1000, and a negative offset means 0.
 func (h *handle) ListUsers(ctx context.Context, q usermgmt.UserQuery) ([]*usermgmt.User, error) {
-	limit := q.Limit
-	switch {
-	case limit <= 0:
-		limit = defaultUserLimit
-	case limit > maxUserLimit:
-		limit = maxUserLimit
-	}
+	limit := clampLimit(q.Limit, defaultUserLimit, maxUserLimit)
 	var rows []*userRow
 	err := h.idb.NewSelect().Model(&rows).
 		OrderExpr("created_at ASC, uuid ASC").
