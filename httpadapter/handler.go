@@ -33,16 +33,16 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	cfg := m.Config()
 	opts = opts.withDefaults(cfg.Logger)
 	h := &handler{
-		m:       m,
-		log:     opts.Logger,
+		m:   m,
+		log: opts.Logger,
 		wire: wire{
 			pictureBase: strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/user/",
 			fileBase:    strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/file/",
 		},
 		maxBody:   opts.MaxBodyBytes,
 		maxUpload: cfg.MaxUploadBytes + uploadOverhead,
-		version: projectVersion(opts.Version),
-		auth:    newAuthenticator(m),
+		version:   projectVersion(opts.Version),
+		auth:      newAuthenticator(m),
 	}
 
 	mux := http.NewServeMux()
