@@ -317,3 +317,29 @@ func TestDisk(t *testing.T) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// BenchmarkAvatarDraw measures drawing an avatar (fit and PNG encoding),
+// what a cache miss costs.
+func BenchmarkAvatarDraw(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		a, err := files.NewAvatars()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := a.PNG("John Doe"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInspectImage measures reading a PNG header.
+func BenchmarkInspectImage(b *testing.B) {
+	data := encoded(b, "png", 400, 400)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := files.InspectImage(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
