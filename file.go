@@ -280,10 +280,11 @@ func (m *Manager) uploadFile(ctx context.Context, ownerUUID, actorUUID string, u
 			return nil, err
 		}
 	}
-	if actorUUID == "" {
-		actorUUID = owner.UUID
+	createdBy := actorUUID
+	if createdBy == "" { // trusted: the owner's own file
+		createdBy = owner.UUID
 	}
-	f, err := m.putContent(ctx, newUpload{owner: owner.UUID, createdBy: actorUUID, name: name, description: up.Description, content: up.Content})
+	f, err := m.putContent(ctx, newUpload{owner: owner.UUID, createdBy: createdBy, name: name, description: up.Description, content: up.Content})
 	if err != nil {
 		return nil, err
 	}
@@ -298,9 +299,18 @@ func (m *Manager) uploadFile(ctx context.Context, ownerUUID, actorUUID string, u
 	})
 	if err != nil {
 		m.purge(ctx, FileDeletion{Key: f.StorageKey})
+		m.purgeDeletedOwner(ctx, owner.UUID, err)
 		return nil, err
 	}
 	return f, nil
+}
+
+// purgeDeletedOwner removes the folder an upload recreated when its owner
+// was deleted while the content was being written.
+func (m *Manager) purgeDeletedOwner(ctx context.Context, owner string, err error) {
+	if errors.Is(err, ErrUserNotFound) {
+		m.purge(ctx, userFolderDeletion(owner, m.now()))
+	}
 }
 
 // fileInsertError maps a store error of InsertFile.

@@ -76,11 +76,12 @@ func (m *Manager) setPicture(ctx context.Context, userUUID, actorUUID string, up
 	if err != nil {
 		return nil, err
 	}
-	if actorUUID == "" {
-		actorUUID = target.UUID
+	createdBy := actorUUID
+	if createdBy == "" { // trusted: the user's own picture
+		createdBy = target.UUID
 	}
 	name := "pfp_" + target.UUID + "." + info.Format
-	f, err := m.putContent(ctx, newUpload{owner: target.UUID, createdBy: actorUUID, name: name,
+	f, err := m.putContent(ctx, newUpload{owner: target.UUID, createdBy: createdBy, name: name,
 		description: up.Description, content: bytes.NewReader(content)})
 	if err != nil {
 		return nil, err
@@ -113,6 +114,7 @@ func (m *Manager) setPicture(ctx context.Context, userUUID, actorUUID string, up
 	m.cache.invalidateUser(target.UUID)
 	if err != nil {
 		m.purge(ctx, FileDeletion{Key: f.StorageKey})
+		m.purgeDeletedOwner(ctx, target.UUID, err)
 		return nil, err
 	}
 	if old != nil {

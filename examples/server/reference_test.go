@@ -15,6 +15,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/store"
 )
 
 // referenceImage is a 400x400 PNG, as the reference's load-test asset.
@@ -152,5 +156,44 @@ func TestReferenceIteration(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dataDir, "users", u.UUID)); !os.IsNotExist(err) {
 			t.Fatalf("iteration %d: the user's folder survived: %v", iter, err)
 		}
+	}
+}
+
+// TestStartupSweep: a folder whose deletion was recorded but not carried
+// out (the process died in between) is removed when the server starts.
+func TestStartupSweep(t *testing.T) {
+	dataDir := t.TempDir()
+	s := startServer(t, map[string]string{"DATA_DIR": dataDir})
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	const uuid = "00000000-0000-4000-8000-0000000000aa"
+	folder := filepath.Join(dataDir, "users", uuid)
+	if err := os.MkdirAll(folder, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(folder, "k_left.txt"), []byte("left"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(dataDir, "app.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.AddFileDeletion(ctx, usermgmt.FileDeletion{Key: "users/" + uuid, Folder: true, CreatedAt: time.Now()})
+	_ = st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s2 := startServer(t, map[string]string{"DATA_DIR": dataDir})
+	if _, err := os.Stat(folder); !os.IsNotExist(err) {
+		t.Fatalf("the folder survived the start-up sweep: %v", err)
+	}
+	if err := s2.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s2.logs.String(), "file sweep") {
+		t.Errorf("no sweep log line:\n%s", s2.logs.String())
 	}
 }
