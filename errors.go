@@ -99,6 +99,15 @@ var (
 	ErrInvalidToken     = newError(http.StatusUnauthorized, "invalid_token", "Invalid or expired token")
 	ErrSessionRevoked   = newError(http.StatusUnauthorized, "session_revoked", "Session is no longer valid")
 
+	// Files and profile pictures.
+	ErrFileNotFound       = newError(http.StatusNotFound, "file_not_found", "File not found")
+	ErrFileNameTaken      = newError(http.StatusConflict, "file_name_taken", "You already have a file with this name.")
+	ErrInvalidFileName    = newError(http.StatusBadRequest, "invalid_file_name", "The file needs a name.")
+	ErrFileTooLarge       = newError(http.StatusRequestEntityTooLarge, "file_too_large", "The file is too large.")
+	ErrInvalidImage       = newError(http.StatusBadRequest, "invalid_image", "File must be a valid image format")
+	ErrImageTooLarge      = newError(http.StatusBadRequest, "image_too_large", "Image must be below 512x512 px")
+	ErrStorageUnavailable = newError(http.StatusNotImplemented, "storage_unavailable", "File storage is not configured.")
+
 	// Service state.
 	ErrInternal = newError(http.StatusInternalServerError, "internal_error", "Internal server error")
 )

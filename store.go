@@ -19,6 +19,7 @@ type Store interface {
 	UserStore
 	SessionStore
 	AuditStore
+	FileStore
 
 	// InTx runs fn inside one write transaction. The Store handed to fn works
 	// within it; fn's error (or a panic) rolls the transaction back. Nested
@@ -109,4 +110,51 @@ type AuditQuery struct {
 	SubjectUUID string
 	Actions     []string
 	Limit       int // 0 means 50; at most 1000
+}
+
+// FileStore persists users' files (their metadata: contents live in a
+// files.Storage) and the storage deletions still to do. File names are
+// unique per owner.
+type FileStore interface {
+	// InsertFile stores a new file and sets its ID. A name the owner already
+	// uses is a conflict on "file_name"; an owner that does not exist is
+	// ErrNotFound. Deleting the owner deletes their files; deleting the
+	// uploader (CreatedByUUID) empties that field.
+	InsertFile(ctx context.Context, f *File) error
+	// FileByID loads one file.
+	FileByID(ctx context.Context, id int64) (*File, error)
+	// FilesByIDs returns the files among ids that exist, in no set order.
+	FilesByIDs(ctx context.Context, ids []int64) ([]*File, error)
+	// ListFiles returns files ordered by creation time, then ID.
+	ListFiles(ctx context.Context, q FileQuery) ([]*File, error)
+	// CountFiles returns how many files exist.
+	CountFiles(ctx context.Context) (int, error)
+	// UpdateFile writes the description of f, found by its ID.
+	UpdateFile(ctx context.Context, f *File) error
+	// DeleteFile removes one file row.
+	DeleteFile(ctx context.Context, id int64) error
+	// ClearProfilePicture empties profile_picture_id wherever it is fileID
+	// and returns the UUIDs of the users changed.
+	ClearProfilePicture(ctx context.Context, fileID int64) ([]string, error)
+	// AddFileDeletion records a storage deletion to do (a no-op when the
+	// key is already recorded).
+	AddFileDeletion(ctx context.Context, d FileDeletion) error
+	// RemoveFileDeletion forgets a deletion done (a no-op when absent).
+	RemoveFileDeletion(ctx context.Context, key string) error
+	// FileDeletions returns up to limit recorded deletions, oldest first.
+	FileDeletions(ctx context.Context, limit int) ([]FileDeletion, error)
+}
+
+// FileQuery selects a page of files.
+type FileQuery struct {
+	Offset int
+	Limit  int // at most 1000; 0 means 100
+}
+
+// FileDeletion is a storage deletion still to do: the content under Key,
+// or with Folder every key under Key + "/".
+type FileDeletion struct {
+	Key       string
+	Folder    bool
+	CreatedAt time.Time
 }

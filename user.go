@@ -125,6 +125,9 @@ type UserPatch struct {
 type Profile struct {
 	User    *User
 	History []*AuditEntry
+	// Picture is the user's uploaded profile picture, nil when they have
+	// none.
+	Picture *File
 }
 
 // validateRoles checks roles against the policy and returns them without
@@ -367,6 +370,9 @@ func (m *Manager) Profile(ctx context.Context, uuid string) (*Profile, error) {
 		return nil, err
 	}
 	p := &Profile{User: u, History: h}
+	if p.Picture, err = m.pictureOf(ctx, u); err != nil {
+		return nil, err
+	}
 	m.cache.putProfile(epoch, uuid, p, now)
 	return p, nil
 }

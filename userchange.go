@@ -53,7 +53,11 @@ func (m *Manager) changeUser(ctx context.Context, uuid, actorUUID string, author
 			}
 		}
 		if n == nil {
-			err = tx.DeleteUser(ctx, id)
+			// The user's files go with the row (foreign key); their
+			// folder is recorded for deletion in the same transaction.
+			if err = m.recordFolderDeletion(ctx, tx, id); err == nil {
+				err = tx.DeleteUser(ctx, id)
+			}
 		} else {
 			n.UpdatedAt = m.now()
 			err = tx.UpdateUser(ctx, n)
@@ -73,6 +77,9 @@ func (m *Manager) changeUser(ctx context.Context, uuid, actorUUID string, author
 	m.cache.invalidateSessions(revoked...)
 	if err != nil {
 		return nil, err
+	}
+	if next == nil {
+		m.purge(ctx, userFolderDeletion(id, m.now()))
 	}
 	return next, nil
 }

@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
+
+	"github.com/usermgmt/usermgmt/files"
 )
 
 // Config holds the settings of a Manager. Zero values take the defaults
@@ -74,6 +76,12 @@ type Config struct {
 	// session and user from the store.
 	CacheTTL time.Duration
 
+	// DataDir, when set and no WithStorage option is given, keeps users'
+	// files on the local disk, under DataDir/users/{uuid}/.
+	DataDir string
+	// MaxUploadBytes bounds one uploaded file. Default 10 MiB.
+	MaxUploadBytes int64
+
 	// ContactEmail is shown to users whose account is inactive.
 	ContactEmail string
 
@@ -96,6 +104,7 @@ const (
 	DefaultBcryptCost        = 12
 	DefaultCacheSize         = 10_000
 	DefaultCacheTTL          = 2 * time.Second
+	DefaultMaxUploadBytes    = 10 << 20
 )
 
 // withDefaults returns c with every zero field set to its default.
@@ -129,6 +138,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CacheTTL == 0 {
 		c.CacheTTL = DefaultCacheTTL
+	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
@@ -172,6 +184,9 @@ func (c Config) Validate() error {
 	if c.MaxConcurrentHashes < 1 {
 		errs = append(errs, errors.New("MaxConcurrentHashes must be at least 1"))
 	}
+	if c.MaxUploadBytes < 1 {
+		errs = append(errs, errors.New("MaxUploadBytes must be at least 1"))
+	}
 	if c.CacheSize < 1 {
 		errs = append(errs, errors.New("CacheSize must be at least 1"))
 	}
@@ -202,6 +217,8 @@ type Manager struct {
 	refresh *refreshKeys
 	cache   *authCache
 	log     *slog.Logger
+	storage files.Storage // nil: no file storage
+	avatars *files.Avatars
 
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
@@ -227,6 +244,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		return nil, err
 	}
 	m.cache = newAuthCache(cfg.CacheSize, cfg.CacheTTL)
+	if err := m.initFiles(); err != nil {
+		return nil, err
+	}
 
 	// A throwaway hash with the configured cost, for unknown-user logins.
 	dummy := make([]byte, 24)

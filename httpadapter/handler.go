@@ -19,8 +19,10 @@ import (
 // Every request passes through the same global middleware, outermost first:
 // panic recovery, the client's IP and user agent (usermgmt.WithClientInfo),
 // a request log line (method, path without the query, status, duration),
-// the body size limit and CORS (with Vary: Origin on every answer when
-// opts.CORS lists origins). Then the route table (Routes) dispatches it;
+// and CORS (with Vary: Origin on every answer when opts.CORS lists
+// origins). Then the route table (Routes) dispatches it, each route
+// bounding its body (Options.MaxBodyBytes; Config.MaxUploadBytes for
+// uploads);
 // unknown paths get a JSON 404, known paths asked with another method a JSON
 // 405 with Allow.
 //
@@ -31,11 +33,16 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	cfg := m.Config()
 	opts = opts.withDefaults(cfg.Logger)
 	h := &handler{
-		m:       m,
-		log:     opts.Logger,
-		wire:    wire{pictureBase: strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/user/"},
-		version: projectVersion(opts.Version),
-		auth:    newAuthenticator(m),
+		m:   m,
+		log: opts.Logger,
+		wire: wire{
+			pictureBase: strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/user/",
+			fileBase:    strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/file/",
+		},
+		maxBody:   opts.MaxBodyBytes,
+		maxUpload: cfg.MaxUploadBytes + uploadOverhead,
+		version:   projectVersion(opts.Version),
+		auth:      newAuthenticator(m),
 	}
 
 	mux := http.NewServeMux()
@@ -55,7 +62,6 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 
 	var next http.Handler = mux
 	next = newCORS(opts.CORS).middleware(next)
-	next = limitBody(opts.MaxBodyBytes, h.log)(next)
 	next = logRequests(h.log)(next)
 	next = withClientInfo(opts.TrustedProxies)(next)
 	next = recoverPanics(h.log)(next)
@@ -69,6 +75,8 @@ type handler struct {
 	wire    wire
 	version string
 	auth    *authenticator
+	// maxBody bounds request bodies; maxUpload those of upload routes.
+	maxBody, maxUpload int64
 }
 
 // muxPath turns a route path into a ServeMux pattern path: a trailing slash
@@ -80,11 +88,17 @@ func muxPath(p string) string {
 	return p
 }
 
-// bind returns the http.Handler serving rt.
+// bind returns the http.Handler serving rt, its body bounded by
+// Options.MaxBodyBytes, or for an upload route by Config.MaxUploadBytes
+// plus room for the multipart framing.
 func (h *handler) bind(rt route) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	limit := h.maxBody
+	if rt.Upload {
+		limit = max(limit, h.maxUpload)
+	}
+	return limitBody(limit, h.log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt.ep.serve(h, w, r, rt.Auth)
-	})
+	}))
 }
 
 // fallback answers the requests no route matched: 405 with Allow when the

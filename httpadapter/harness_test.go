@@ -119,6 +119,7 @@ func newEnv(t testing.TB, dsn string, opts httpadapter.Options) *env {
 		BaseURL:      baseURL,
 		BcryptCost:   4,
 		ContactEmail: "support@example.com",
+		DataDir:      t.TempDir(),
 		Clock:        clock.Now,
 		Logger:       logger,
 	})

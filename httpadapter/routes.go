@@ -37,6 +37,10 @@ type Route struct {
 	// Encodings are the media types the request body may use; nil for
 	// routes without a body.
 	Encodings []string
+	// Upload is true for a multipart upload route, whose body may be as
+	// large as the Manager's Config.MaxUploadBytes rather than
+	// Options.MaxBodyBytes.
+	Upload bool
 	// Status is the success status.
 	Status int
 	// Response names the success body's type: a JSON schema name, "text"
@@ -83,6 +87,7 @@ func routes() []route {
 	var rs []route
 	for _, group := range [][]route{
 		coreRoutes(),
+		fileRoutes(),
 	} {
 		rs = append(rs, group...)
 	}

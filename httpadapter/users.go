@@ -12,7 +12,7 @@ import (
 // me answers from the principal's profile, the Manager's cached view: no
 // database query on this path.
 func (h *handler) me(_ context.Context, p *usermgmt.Principal, _ none) (response, error) {
-	return jsonOK(h.wire.userWithHistory(p.Profile.User, p.Profile.History)), nil
+	return jsonOK(h.wire.profile(p.Profile)), nil
 }
 
 func (h *handler) userDetails(ctx context.Context, p *usermgmt.Principal, uuid string) (response, error) {
@@ -130,7 +130,7 @@ func (h *handler) userAfterWrite(ctx context.Context, u *usermgmt.User) response
 		h.log.WarnContext(ctx, "reading the history after a write", "user", u.UUID, "err", err)
 		return jsonOK(h.wire.userWithHistory(u, nil))
 	}
-	return jsonOK(h.wire.userWithHistory(prof.User, prof.History))
+	return jsonOK(h.wire.profile(prof))
 }
 
 type patchInput struct {

@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/usermgmt/usermgmt"
@@ -74,14 +75,22 @@ type historyEntry struct {
 // historyTimeLayout is the reference's history time format.
 const historyTimeLayout = "2006-01-02 15:04:05 UTC"
 
-// fileRead is the reference's FileReadDB (files arrive in a later issue).
+// fileRead is the reference's FileRead (FileReadDB plus file_url, which
+// here points at the route that serves the content) with the content's
+// size, sniffed type and SHA-256. created_by_uuid is null once the uploader
+// is deleted.
 type fileRead struct {
-	ID            int64  `json:"id"`
-	FileName      string `json:"file_name"`
-	FileType      string `json:"file_type"`
-	Description   string `json:"description"`
-	CreatedAt     int64  `json:"created_at"`
-	CreatedByUUID string `json:"created_by_uuid"`
+	ID            int64   `json:"id"`
+	FileName      string  `json:"file_name"`
+	FileType      string  `json:"file_type"`
+	Description   *string `json:"description"`
+	CreatedAt     int64   `json:"created_at"`
+	CreatedByUUID *string `json:"created_by_uuid"`
+	OwnerUUID     string  `json:"owner_uuid"`
+	ContentType   string  `json:"content_type"`
+	Size          int64   `json:"size"`
+	SHA256        string  `json:"sha256"`
+	FileURL       string  `json:"file_url"`
 }
 
 // externalAccount is a linked OAuth account (a later issue fills them).
@@ -126,6 +135,38 @@ type wire struct {
 	// pictureBase is BaseURL + prefix + "/user/"; a user's picture is at
 	// pictureBase + uuid + "/image".
 	pictureBase string
+	// fileBase is BaseURL + prefix + "/file/"; a file's content is at
+	// fileBase + id + "/file".
+	fileBase string
+}
+
+// file returns f as FileRead; nil for nil.
+func (w wire) file(f *usermgmt.File) *fileRead {
+	if f == nil {
+		return nil
+	}
+	return &fileRead{
+		ID: f.ID, FileName: f.FileName, FileType: f.FileType, Description: nullIfEmpty(f.Description),
+		CreatedAt: unix(f.CreatedAt), CreatedByUUID: nullIfEmpty(f.CreatedByUUID), OwnerUUID: f.OwnerUUID,
+		ContentType: f.ContentType, Size: f.Size, SHA256: f.SHA256,
+		FileURL: w.fileBase + strconv.FormatInt(f.ID, 10) + "/file",
+	}
+}
+
+// files returns fs as a list of FileRead.
+func (w wire) files(fs []*usermgmt.File) []*fileRead {
+	out := make([]*fileRead, len(fs))
+	for i, f := range fs {
+		out[i] = w.file(f)
+	}
+	return out
+}
+
+// profile returns a user's profile as UserRead with history and picture.
+func (w wire) profile(p *usermgmt.Profile) userRead {
+	r := w.userWithHistory(p.User, p.History)
+	r.ProfilePicture = w.file(p.Picture)
+	return r
 }
 
 func orEmpty(s []string) []string {

@@ -34,6 +34,8 @@ var conflictFields = map[string]string{
 	"users_email_lower_key": "email",
 	"sessions_pkey":         "id",
 	"sessions.id":           "id",
+	"files_owner_name_key":  "file_name",
+	"files.owner_uuid":      "file_name",
 }
 
 // fail wraps a database error for op ("insert user", ...): unique violations

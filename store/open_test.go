@@ -199,16 +199,18 @@ func checkMigrationsOnce(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	versions := 0
+	versions, prev := 0, 0
 	for rows.Next() {
 		var v, n int
 		if err := rows.Scan(&v, &n); err != nil {
 			t.Fatal(err)
 		}
 		versions++
-		if v != versions || n != 1 {
-			t.Errorf("migration %d recorded %d times (expected version %d)", v, n, versions)
+		// Versions increase; they may skip numbers (branches claim theirs).
+		if v <= prev || n != 1 {
+			t.Errorf("migration %d recorded %d times (after version %d)", v, n, prev)
 		}
+		prev = v
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)

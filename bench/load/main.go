@@ -10,6 +10,11 @@
 //  4. the latency of /api/user/me, sent at a fixed rate, while a login storm
 //     runs.
 //
+// With -scenario reference it runs instead the reference service's k6
+// iteration (register, logout, login, /user/me, pictures, deletion; see
+// reference.go) and reports iterations and requests per second beside the
+// reference's published figure.
+//
 // Every phase is bounded in time and in request count; only 127.0.0.1 is
 // accepted as a target. It prints a table and then one JSON line. Use
 // bench/run.sh, which builds and starts the server for it.
@@ -72,6 +77,10 @@ type options struct {
 	pause                 time.Duration
 	serverPID             int
 	strict                bool
+	scenario              string
+	refVUs                int
+	refDuration           time.Duration
+	refSleep              time.Duration
 }
 
 func main() {
@@ -108,6 +117,10 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.pause, "pause", 2*time.Second, "pause between phases")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "server process id, to report its CPU time per request (Linux)")
 	fs.BoolVar(&o.strict, "strict", false, "exit non-zero when a target is missed")
+	fs.StringVar(&o.scenario, "scenario", "phases", "phases (the throughput phases) or reference (the reference's k6 iteration)")
+	fs.IntVar(&o.refVUs, "reference-vus", 1, "virtual users of the reference scenario")
+	fs.DurationVar(&o.refDuration, "reference-duration", time.Minute, "duration of the reference scenario")
+	fs.DurationVar(&o.refSleep, "reference-sleep", time.Second, "pause after each reference iteration (k6's sleep(1))")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -116,8 +129,15 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("-target must be http://127.0.0.1:PORT, got %q", o.target)
 	}
 	o.target = strings.TrimRight(o.target, "/")
+	if o.scenario != "phases" && o.scenario != "reference" {
+		return o, fmt.Errorf("-scenario must be phases or reference, got %q", o.scenario)
+	}
+	if o.refSleep < 0 || o.refSleep > time.Minute {
+		return o, errors.New("-reference-sleep must be between 0 and 1m")
+	}
 	for name, v := range map[string]int{
-		"concurrency": o.concurrency, "refresh-workers": o.refreshWorkers, "login-workers": o.loginWorkers,
+		"reference-vus": o.refVUs,
+		"concurrency":   o.concurrency, "refresh-workers": o.refreshWorkers, "login-workers": o.loginWorkers,
 		"storm-logins": o.stormLogins, "users": o.users, "bcrypt-samples": o.bcryptSamples,
 	} {
 		if v < 1 {
@@ -126,7 +146,7 @@ func parseFlags(args []string) (options, error) {
 	}
 	for name, d := range map[string]time.Duration{
 		"duration": o.duration, "refresh-duration": o.refreshDuration, "login-duration": o.loginDuration,
-		"storm-duration": o.stormDuration, "timeout": o.timeout,
+		"storm-duration": o.stormDuration, "timeout": o.timeout, "reference-duration": o.refDuration,
 	} {
 		if d <= 0 || d > 10*time.Minute {
 			return o, fmt.Errorf("-%s must be between 0 and 10m", name)
@@ -154,6 +174,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	if status, err := a.ping(ctx); err != nil || !isOK(status) {
 		return fmt.Errorf("server not answering GET /ping at %s (status %d): %v", o.target, status, err)
+	}
+	if o.scenario == "reference" {
+		return runReference(ctx, o, newAPI(o.target, o.prefix, o.refVUs+4), stdout)
 	}
 
 	// The bcrypt limit, measured while the server is idle.

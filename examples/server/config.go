@@ -32,6 +32,9 @@ const minProductionSecret = 32
 // session it belongs to (usermgmt.DefaultSessionTTL, 30 days).
 const maxJWTExpMinutes = int(usermgmt.DefaultSessionTTL / time.Minute)
 
+// maxUploadBytes bounds MAX_UPLOAD_BYTES (1 GiB).
+const maxUploadBytes = 1 << 30
+
 // Extra slog levels for the reference's loguru level names.
 const (
 	levelTrace    = slog.LevelDebug - 4
@@ -83,9 +86,13 @@ type Config struct {
 
 	// Addr is ADDR, the listen address.
 	Addr string
-	// DataDir is DATA_DIR: the SQLite database, the generated JWT secret
-	// and the generated admin password live there.
+	// DataDir is DATA_DIR: the SQLite database, the generated JWT secret,
+	// the generated admin password and users' files (users/{uuid}/) live
+	// there.
 	DataDir string
+	// MaxUploadBytes is MAX_UPLOAD_BYTES, the largest file an upload may
+	// carry (default 10 MiB).
+	MaxUploadBytes int64
 	// AdminPassword is ADMIN_PASSWORD, the first admin's password.
 	AdminPassword string
 	// BcryptCost is BCRYPT_COST.
@@ -120,6 +127,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.FrontendURL = p.httpURL("FRONTEND_URL", c.BaseURL)
 	c.AccessTokenTTL = time.Duration(p.intRange("JWT_EXP", 15, 1, maxJWTExpMinutes)) * time.Minute
 	c.TrustedProxies = p.prefixes("TRUSTED_PROXIES")
+	c.MaxUploadBytes = int64(p.intRange("MAX_UPLOAD_BYTES", usermgmt.DefaultMaxUploadBytes, 1, maxUploadBytes))
 	if alg := p.str("JWT_ALGORITHM", "HS256"); alg != "HS256" {
 		p.fail("JWT_ALGORITHM", "%q is not supported (only HS256)", alg)
 	}

@@ -77,6 +77,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		DatabaseSource: "DATA_DIR",
 		Addr:           ":8000",
 		DataDir:        "./data",
+		MaxUploadBytes: 10 << 20,
 		BcryptCost:     12,
 	}
 	if d := configDiff(c, want); d != "" {
@@ -87,21 +88,22 @@ func TestLoadConfigDefaults(t *testing.T) {
 func TestLoadConfigValues(t *testing.T) {
 	secret := strings.Repeat("s", 40)
 	c, err := loadConfig(env(map[string]string{
-		"PROJECT_NAME":    "Acme",
-		"BASE_URL":        "https://acme.example/",
-		"API_STR":         "/v1/",
-		"LOG_LEVEL":       "warning",
-		"JWT_ALGORITHM":   "HS256",
-		"JWT_SECRET_KEY":  secret,
-		"JWT_EXP":         "30",
-		"ENVIRONMENT":     "production",
-		"CONTACT_EMAIL":   "Ops@Acme.Example",
-		"ADDR":            "127.0.0.1:9000",
-		"DATA_DIR":        "/var/lib/acme",
-		"ADMIN_PASSWORD":  " pw with spaces ",
-		"BCRYPT_COST":     "10",
-		"CORS_ORIGINS":    "https://app.acme.example, http://localhost:5173/",
-		"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1",
+		"PROJECT_NAME":     "Acme",
+		"BASE_URL":         "https://acme.example/",
+		"API_STR":          "/v1/",
+		"LOG_LEVEL":        "warning",
+		"JWT_ALGORITHM":    "HS256",
+		"JWT_SECRET_KEY":   secret,
+		"JWT_EXP":          "30",
+		"ENVIRONMENT":      "production",
+		"CONTACT_EMAIL":    "Ops@Acme.Example",
+		"ADDR":             "127.0.0.1:9000",
+		"DATA_DIR":         "/var/lib/acme",
+		"ADMIN_PASSWORD":   " pw with spaces ",
+		"BCRYPT_COST":      "10",
+		"MAX_UPLOAD_BYTES": "1048576",
+		"CORS_ORIGINS":     "https://app.acme.example, http://localhost:5173/",
+		"TRUSTED_PROXIES":  "10.0.0.0/8, 192.168.1.7,::1",
 	}))
 	if err != nil {
 		t.Fatalf("loadConfig = %v", err)
@@ -125,6 +127,7 @@ func TestLoadConfigValues(t *testing.T) {
 		Addr:           "127.0.0.1:9000",
 		DataDir:        "/var/lib/acme",
 		AdminPassword:  " pw with spaces ",
+		MaxUploadBytes: 1 << 20,
 		BcryptCost:     10,
 		CORSOrigins:    []string{"https://app.acme.example", "http://localhost:5173"},
 		TrustedProxies: []netip.Prefix{
@@ -223,6 +226,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bcrypt cost text", map[string]string{"BCRYPT_COST": "high"}, "BCRYPT_COST"},
 		{"bcrypt cost low", map[string]string{"BCRYPT_COST": "3"}, "BCRYPT_COST"},
 		{"bcrypt cost high", map[string]string{"BCRYPT_COST": "32"}, "BCRYPT_COST"},
+		{"upload size text", map[string]string{"MAX_UPLOAD_BYTES": "10MB"}, "MAX_UPLOAD_BYTES"},
+		{"upload size zero", map[string]string{"MAX_UPLOAD_BYTES": "0"}, "MAX_UPLOAD_BYTES"},
 		{"cors origin path", map[string]string{"CORS_ORIGINS": "https://a.example/app"}, "CORS_ORIGINS"},
 		{"cors origin scheme", map[string]string{"CORS_ORIGINS": "a.example"}, "CORS_ORIGINS"},
 		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "TRUSTED_PROXIES"},

@@ -99,6 +99,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccessTokenTTL: cfg.AccessTokenTTL,
 		BcryptCost:     cfg.BcryptCost,
 		ContactEmail:   cfg.ContactEmail,
+		DataDir:        cfg.DataDir,
+		MaxUploadBytes: cfg.MaxUploadBytes,
 		Logger:         log,
 	})
 	if err != nil {
@@ -113,6 +115,21 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if err := ensureAdmin(ctx, m, cfg, log); err != nil {
 		return err
 	}
+	// Finish the file deletions a previous run left undone, then keep
+	// sweeping while serving.
+	sweepFiles(ctx, m, log)
+	go func() {
+		t := time.NewTicker(sweepInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				sweepFiles(ctx, m, log)
+			}
+		}
+	}()
 
 	handler := httpadapter.New(m, httpadapter.Options{
 		Prefix:         cfg.APIPrefix,
@@ -121,6 +138,20 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		TrustedProxies: cfg.TrustedProxies,
 	})
 	return serve(ctx, cfg, handler, log, onListen)
+}
+
+// sweepInterval is how often the server sweeps file deletions left undone.
+const sweepInterval = time.Hour
+
+// sweepFiles runs Manager.SweepFiles and logs what it did.
+func sweepFiles(ctx context.Context, m *usermgmt.Manager, log *slog.Logger) {
+	n, err := m.SweepFiles(ctx)
+	switch {
+	case err != nil:
+		log.WarnContext(ctx, "file sweep failed", "err", err)
+	case n > 0:
+		log.InfoContext(ctx, "file sweep: finished deletions left undone", "count", n)
+	}
 }
 
 // corsOptions admits origins (CORS_ORIGINS), with credentials as soon as
