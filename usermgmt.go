@@ -14,8 +14,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"time"
+
+	"github.com/usermgmt/usermgmt/oauth"
 )
 
 // Config holds the settings of a Manager. Zero values take the defaults
@@ -77,6 +80,24 @@ type Config struct {
 	// ContactEmail is shown to users whose account is inactive.
 	ContactEmail string
 
+	// OAuthProviders are the third-party login providers (see the oauth
+	// package), by their Name.
+	OAuthProviders []oauth.Provider
+	// OAuthTokenKey seals the providers' tokens (AES-256-GCM, through
+	// HKDF); at least 16 bytes. Empty: a key derived from JWTSecret.
+	OAuthTokenKey []byte
+	// OAuthRedirectAllowList lists where a third-party login may send the
+	// browser back (see oauthRedirectAllowed): absolute http(s) URLs.
+	OAuthRedirectAllowList []string
+	// OAuthNoEmailLinking turns off linking a provider's account to the
+	// local account of the same (verified on both sides) email address.
+	OAuthNoEmailLinking bool
+	// OAuthStateTTL bounds a pending third-party login. Default 10 minutes.
+	OAuthStateTTL time.Duration
+	// OAuthHTTPClient makes the requests to the providers. Default: a
+	// client with a 10 s timeout.
+	OAuthHTTPClient *http.Client
+
 	// Clock returns the current time. Default time.Now.
 	Clock func() time.Time
 	// Rand is the source of every random value (tokens, UUIDs, salts).
@@ -96,6 +117,7 @@ const (
 	DefaultBcryptCost        = 12
 	DefaultCacheSize         = 10_000
 	DefaultCacheTTL          = 2 * time.Second
+	DefaultOAuthStateTTL     = 10 * time.Minute
 )
 
 // withDefaults returns c with every zero field set to its default.
@@ -129,6 +151,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CacheTTL == 0 {
 		c.CacheTTL = DefaultCacheTTL
+	}
+	if c.OAuthStateTTL == 0 {
+		c.OAuthStateTTL = DefaultOAuthStateTTL
+	}
+	if c.OAuthHTTPClient == nil {
+		c.OAuthHTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
@@ -181,6 +209,7 @@ func (c Config) Validate() error {
 	if err := c.Policy.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateOAuth()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("usermgmt: invalid config: %w", errors.Join(errs...))
 	}
@@ -201,6 +230,7 @@ type Manager struct {
 	tokens  *tokenIssuer
 	refresh *refreshKeys
 	cache   *authCache
+	oauth   *oauthKit
 	log     *slog.Logger
 
 	// dummyHash is compared against when a login names no account, so that
@@ -227,6 +257,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		return nil, err
 	}
 	m.cache = newAuthCache(cfg.CacheSize, cfg.CacheTTL)
+	if m.oauth, err = newOAuthKit(cfg); err != nil {
+		return nil, err
+	}
 
 	// A throwaway hash with the configured cost, for unknown-user logins.
 	dummy := make([]byte, 24)

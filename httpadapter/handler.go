@@ -32,6 +32,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	opts = opts.withDefaults(cfg.Logger)
 	h := &handler{
 		m:       m,
+		prefix:  opts.Prefix,
 		log:     opts.Logger,
 		wire:    wire{pictureBase: strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/user/"},
 		version: projectVersion(opts.Version),
@@ -65,6 +66,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 // handler holds what the routes share.
 type handler struct {
 	m       *usermgmt.Manager
+	prefix  string
 	log     *slog.Logger
 	wire    wire
 	version string

@@ -34,6 +34,13 @@ var conflictFields = map[string]string{
 	"users_email_lower_key": "email",
 	"sessions_pkey":         "id",
 	"sessions.id":           "id",
+
+	"external_identities_pkey":              "external_identity",
+	"external_identities.provider":          "external_identity",
+	"external_identities_user_provider_key": "external_provider",
+	"external_identities.user_uuid":         "external_provider",
+	"oauth_states_pkey":                     "state",
+	"oauth_states.state_hash":               "state",
 }
 
 // fail wraps a database error for op ("insert user", ...): unique violations
