@@ -96,6 +96,10 @@ var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
 	return k
 })
 
+// Key is the private key every fake signs ID tokens with (kid
+// "test-key").
+func Key() *rsa.PrivateKey { return rsaKey() }
+
 // New starts a fake provider of the given kind, closed when t ends.
 func New(t testing.TB, kind Kind) *Provider {
 	t.Helper()

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"Users", userCases},
 		{"Sessions", sessionCases},
 		{"Audit", auditCases},
+		{"External", externalCases},
 		{"InTx", txCases},
 		{"Concurrency", concurrencyCases},
 	}
