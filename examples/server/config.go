@@ -94,6 +94,15 @@ type Config struct {
 	CORSOrigins []string
 	// TrustedProxies is TRUSTED_PROXIES.
 	TrustedProxies []netip.Prefix
+
+	// OAuthProviders are the third-party login providers configured by
+	// API_CLIENT_ID_<P>/API_CLIENT_SECRET_<P> and OIDC_*. They hold secrets.
+	OAuthProviders []OAuthProvider
+	// OAuthTokenKey is OAUTH_TOKEN_KEY; empty derives one from the JWT secret.
+	OAuthTokenKey string
+	// OAuthRedirectAllowList is OAUTH_REDIRECT_ALLOW_LIST (default
+	// FRONTEND_URL).
+	OAuthRedirectAllowList []string
 }
 
 // Production reports whether ENVIRONMENT is production.
@@ -120,6 +129,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.FrontendURL = p.httpURL("FRONTEND_URL", c.BaseURL)
 	c.AccessTokenTTL = time.Duration(p.intRange("JWT_EXP", 15, 1, maxJWTExpMinutes)) * time.Minute
 	c.TrustedProxies = p.prefixes("TRUSTED_PROXIES")
+	c.OAuthProviders = p.oauthProviders()
+	c.OAuthTokenKey = p.tokenKey("OAUTH_TOKEN_KEY")
+	c.OAuthRedirectAllowList = p.redirectAllowList("OAUTH_REDIRECT_ALLOW_LIST", c.FrontendURL)
 	if alg := p.str("JWT_ALGORITHM", "HS256"); alg != "HS256" {
 		p.fail("JWT_ALGORITHM", "%q is not supported (only HS256)", alg)
 	}
