@@ -310,27 +310,47 @@ func (m *Manager) linkIdentity(ctx context.Context, userUUID string, x *External
 	return &OAuthResult{User: u, Identity: x, Linked: true}, nil
 }
 
-// insertIdentity links x to the user, telling apart the two conflicts.
+// insertIdentity links x to the user. The provider's account linked
+// already (to this user or another) and a second account of the provider
+// for the user are ErrOAuthAlreadyLinked, told apart by their messages; the
+// unique constraints decide races.
 func (m *Manager) insertIdentity(ctx context.Context, tx Store, userUUID string, x *ExternalIdentity) error {
 	x.UserUUID = userUUID
-	err := tx.InsertExternalIdentity(ctx, x)
+	cur, err := tx.ExternalIdentity(ctx, x.Provider, x.Subject)
+	switch {
+	case err == nil && cur.UserUUID == userUUID:
+		return ErrOAuthAlreadyLinked.WithMessage(fmt.Sprintf("This %s account is already linked to this user.", x.Provider))
+	case err == nil:
+		return ErrOAuthAlreadyLinked.WithMessage(fmt.Sprintf("This %s account is already linked to another user.", x.Provider))
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	err = tx.InsertExternalIdentity(ctx, x)
 	switch conflictField(err) {
 	case "":
 		return err
 	case "external_provider":
 		return ErrOAuthAlreadyLinked.WithMessage(fmt.Sprintf("Another %s account is already linked to this user.", x.Provider)).Wrap(err)
 	}
-	cur, lerr := tx.ExternalIdentity(ctx, x.Provider, x.Subject)
-	if lerr == nil && cur.UserUUID == userUUID {
-		return ErrOAuthAlreadyLinked.WithMessage(fmt.Sprintf("This %s account is already linked to this user.", x.Provider)).Wrap(err)
-	}
 	return ErrOAuthAlreadyLinked.WithMessage(fmt.Sprintf("This %s account is already linked to another user.", x.Provider)).Wrap(err)
 }
 
 // oauthLogin logs in the user behind a provider's account: the linked one,
 // else the local account of the same verified email (linked now), else a
-// new external-only account.
+// new external-only account. When a parallel callback of the same
+// provider account linked or created it first (a conflict), it logs into
+// that account.
 func (m *Manager) oauthLogin(ctx context.Context, prof *oauth.Profile, x *ExternalIdentity) (*OAuthResult, error) {
+	res, err := m.oauthLoginOnce(ctx, prof, x)
+	if errors.Is(err, ErrOAuthAlreadyLinked) || errors.Is(err, ErrEmailTaken) || errors.Is(err, ErrUsernameTaken) {
+		if cur, lerr := m.store.ExternalIdentity(ctx, x.Provider, x.Subject); lerr == nil {
+			return m.oauthSession(ctx, cur.UserUUID, cur, false, false)
+		}
+	}
+	return res, err
+}
+
+func (m *Manager) oauthLoginOnce(ctx context.Context, prof *oauth.Profile, x *ExternalIdentity) (*OAuthResult, error) {
 	cur, err := m.store.ExternalIdentity(ctx, x.Provider, x.Subject)
 	switch {
 	case err == nil:
@@ -560,4 +580,30 @@ func (m *Manager) ProviderToken(ctx context.Context, userUUID, provider string) 
 		}
 	}
 	return tok, nil
+}
+
+// OAuthLinkTicket returns a ticket that links a provider's account to the
+// actor (see Manager.OAuthLinkTicket).
+func (a *Actor) OAuthLinkTicket(ctx context.Context, provider, redirectURI string) (string, time.Time, error) {
+	if a.user == nil {
+		return "", time.Time{}, ErrForbidden
+	}
+	return a.m.OAuthLinkTicket(ctx, a.user.UUID, provider, redirectURI)
+}
+
+// UnlinkOAuth removes the actor's link to a provider (see
+// Manager.UnlinkOAuth).
+func (a *Actor) UnlinkOAuth(ctx context.Context, provider string) error {
+	if a.user == nil {
+		return ErrForbidden
+	}
+	return a.m.UnlinkOAuth(ctx, a.user.UUID, provider)
+}
+
+// ExternalIdentities returns the provider accounts linked to the actor.
+func (a *Actor) ExternalIdentities(ctx context.Context) ([]*ExternalIdentity, error) {
+	if a.user == nil {
+		return nil, ErrForbidden
+	}
+	return a.m.ExternalIdentities(ctx, a.user.UUID)
 }

@@ -186,7 +186,7 @@ type oauthURL struct {
 }
 
 func (h *handler) oauthLinkURL(ctx context.Context, p *usermgmt.Principal, in oauthLinkInput) (response, error) {
-	ticket, exp, err := h.m.OAuthLinkTicket(ctx, p.User().UUID, in.provider, in.redirectURI)
+	ticket, exp, err := h.m.As(p.User()).OAuthLinkTicket(ctx, in.provider, in.redirectURI)
 	if err != nil {
 		return response{}, err
 	}
@@ -196,7 +196,7 @@ func (h *handler) oauthLinkURL(ctx context.Context, p *usermgmt.Principal, in oa
 }
 
 func (h *handler) oauthUnlink(ctx context.Context, p *usermgmt.Principal, provider string) (response, error) {
-	if err := h.m.UnlinkOAuth(ctx, p.User().UUID, provider); err != nil {
+	if err := h.m.As(p.User()).UnlinkOAuth(ctx, provider); err != nil {
 		return response{}, err
 	}
 	return empty(http.StatusOK), nil

@@ -451,3 +451,27 @@ func TestOAuthProviderTokenRefresh(t *testing.T) {
 		}
 	})
 }
+
+func TestOAuthParallelFirstLogins(t *testing.T) {
+	eachOAuthBackend(t, nil, func(t *testing.T, e *oauthEnv) {
+		id := identity("gitlab", 4, "twice@example.com")
+		const n = 4
+		cbs := make([]request, n)
+		for i := range cbs {
+			cbs[i] = e.consent(t, e.start(t, "gitlab", "/api/oauth/gitlab"), id)
+		}
+		results := make(chan result, n)
+		for _, cb := range cbs {
+			r := cb.build(t)
+			go func() { results <- serve(e.h, r) }()
+		}
+		users := map[string]bool{}
+		for range n {
+			r := <-results
+			users[e.whoami(r.tokens(t).AccessToken)] = true
+		}
+		if len(users) != 1 {
+			t.Fatalf("parallel first logins made %d users", len(users))
+		}
+	})
+}
