@@ -33,8 +33,10 @@ type restProvider struct {
 	profile func(ctx context.Context, r *restProvider, tok *oauth2.Token) (*Profile, error)
 }
 
+// Name implements Provider.
 func (r *restProvider) Name() string { return r.name }
 
+// OAuth2 implements Provider.
 func (r *restProvider) OAuth2(_ context.Context, callbackURL string) (*oauth2.Config, error) {
 	c := r.oauth
 	c.Scopes = append([]string(nil), r.oauth.Scopes...)
@@ -42,8 +44,10 @@ func (r *restProvider) OAuth2(_ context.Context, callbackURL string) (*oauth2.Co
 	return &c, nil
 }
 
+// AuthParams implements Provider: a plain OAuth 2.0 provider has none.
 func (r *restProvider) AuthParams(string) []oauth2.AuthCodeOption { return nil }
 
+// Profile implements Provider, reading the REST API.
 func (r *restProvider) Profile(ctx context.Context, tok *oauth2.Token, _ string) (*Profile, error) {
 	return r.profile(ctx, r, tok)
 }

@@ -124,8 +124,10 @@ func New(t testing.TB, kind Kind) *Provider {
 // the others.
 func (p *Provider) URL() string { return p.Server.URL }
 
-// AuthURL and TokenURL are the fake's OAuth endpoints.
-func (p *Provider) AuthURL() string  { return p.Server.URL + "/authorize" }
+// AuthURL is the fake's authorization endpoint (see Authorize).
+func (p *Provider) AuthURL() string { return p.Server.URL + "/authorize" }
+
+// TokenURL is the fake's token endpoint.
 func (p *Provider) TokenURL() string { return p.Server.URL + "/token" }
 
 // SetIdentity sets the account of the next authorizations.
