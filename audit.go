@@ -28,4 +28,8 @@ const (
 	AuditPasswordChange = "password-changed"
 	AuditBan            = "ban"
 	AuditUnban          = "unban"
+	AuditOAuthRegister  = "oauth-register"
+	AuditOAuthLogin     = "oauth-login"
+	AuditOAuthLinked    = "oauth-linked"
+	AuditOAuthUnlinked  = "oauth-unlinked"
 )

@@ -107,6 +107,17 @@ var (
 	ErrInvalidImage       = newError(http.StatusBadRequest, "invalid_image", "File must be a valid image format")
 	ErrImageTooLarge      = newError(http.StatusBadRequest, "image_too_large", "Image must be below 512x512 px")
 	ErrStorageUnavailable = newError(http.StatusNotImplemented, "storage_unavailable", "File storage is not configured.")
+	// Third-party login.
+	ErrUnsupportedProvider  = newError(http.StatusNotFound, "unsupported_provider", "Unsupported provider")
+	ErrOAuthState           = newError(http.StatusBadRequest, "invalid_oauth_state", "Invalid or expired login state; start the login again.")
+	ErrOAuthFailed          = newError(http.StatusUnauthorized, "oauth_failed", "The provider did not confirm the login.")
+	ErrOAuthProfile         = newError(http.StatusBadRequest, "oauth_profile_unavailable", "Unable to fetch user information")
+	ErrOAuthEmailUnverified = newError(http.StatusUnauthorized, "oauth_email_unverified", "You need to verify your email associated with your account at the provider.")
+	ErrEmailNotVerified     = newError(http.StatusConflict, "email_not_verified", "Email is not verified")
+	ErrOAuthAlreadyLinked   = newError(http.StatusConflict, "oauth_already_linked", "This account is already linked to another user")
+	ErrOAuthNotLinked       = newError(http.StatusBadRequest, "oauth_not_linked", "You don't have any account of this provider linked to your account.")
+	ErrLastLoginMethod      = newError(http.StatusConflict, "last_login_method", "This is your only way to log in; set a password first.")
+	ErrRedirectNotAllowed   = newError(http.StatusBadRequest, "redirect_not_allowed", "The redirect target is not allowed.")
 
 	// Service state.
 	ErrInternal = newError(http.StatusInternalServerError, "internal_error", "Internal server error")

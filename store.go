@@ -20,6 +20,7 @@ type Store interface {
 	SessionStore
 	AuditStore
 	FileStore
+	ExternalStore
 
 	// InTx runs fn inside one write transaction. The Store handed to fn works
 	// within it; fn's error (or a panic) rolls the transaction back. Nested
@@ -103,6 +104,34 @@ type AuditStore interface {
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// Audit returns entries matching q, newest first.
 	Audit(ctx context.Context, q AuditQuery) ([]*AuditEntry, error)
+}
+
+// ExternalStore persists third-party login: the external identities linked
+// to users and the pending authorization flows.
+type ExternalStore interface {
+	// InsertExternalIdentity stores a new link. Conflicts name the field
+	// "external_identity" (the provider's account is linked already) or
+	// "external_provider" (the user has an account of that provider
+	// already); a missing user is ErrNotFound.
+	InsertExternalIdentity(ctx context.Context, x *ExternalIdentity) error
+	// ExternalIdentity loads the link of a provider's account.
+	ExternalIdentity(ctx context.Context, provider, subject string) (*ExternalIdentity, error)
+	// ExternalIdentitiesByUser returns a user's links, by provider.
+	ExternalIdentitiesByUser(ctx context.Context, userUUID string) ([]*ExternalIdentity, error)
+	// UpdateExternalIdentity writes the profile fields, tokens and
+	// UpdatedAt of the link found by provider and subject.
+	UpdateExternalIdentity(ctx context.Context, x *ExternalIdentity) error
+	// DeleteExternalIdentity removes the link of a user to a provider.
+	DeleteExternalIdentity(ctx context.Context, userUUID, provider string) error
+
+	// InsertOAuthState stores a pending flow.
+	InsertOAuthState(ctx context.Context, s *OAuthState) error
+	// TakeOAuthState deletes the flow with the given state hash and returns
+	// it (ErrNotFound when there is none): a flow is taken once.
+	TakeOAuthState(ctx context.Context, stateHash []byte) (*OAuthState, error)
+	// DeleteExpiredOAuthStates removes the flows expired at now and
+	// returns how many.
+	DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error)
 }
 
 // AuditQuery selects audit entries. Empty fields do not filter.

@@ -14,10 +14,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"time"
 
 	"github.com/usermgmt/usermgmt/files"
+	"github.com/usermgmt/usermgmt/oauth"
 )
 
 // Config holds the settings of a Manager. Zero values take the defaults
@@ -85,6 +87,24 @@ type Config struct {
 	// ContactEmail is shown to users whose account is inactive.
 	ContactEmail string
 
+	// OAuthProviders are the third-party login providers (see the oauth
+	// package), by their Name.
+	OAuthProviders []oauth.Provider
+	// OAuthTokenKey seals the providers' tokens (AES-256-GCM, through
+	// HKDF); at least 16 bytes. Empty: a key derived from JWTSecret.
+	OAuthTokenKey []byte
+	// OAuthRedirectAllowList lists where a third-party login may send the
+	// browser back (see oauthRedirectAllowed): absolute http(s) URLs.
+	OAuthRedirectAllowList []string
+	// OAuthNoEmailLinking turns off linking a provider's account to the
+	// local account of the same (verified on both sides) email address.
+	OAuthNoEmailLinking bool
+	// OAuthStateTTL bounds a pending third-party login. Default 10 minutes.
+	OAuthStateTTL time.Duration
+	// OAuthHTTPClient makes the requests to the providers. Default: a
+	// client with a 10 s timeout.
+	OAuthHTTPClient *http.Client
+
 	// Clock returns the current time. Default time.Now.
 	Clock func() time.Time
 	// Rand is the source of every random value (tokens, UUIDs, salts).
@@ -105,6 +125,7 @@ const (
 	DefaultCacheSize         = 10_000
 	DefaultCacheTTL          = 2 * time.Second
 	DefaultMaxUploadBytes    = 10 << 20
+	DefaultOAuthStateTTL     = 10 * time.Minute
 )
 
 // withDefaults returns c with every zero field set to its default.
@@ -141,6 +162,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxUploadBytes == 0 {
 		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if c.OAuthStateTTL == 0 {
+		c.OAuthStateTTL = DefaultOAuthStateTTL
+	}
+	if c.OAuthHTTPClient == nil {
+		c.OAuthHTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
@@ -196,6 +223,7 @@ func (c Config) Validate() error {
 	if err := c.Policy.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateOAuth()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("usermgmt: invalid config: %w", errors.Join(errs...))
 	}
@@ -216,6 +244,7 @@ type Manager struct {
 	tokens  *tokenIssuer
 	refresh *refreshKeys
 	cache   *authCache
+	oauth   *oauthKit
 	log     *slog.Logger
 	storage files.Storage // nil: no file storage
 	avatars *files.Avatars
@@ -245,6 +274,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	}
 	m.cache = newAuthCache(cfg.CacheSize, cfg.CacheTTL)
 	if err := m.initFiles(); err != nil {
+		return nil, err
+	}
+	if m.oauth, err = newOAuthKit(cfg); err != nil {
 		return nil, err
 	}
 

@@ -33,8 +33,9 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	cfg := m.Config()
 	opts = opts.withDefaults(cfg.Logger)
 	h := &handler{
-		m:   m,
-		log: opts.Logger,
+		m:      m,
+		prefix: opts.Prefix,
+		log:    opts.Logger,
 		wire: wire{
 			pictureBase: strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/user/",
 			fileBase:    strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/file/",
@@ -71,6 +72,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 // handler holds what the routes share.
 type handler struct {
 	m       *usermgmt.Manager
+	prefix  string
 	log     *slog.Logger
 	wire    wire
 	version string

@@ -88,6 +88,7 @@ func routes() []route {
 	for _, group := range [][]route{
 		coreRoutes(),
 		fileRoutes(),
+		oauthRoutes(),
 	} {
 		rs = append(rs, group...)
 	}

@@ -36,6 +36,13 @@ var conflictFields = map[string]string{
 	"sessions.id":           "id",
 	"files_owner_name_key":  "file_name",
 	"files.owner_uuid":      "file_name",
+
+	"external_identities_pkey":              "external_identity",
+	"external_identities.provider":          "external_identity",
+	"external_identities_user_provider_key": "external_provider",
+	"external_identities.user_uuid":         "external_provider",
+	"oauth_states_pkey":                     "state",
+	"oauth_states.state_hash":               "state",
 }
 
 // fail wraps a database error for op ("insert user", ...): unique violations

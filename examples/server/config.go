@@ -101,6 +101,15 @@ type Config struct {
 	CORSOrigins []string
 	// TrustedProxies is TRUSTED_PROXIES.
 	TrustedProxies []netip.Prefix
+
+	// OAuthProviders are the third-party login providers configured by
+	// API_CLIENT_ID_<P>/API_CLIENT_SECRET_<P> and OIDC_*. They hold secrets.
+	OAuthProviders []OAuthProvider
+	// OAuthTokenKey is OAUTH_TOKEN_KEY; empty derives one from the JWT secret.
+	OAuthTokenKey string
+	// OAuthRedirectAllowList is OAUTH_REDIRECT_ALLOW_LIST (default
+	// FRONTEND_URL).
+	OAuthRedirectAllowList []string
 }
 
 // Production reports whether ENVIRONMENT is production.
@@ -128,6 +137,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.AccessTokenTTL = time.Duration(p.intRange("JWT_EXP", 15, 1, maxJWTExpMinutes)) * time.Minute
 	c.TrustedProxies = p.prefixes("TRUSTED_PROXIES")
 	c.MaxUploadBytes = int64(p.intRange("MAX_UPLOAD_BYTES", usermgmt.DefaultMaxUploadBytes, 1, maxUploadBytes))
+	c.OAuthProviders = p.oauthProviders()
+	c.OAuthTokenKey = p.tokenKey("OAUTH_TOKEN_KEY")
+	c.OAuthRedirectAllowList = p.redirectAllowList("OAUTH_REDIRECT_ALLOW_LIST", c.FrontendURL)
 	if alg := p.str("JWT_ALGORITHM", "HS256"); alg != "HS256" {
 		p.fail("JWT_ALGORITHM", "%q is not supported (only HS256)", alg)
 	}

@@ -13,7 +13,8 @@ import (
 )
 
 // secretFields are the Config fields a failing test must not print.
-var secretFields = map[string]bool{"JWTSecret": true, "DatabaseDSN": true, "AdminPassword": true}
+var secretFields = map[string]bool{"JWTSecret": true, "DatabaseDSN": true, "AdminPassword": true,
+	"OAuthProviders": true, "OAuthTokenKey": true}
 
 // configDiff lists the fields where got and want differ, one a line, ""
 // when they are equal. Secret fields are named, never shown: a test log is
@@ -79,6 +80,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		DataDir:        "./data",
 		MaxUploadBytes: 10 << 20,
 		BcryptCost:     12,
+
+		OAuthRedirectAllowList: []string{"http://localhost:8000"},
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("defaults differ:%s", d)
@@ -135,6 +138,7 @@ func TestLoadConfigValues(t *testing.T) {
 			netip.MustParsePrefix("192.168.1.7/32"),
 			netip.MustParsePrefix("::1/128"),
 		},
+		OAuthRedirectAllowList: []string{"https://acme.example"},
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("values differ:%s", d)

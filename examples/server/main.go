@@ -91,6 +91,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	}()
 	log.InfoContext(ctx, "database ready", "dialect", st.Dialect(), "from", cfg.DatabaseSource)
 
+	providers, err := buildProviders(cfg.OAuthProviders)
+	if err != nil {
+		return err
+	}
+	var tokenKey []byte
+	if cfg.OAuthTokenKey != "" {
+		tokenKey = []byte(cfg.OAuthTokenKey)
+	}
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:          st,
 		JWTSecret:      []byte(secret),
@@ -102,6 +110,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		DataDir:        cfg.DataDir,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Logger:         log,
+
+		OAuthProviders:         providers,
+		OAuthTokenKey:          tokenKey,
+		OAuthRedirectAllowList: cfg.OAuthRedirectAllowList,
 	})
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"Sessions", sessionCases},
 		{"Audit", auditCases},
 		{"Files", fileCases},
+		{"External", externalCases},
 		{"InTx", txCases},
 		{"Concurrency", concurrencyCases},
 	}
