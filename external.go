@@ -387,14 +387,16 @@ func (m *Manager) oauthLoginOnce(ctx context.Context, prof *oauth.Profile, x *Ex
 		if _, err := m.linkIdentity(ctx, u.UUID, x); err != nil {
 			return nil, err
 		}
-		// merge: call m.SetProfilePicture here (from m.fetchProviderPicture) when u has no picture
+		if u.ProfilePictureID == nil {
+			m.importProviderPicture(ctx, u.UUID, x.PictureURL)
+		}
 		return m.oauthSession(ctx, u.UUID, x, false, true)
 	}
 	u, err := m.createExternalUser(ctx, prof, x)
 	if err != nil {
 		return nil, err
 	}
-	// merge: call m.SetProfilePicture here with what m.fetchProviderPicture(ctx, x.PictureURL) returns
+	m.importProviderPicture(ctx, u.UUID, x.PictureURL)
 	return m.oauthSession(ctx, u.UUID, x, true, false)
 }
 

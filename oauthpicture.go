@@ -1,15 +1,24 @@
 package usermgmt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	_ "image/gif"  // provider pictures may be GIF
+	_ "image/jpeg" // or JPEG
+	"image/png"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/image/draw"
+
+	"github.com/usermgmt/usermgmt/files"
 )
 
 // Limits on a provider's profile picture.
@@ -24,11 +33,10 @@ var pictureTypes = map[string]string{
 	"image/png":  "png",
 	"image/jpeg": "jpg",
 	"image/gif":  "gif",
-	"image/webp": "webp",
 }
 
 // fetchProviderPicture downloads a provider's profile picture: an http(s)
-// URL, answered 200 within 5 s with an image type (PNG, JPEG, GIF or WebP)
+// URL, answered 200 within 5 s with an image type (PNG, JPEG or GIF)
 // and at most 5 MiB. filename is "picture.<ext>" after the type.
 func (m *Manager) fetchProviderPicture(ctx context.Context, pictureURL string) (filename string, body []byte, err error) {
 	u, err := url.Parse(pictureURL)
@@ -69,4 +77,72 @@ func (m *Manager) fetchProviderPicture(ctx context.Context, pictureURL string) (
 		return "", nil, errors.New("usermgmt: provider picture: empty")
 	}
 	return "picture." + ext, body, nil
+}
+
+// Bounds on a provider picture that is scaled down before it is stored.
+const (
+	// providerPictureSide is the side a larger picture is scaled to fit.
+	providerPictureSide = 256
+	// maxProviderPictureSide refuses pictures whose header claims more,
+	// before anything is decoded.
+	maxProviderPictureSide = 4096
+)
+
+// importProviderPicture makes the provider's picture at pictureURL the
+// user's profile picture. A picture larger than MaxPictureSide is scaled
+// down (after its header has been checked, so nothing huge is decoded).
+// Failures are logged, never returned: a missing picture must not fail a
+// login.
+func (m *Manager) importProviderPicture(ctx context.Context, userUUID, pictureURL string) {
+	if pictureURL == "" || m.Storage() == nil {
+		return
+	}
+	if err := m.storeProviderPicture(ctx, userUUID, pictureURL); err != nil {
+		m.log.WarnContext(ctx, "usermgmt: provider picture not imported", "user", userUUID, "err", err)
+	}
+}
+
+func (m *Manager) storeProviderPicture(ctx context.Context, userUUID, pictureURL string) error {
+	filename, body, err := m.fetchProviderPicture(ctx, pictureURL)
+	if err != nil {
+		return err
+	}
+	info, err := files.InspectImage(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("usermgmt: provider picture: %w", err)
+	}
+	if info.Width > maxProviderPictureSide || info.Height > maxProviderPictureSide {
+		return fmt.Errorf("usermgmt: provider picture: %dx%d is too large", info.Width, info.Height)
+	}
+	if info.Width > MaxPictureSide || info.Height > MaxPictureSide {
+		if body, err = scalePicture(body, providerPictureSide); err != nil {
+			return err
+		}
+		filename = "picture.png"
+	}
+	_, err = m.SetProfilePicture(ctx, userUUID, filename, bytes.NewReader(body))
+	return err
+}
+
+// scalePicture decodes an image (PNG, JPEG or GIF) and returns it as a PNG
+// that fits in side x side, keeping its proportions.
+func scalePicture(body []byte, side int) ([]byte, error) {
+	src, _, err := image.Decode(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("usermgmt: provider picture: %w", err)
+	}
+	b := src.Bounds()
+	w, h := side, side
+	if b.Dx() > b.Dy() {
+		h = max(1, b.Dy()*side/b.Dx())
+	} else {
+		w = max(1, b.Dx()*side/b.Dy())
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), src, b, draw.Src, nil)
+	var out bytes.Buffer
+	if err := png.Encode(&out, dst); err != nil {
+		return nil, fmt.Errorf("usermgmt: provider picture: %w", err)
+	}
+	return out.Bytes(), nil
 }
