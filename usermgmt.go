@@ -77,6 +77,9 @@ type Config struct {
 	// ContactEmail is shown to users whose account is inactive.
 	ContactEmail string
 
+	// Account security (verify.go, password_reset.go, otp.go, mail.go).
+	AccountSecurity
+
 	// Clock returns the current time. Default time.Now.
 	Clock func() time.Time
 	// Rand is the source of every random value (tokens, UUIDs, salts).
@@ -130,6 +133,7 @@ func (c Config) withDefaults() Config {
 	if c.CacheTTL == 0 {
 		c.CacheTTL = DefaultCacheTTL
 	}
+	c.AccountSecurity = c.AccountSecurity.withDefaults(c.BaseURL)
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -181,6 +185,7 @@ func (c Config) Validate() error {
 	if err := c.Policy.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.AccountSecurity.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("usermgmt: invalid config: %w", errors.Join(errs...))
 	}
@@ -202,6 +207,13 @@ type Manager struct {
 	refresh *refreshKeys
 	cache   *authCache
 	log     *slog.Logger
+
+	// Account security: mail, templates, keys of codes and TOTP secrets.
+	mail    *mailQueue
+	mailer  Mailer
+	mailOpt mailOptions
+	codeKey []byte
+	otpKeys [][]byte // the first encrypts; all decrypt
 
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
@@ -227,6 +239,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		return nil, err
 	}
 	m.cache = newAuthCache(cfg.CacheSize, cfg.CacheTTL)
+	if err = m.initAccountSecurity(); err != nil {
+		return nil, err
+	}
 
 	// A throwaway hash with the configured cost, for unknown-user logins.
 	dummy := make([]byte, 24)
@@ -242,7 +257,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 
 // Close releases what the Manager holds. It does not close the Store, which
 // the caller opened.
+// Mail still queued is sent first (each attempt bounded by its timeout).
 func (m *Manager) Close() error {
+	m.closeMail()
 	m.cache.purge()
 	return nil
 }
@@ -286,6 +303,9 @@ func (m *Manager) newUUID() (string, error) {
 type ClientInfo struct {
 	IP        string
 	UserAgent string
+	// Locale is the preferred language of the client (a tag such as "fr"
+	// from Accept-Language), used to choose mail templates.
+	Locale string
 }
 
 type clientInfoKey struct{}
