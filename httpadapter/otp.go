@@ -86,7 +86,7 @@ func decodeOTPLogin(r *http.Request) (otpLoginInput, error) {
 	case in.code == "":
 		return otpLoginInput{}, invalid("otp_code: field required")
 	case in.challenge == "":
-		return otpLoginInput{}, usermgmt.ErrNotAuthenticated.WithMessage("No two-factor challenge: log in first.")
+		return otpLoginInput{}, usermgmt.ErrInvalidToken.WithMessage("No two-factor challenge: log in first.")
 	}
 	return in, nil
 }
