@@ -244,11 +244,11 @@ func (r tableResolver) LookupHost(_ context.Context, d string) ([]string, error)
 func TestDeliverability(t *testing.T) {
 	notFound := &net.DNSError{Err: "no such host", IsNotFound: true}
 	r := tableResolver{
-		"mx.example":    {mx: []*net.MX{{Host: "mail.mx.example."}}},
-		"a.example":     {mxErr: notFound, hosts: []string{"192.0.2.1"}},
+		"mx.example":     {mx: []*net.MX{{Host: "mail.mx.example."}}},
+		"a.example":      {mxErr: notFound, hosts: []string{"192.0.2.1"}},
 		"nullmx.example": {mx: []*net.MX{{Host: "."}}},
-		"none.example":  {mxErr: notFound, hErr: notFound},
-		"flaky.example": {mxErr: &net.DNSError{Err: "timeout", IsTimeout: true}},
+		"none.example":   {mxErr: notFound, hErr: notFound},
+		"flaky.example":  {mxErr: &net.DNSError{Err: "timeout", IsTimeout: true}},
 	}
 	m := newManager(t, openStore(t), nil, usermgmt.WithMailer(&mail.Memory{}), usermgmt.WithResolver(r))
 	tests := []struct {

@@ -78,7 +78,7 @@ func parseToken(s string) (string, bool) {
 	if len(s) != encodedTokenLen {
 		return "", false
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil || len(b) != tokenBytes {
 		return "", false
 	}
