@@ -52,7 +52,7 @@ func eachBackendMail(t *testing.T, edit func(*usermgmt.Config), fn func(t *testi
 	}
 }
 
-func newSecEnv(t *testing.T, dsn string, edit func(*usermgmt.Config)) *secEnv {
+func newSecEnv(t testing.TB, dsn string, edit func(*usermgmt.Config)) *secEnv {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, dsn)
@@ -114,7 +114,7 @@ func (e *secEnv) noMail() {
 var linkRE = regexp.MustCompile(`https?://\S+`)
 
 // mailToken returns the token of the link in a message's text.
-func mailToken(t *testing.T, msg mail.Message) (link, token string) {
+func mailToken(t testing.TB, msg mail.Message) (link, token string) {
 	t.Helper()
 	link = linkRE.FindString(msg.Text)
 	u, err := url.Parse(link)
@@ -130,7 +130,7 @@ func mailToken(t *testing.T, msg mail.Message) (link, token string) {
 var codeRE = regexp.MustCompile(`\b\d{6}\b`)
 
 // mailCode returns the code of an email OTP message.
-func mailCode(t *testing.T, msg mail.Message) string {
+func mailCode(t testing.TB, msg mail.Message) string {
 	t.Helper()
 	c := codeRE.FindString(msg.Text)
 	if c == "" {
@@ -140,7 +140,7 @@ func mailCode(t *testing.T, msg mail.Message) string {
 }
 
 // pathOf returns the path and query of an absolute link.
-func pathOf(t *testing.T, link string) string {
+func pathOf(t testing.TB, link string) string {
 	t.Helper()
 	u, err := url.Parse(link)
 	if err != nil {
