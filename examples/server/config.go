@@ -94,6 +94,9 @@ type Config struct {
 	CORSOrigins []string
 	// TrustedProxies is TRUSTED_PROXIES.
 	TrustedProxies []netip.Prefix
+
+	// Account is mail and account security (accountconfig.go).
+	Account Account
 }
 
 // Production reports whether ENVIRONMENT is production.
@@ -120,6 +123,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.FrontendURL = p.httpURL("FRONTEND_URL", c.BaseURL)
 	c.AccessTokenTTL = time.Duration(p.intRange("JWT_EXP", 15, 1, maxJWTExpMinutes)) * time.Minute
 	c.TrustedProxies = p.prefixes("TRUSTED_PROXIES")
+	c.Account = p.account()
 	if alg := p.str("JWT_ALGORITHM", "HS256"); alg != "HS256" {
 		p.fail("JWT_ALGORITHM", "%q is not supported (only HS256)", alg)
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // secretFields are the Config fields a failing test must not print.
-var secretFields = map[string]bool{"JWTSecret": true, "DatabaseDSN": true, "AdminPassword": true}
+var secretFields = map[string]bool{"JWTSecret": true, "DatabaseDSN": true, "AdminPassword": true, "Account": true}
 
 // configDiff lists the fields where got and want differ, one a line, ""
 // when they are equal. Secret fields are named, never shown: a test log is
@@ -78,6 +78,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Addr:           ":8000",
 		DataDir:        "./data",
 		BcryptCost:     12,
+		Account:        defaultAccount,
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("defaults differ:%s", d)
@@ -132,6 +133,7 @@ func TestLoadConfigValues(t *testing.T) {
 			netip.MustParsePrefix("192.168.1.7/32"),
 			netip.MustParsePrefix("::1/128"),
 		},
+		Account: defaultAccount,
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("values differ:%s", d)

@@ -100,7 +100,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		BcryptCost:     cfg.BcryptCost,
 		ContactEmail:   cfg.ContactEmail,
 		Logger:         log,
-	})
+
+		AccountSecurity: cfg.security(),
+	}, mailOptions(cfg, log)...)
 	if err != nil {
 		return err
 	}
@@ -121,6 +123,20 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		TrustedProxies: cfg.TrustedProxies,
 	})
 	return serve(ctx, cfg, handler, log, onListen)
+}
+
+// mailOptions sends mail through the transport EMAIL_METHOD names.
+func mailOptions(cfg Config, log *slog.Logger) []usermgmt.Option {
+	log.Info("mail", "method", cfg.Account.String())
+	mailer := cfg.mailer(log)
+	switch {
+	case mailer == nil:
+		return nil
+	case cfg.Account.EmailMethod == emailLog:
+		// Nothing is delivered: no address needs to be deliverable.
+		return []usermgmt.Option{usermgmt.WithMailer(mailer), usermgmt.WithResolver(anyDomain{})}
+	}
+	return []usermgmt.Option{usermgmt.WithMailer(mailer)}
 }
 
 // corsOptions admits origins (CORS_ORIGINS), with credentials as soon as
