@@ -77,7 +77,7 @@ func (p *parser) account() Account {
 		a.RedirectAllowList = append(a.RedirectAllowList, p.httpURLValue("REDIRECT_ALLOW_LIST", o))
 	}
 	required := map[string][]struct{ name, value string }{
-		emailSMTP: {{"SMTP_HOST", a.SMTPHost}, {"SMTP_USER", a.SMTPUser}, {"SMTP_PASSWORD", a.SMTPPassword}, {"SMTP_SENDER_EMAIL", a.SMTPSender}},
+		emailSMTP:    {{"SMTP_HOST", a.SMTPHost}, {"SMTP_USER", a.SMTPUser}, {"SMTP_PASSWORD", a.SMTPPassword}, {"SMTP_SENDER_EMAIL", a.SMTPSender}},
 		emailMailjet: {{"MJ_APIKEY_PUBLIC", a.MailjetPublic}, {"MJ_APIKEY_PRIVATE", a.MailjetPrivate}, {"MJ_SENDER_EMAIL", a.MailjetSender}},
 	}
 	for _, v := range required[a.EmailMethod] {
