@@ -367,3 +367,13 @@ func FuzzParseRecoveryCode(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkRenderMail(b *testing.B) {
+	m := newManager(b, openStore(b), nil)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, _, _, err := m.RenderMail(ctx, usermgmt.MailResetPassword, fullData); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

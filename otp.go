@@ -31,6 +31,9 @@ func (e *OTPChallengeError) Error() string { return ErrOTPRequired.Error() }
 // Unwrap returns ErrOTPRequired, so errors.Is and AsError see it.
 func (e *OTPChallengeError) Unwrap() error { return ErrOTPRequired }
 
+// errOTPAlreadyOn refuses enrolling a factor while another is on.
+var errOTPAlreadyOn = ErrConflict.WithMessage("Two-factor login is already on; disable it first (PATCH /auth/OTP/none) to enrol another factor.")
+
 // OTPSetup is what an authenticator app needs to enrol: the provisioning
 // URI (for a QR code) and the base32 secret (for typing in).
 type OTPSetup struct {
@@ -99,16 +102,16 @@ func (m *Manager) LoginOTP(ctx context.Context, challenge, code string) (*Tokens
 }
 
 // SetupOTP returns the authenticator enrolment of a user, creating and
-// storing their secret first when they have none. A user whose
-// authenticator is already on gets ErrConflict: the secret is shown only
-// while enrolling.
+// storing their secret first when they have none. A user whose two-factor
+// login is already on gets ErrConflict: the secret is shown only while
+// enrolling.
 func (m *Manager) SetupOTP(ctx context.Context, uuid string) (*OTPSetup, error) {
 	u, err := m.User(ctx, uuid)
 	if err != nil {
 		return nil, err
 	}
-	if u.OTPMethod == OTPAuthenticator {
-		return nil, ErrConflict.WithMessage("The authenticator is already enabled; disable two-factor first to enrol again.")
+	if u.OTPMethod != OTPNone {
+		return nil, errOTPAlreadyOn
 	}
 	secret, err := m.openOTPSecret(u.UUID, u.OTPSecret)
 	if err != nil {
@@ -218,7 +221,10 @@ func (m *Manager) randomDigits(n int) (string, error) {
 	return string(out), nil
 }
 
-// ChangeOTPMethod switches a user's second factor. Enabling OTPAuthenticator
+// ChangeOTPMethod switches a user's second factor. A user whose two-factor
+// login is on must turn it off before enrolling another factor
+// (ErrConflict); enabling the same factor again with a valid code renews
+// the recovery codes. Enabling OTPAuthenticator
 // needs a current code of the secret from SetupOTP; enabling OTPEmail needs
 // the code SendEmailOTP mailed; both answer ten fresh recovery codes, shown
 // this once. OTPNone needs a code of the current method, a recovery code or
@@ -231,6 +237,10 @@ func (m *Manager) ChangeOTPMethod(ctx context.Context, uuid, method, code, passw
 	}
 	switch method {
 	case OTPAuthenticator, OTPEmail:
+		if u.OTPMethod != OTPNone && u.OTPMethod != method {
+			// Switching would replace the factor without proving it.
+			return nil, nil, errOTPAlreadyOn
+		}
 		if err := m.verifySecondFactor(ctx, u, method, code, false); err != nil {
 			return nil, nil, err
 		}

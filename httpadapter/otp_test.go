@@ -80,6 +80,9 @@ func TestTwoFactorAuthenticator(t *testing.T) {
 			t.Fatalf("enable answer %s", r.body)
 		}
 		e.do(request{method: "GET", path: "/api/auth/OTP/setup", token: a.AccessToken}).wantError(t, 409, "conflict")
+		// Another factor cannot replace this one without turning it off.
+		e.do(request{method: "POST", path: "/api/auth/OTP/email/send", token: a.AccessToken}).wantStatus(t, 200)
+		e.do(request{method: "PATCH", path: "/api/auth/OTP/email?otp_code=" + mailCode(t, e.nextMail()), token: a.AccessToken}).wantError(t, 409, "conflict")
 
 		// Login now stops at the second step, with the challenge in a cookie too.
 		ch, r := e.challenge("totp_user", password)
