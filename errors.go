@@ -104,7 +104,6 @@ var (
 	ErrInvalidOTP          = newError(http.StatusUnauthorized, "invalid_otp", "Invalid OTP code")
 	ErrOTPLocked           = newError(http.StatusTooManyRequests, "otp_locked", "Too many failed codes; try again later.")
 	ErrInvalidOTPMethod    = newError(http.StatusBadRequest, "invalid_otp_method", "Invalid OTP method")
-	ErrOTPNotEnabled       = newError(http.StatusBadRequest, "otp_not_enabled", "OTP not enabled")
 	ErrEmailNotVerified    = newError(http.StatusForbidden, "email_not_verified", "Email not verified; check your inbox for the verification link.")
 	ErrEmailUndeliverable  = newError(http.StatusBadRequest, "email_undeliverable", "This email address cannot receive mail.")
 	ErrWrongPasswordChange = newError(http.StatusBadRequest, "invalid_password", "Invalid password")
