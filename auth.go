@@ -58,7 +58,10 @@ func (m *Manager) Register(ctx context.Context, nu NewUser) (*Tokens, error) {
 // write. A stored hash of another cost is replaced at the next successful
 // login, so that its timing too matches the dummy's. Only after a correct
 // password does an inactive account learn why it cannot log in
-// (ErrInactiveUser).
+// (ErrInactiveUser). With RequireVerifiedEmail on, an unverified address
+// gets ErrEmailNotVerified; with two-factor login on, a correct password
+// answers an *OTPChallengeError (matching ErrOTPRequired) whose challenge
+// LoginOTP completes.
 func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, error) {
 	u, err := m.UserByLogin(ctx, login)
 	if err != nil && !errors.Is(err, ErrUserNotFound) {
@@ -94,6 +97,9 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 	}
 	if !u.IsActive {
 		return nil, m.inactiveError(ctx, u)
+	}
+	if err := m.loginSecondStep(ctx, u); err != nil { // otp.go
+		return nil, err
 	}
 	t, err := m.openSession(ctx, u, AuditLogin, u.PasswordHash)
 	if err == nil && m.hasher.NeedsRehash(u.PasswordHash) {

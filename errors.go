@@ -113,11 +113,20 @@ var (
 	ErrOAuthFailed          = newError(http.StatusUnauthorized, "oauth_failed", "The provider did not confirm the login.")
 	ErrOAuthProfile         = newError(http.StatusBadRequest, "oauth_profile_unavailable", "Unable to fetch user information")
 	ErrOAuthEmailUnverified = newError(http.StatusUnauthorized, "oauth_email_unverified", "You need to verify your email associated with your account at the provider.")
-	ErrEmailNotVerified     = newError(http.StatusConflict, "email_not_verified", "Email is not verified")
+	ErrLinkEmailNotVerified = newError(http.StatusConflict, "link_email_not_verified", "Email is not verified")
 	ErrOAuthAlreadyLinked   = newError(http.StatusConflict, "oauth_already_linked", "This account is already linked to another user")
 	ErrOAuthNotLinked       = newError(http.StatusBadRequest, "oauth_not_linked", "You don't have any account of this provider linked to your account.")
 	ErrLastLoginMethod      = newError(http.StatusConflict, "last_login_method", "This is your only way to log in; set a password first.")
 	ErrRedirectNotAllowed   = newError(http.StatusBadRequest, "redirect_not_allowed", "The redirect target is not allowed.")
+	// Account security.
+	ErrOTPRequired         = newError(http.StatusUnauthorized, "otp_required", "OTP-REQUIRED")
+	ErrInvalidOTP          = newError(http.StatusUnauthorized, "invalid_otp", "Invalid OTP code")
+	ErrOTPLocked           = newError(http.StatusTooManyRequests, "otp_locked", "Too many failed codes; try again later.")
+	ErrInvalidOTPMethod    = newError(http.StatusBadRequest, "invalid_otp_method", "Invalid OTP method")
+	ErrEmailNotVerified    = newError(http.StatusForbidden, "email_not_verified", "Email not verified; check your inbox for the verification link.")
+	ErrEmailUndeliverable  = newError(http.StatusBadRequest, "email_undeliverable", "This email address cannot receive mail.")
+	ErrWrongPasswordChange = newError(http.StatusBadRequest, "invalid_password", "Invalid password")
+	ErrSamePassword        = newError(http.StatusBadRequest, "same_password", "New password cannot be the same as old password")
 
 	// Service state.
 	ErrInternal = newError(http.StatusInternalServerError, "internal_error", "Internal server error")

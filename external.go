@@ -381,7 +381,7 @@ func (m *Manager) oauthLoginOnce(ctx context.Context, prof *oauth.Profile, x *Ex
 			return nil, ErrEmailTaken.WithMessage("An account with this email exists: log in to it and link your " + x.Provider + " account.")
 		}
 		if !u.EmailVerified {
-			return nil, ErrEmailNotVerified.WithMessage(fmt.Sprintf("Email %s is not verified", email)).WithParam("email", email)
+			return nil, ErrLinkEmailNotVerified.WithMessage(fmt.Sprintf("Email %s is not verified", email)).WithParam("email", email)
 		}
 		x.Email = email
 		if _, err := m.linkIdentity(ctx, u.UUID, x); err != nil {

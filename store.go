@@ -21,6 +21,7 @@ type Store interface {
 	AuditStore
 	FileStore
 	ExternalStore
+	SecurityStore
 
 	// InTx runs fn inside one write transaction. The Store handed to fn works
 	// within it; fn's error (or a panic) rolls the transaction back. Nested
@@ -186,4 +187,40 @@ type FileDeletion struct {
 	Key       string
 	Folder    bool
 	CreatedAt time.Time
+}
+
+// SecurityStore persists what account security needs besides the user row:
+// one-time tokens (verification and reset links, email codes, login
+// challenges), two-factor recovery codes and each user's two-factor state.
+// Every token and code is stored as a hash, never in plain text.
+type SecurityStore interface {
+	// InsertOneTimeToken stores a token; ErrNotFound when its user does not
+	// exist.
+	InsertOneTimeToken(ctx context.Context, t *OneTimeToken) error
+	// OneTimeTokenByHash loads the token of purpose with that hash, used or
+	// not, expired or not.
+	OneTimeTokenByHash(ctx context.Context, purpose string, hash []byte) (*OneTimeToken, error)
+	// OneTimeTokensByUser returns the user's tokens of purpose that are not
+	// used, newest first.
+	OneTimeTokensByUser(ctx context.Context, userUUID, purpose string) ([]*OneTimeToken, error)
+	// UseOneTimeToken marks a token used at at, but only if it is not used
+	// yet (compare-and-swap); it reports whether it did.
+	UseOneTimeToken(ctx context.Context, id string, at time.Time) (bool, error)
+	// DeleteOneTimeTokens deletes every token of the user with one of the
+	// purposes (all purposes when none is given).
+	DeleteOneTimeTokens(ctx context.Context, userUUID string, purposes ...string) error
+	// ReplaceRecoveryCodes deletes the user's recovery codes and stores
+	// codes instead.
+	ReplaceRecoveryCodes(ctx context.Context, userUUID string, codes []*RecoveryCode) error
+	// RecoveryCodes returns the user's unused recovery codes.
+	RecoveryCodes(ctx context.Context, userUUID string) ([]*RecoveryCode, error)
+	// UseRecoveryCode marks a code used at at if it is not used yet, and
+	// reports whether it did.
+	UseRecoveryCode(ctx context.Context, id string, at time.Time) (bool, error)
+	// OTPState returns the user's two-factor state; the zero state (with
+	// UserUUID set) when none is stored.
+	OTPState(ctx context.Context, userUUID string) (*OTPState, error)
+	// SaveOTPState inserts or replaces the user's two-factor state;
+	// ErrNotFound when the user does not exist.
+	SaveOTPState(ctx context.Context, s *OTPState) error
 }

@@ -244,6 +244,9 @@ func (m *Manager) createUser(ctx context.Context, nu NewUser, actorUUID, action 
 	if err := m.checkAvailable(ctx, u); err != nil {
 		return nil, err
 	}
+	if err := m.checkDeliverable(ctx, u.Email); err != nil {
+		return nil, err
+	}
 	u.PasswordHash = nu.PasswordHash
 	if u.PasswordHash == "" {
 		if u.PasswordHash, err = m.hasher.Hash(ctx, nu.Password); err != nil {
@@ -260,6 +263,7 @@ func (m *Manager) createUser(ctx context.Context, nu NewUser, actorUUID, action 
 		return nil, err
 	}
 	m.log.InfoContext(ctx, "user created", "user", u.UUID, "by", actorUUID, "action", action)
+	m.sendVerificationAfter(ctx, u)
 	return u, nil
 }
 

@@ -189,17 +189,30 @@ func (m *Manager) updateUser(ctx context.Context, uuid string, p UserPatch, acto
 			return nil, err
 		}
 	}
-	return m.changeUser(ctx, uuid, actorUUID, authorize, func(u *User) (*User, bool, []auditNote, error) {
+	if p.Email != nil {
+		if email, err := NormalizeEmail(*p.Email); err == nil {
+			if err := m.checkDeliverable(ctx, email); err != nil {
+				return nil, err
+			}
+		}
+	}
+	emailChanged := false
+	n, err := m.changeUser(ctx, uuid, actorUUID, authorize, func(u *User) (*User, bool, []auditNote, error) {
 		n, endSessions, err := m.applyPatch(u, p, hash)
 		if err != nil {
 			return nil, false, nil, err
 		}
+		emailChanged = n.Email != u.Email
 		notes := []auditNote{{AuditUserUpdated, strings.Join(p.patchFields(), ",")}}
 		if p.Password != nil {
 			notes = append(notes, auditNote{AuditPasswordChange, ""})
 		}
 		return n, endSessions, notes, nil
 	})
+	if err == nil && emailChanged {
+		m.sendVerificationAfter(ctx, n)
+	}
+	return n, err
 }
 
 // UpdateUser changes a user (trusted: no policy applies). A new password or

@@ -104,6 +104,8 @@ type Config struct {
 	// OAuthHTTPClient makes the requests to the providers. Default: a
 	// client with a 10 s timeout.
 	OAuthHTTPClient *http.Client
+	// Account security (verify.go, password_reset.go, otp.go, mail.go).
+	AccountSecurity
 
 	// Clock returns the current time. Default time.Now.
 	Clock func() time.Time
@@ -169,6 +171,7 @@ func (c Config) withDefaults() Config {
 	if c.OAuthHTTPClient == nil {
 		c.OAuthHTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	c.AccountSecurity = c.AccountSecurity.withDefaults(c.BaseURL)
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -224,6 +227,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateOAuth()...)
+	errs = append(errs, c.AccountSecurity.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("usermgmt: invalid config: %w", errors.Join(errs...))
 	}
@@ -248,6 +252,13 @@ type Manager struct {
 	log     *slog.Logger
 	storage files.Storage // nil: no file storage
 	avatars *files.Avatars
+
+	// Account security: mail, templates, keys of codes and TOTP secrets.
+	mail    *mailQueue
+	mailer  Mailer
+	mailOpt mailOptions
+	codeKey []byte
+	otpKeys [][]byte // the first encrypts; all decrypt
 
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
@@ -279,6 +290,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	if m.oauth, err = newOAuthKit(cfg); err != nil {
 		return nil, err
 	}
+	if err = m.initAccountSecurity(); err != nil {
+		return nil, err
+	}
 
 	// A throwaway hash with the configured cost, for unknown-user logins.
 	dummy := make([]byte, 24)
@@ -294,7 +308,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 
 // Close releases what the Manager holds. It does not close the Store, which
 // the caller opened.
+// Mail still queued is sent first (each attempt bounded by its timeout).
 func (m *Manager) Close() error {
+	m.closeMail()
 	m.cache.purge()
 	return nil
 }
@@ -338,6 +354,9 @@ func (m *Manager) newUUID() (string, error) {
 type ClientInfo struct {
 	IP        string
 	UserAgent string
+	// Locale is the preferred language of the client (a tag such as "fr"
+	// from Accept-Language), used to choose mail templates.
+	Locale string
 }
 
 type clientInfoKey struct{}

@@ -51,6 +51,10 @@ type errorBody struct {
 // is logged, with the method and path (never the query, which may carry
 // secrets), and never sent.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if c, ok := errors.AsType[*usermgmt.OTPChallengeError](err); ok {
+		writeOTPChallenge(w, r, c) // otp.go
+		return
+	}
 	ctx := r.Context()
 	e := usermgmt.AsError(err)
 	if e.Status < 400 || e.Status > 599 { // not an answer a client can get

@@ -123,7 +123,8 @@ func limitBody(max int64, log *slog.Logger) func(http.Handler) http.Handler {
 func withClientInfo(trusted []netip.Prefix) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ci := usermgmt.ClientInfo{IP: clientIP(r, trusted), UserAgent: r.UserAgent()}
+			ci := usermgmt.ClientInfo{IP: clientIP(r, trusted), UserAgent: r.UserAgent(),
+				Locale: preferredLocale(r.Header.Get("Accept-Language"))}
 			next.ServeHTTP(w, r.WithContext(usermgmt.WithClientInfo(r.Context(), ci)))
 		})
 	}

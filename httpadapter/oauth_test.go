@@ -225,7 +225,7 @@ func TestOAuthEmailRules(t *testing.T) {
 
 		// A local account whose email is not verified is not linked.
 		bob := e.register("unverified_bob")
-		e.login(t, "discord", identity("discord", 1, bob.email)).wantError(t, 409, "email_not_verified")
+		e.login(t, "discord", identity("discord", 1, bob.email)).wantError(t, 409, "link_email_not_verified")
 
 		// A provider account without a verified email is refused.
 		id := identity("twitch", 1, "nobody@example.com")

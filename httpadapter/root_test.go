@@ -95,8 +95,14 @@ func TestRouteTable(t *testing.T) {
 		"LOGIN", "LOGOUT", "REGISTER", "VALIDATE_TOKEN", "READ_USERS_ME", "READ_USER", "READ_USERS",
 		"READ_USERS_LIST", "READ_USERS_NUMBER", "NEW_USER", "PATCH_USER", "REMOVE_USER", "BAN_USER",
 		"UNBAN_USER", "_PING", "_VERSION", "REFRESH_TOKEN", "READ_SESSIONS", "REVOKE_SESSION",
+		// account security
+		"LOGIN_OTP", "CHANGE_OTP_METHOD", "GET_OTP_QR", "OTP_SETUP", "SEND_EMAIL_OTP", "VERIFY_EMAIL",
+		"RESEND_VERIFICATION", "FORGOT_PASSWORD_REQUEST", "FORGOT_PASSWORD_REQUEST_GET", "FORGOT_PASSWORD_RESET",
+		"CHANGE_PASSWORD", "RESET_PASSWORD_RESET", "REQUEST_PASSWORD_REQUEST",
+		// files
 		"NEW_USER_IMAGE", "READ_USER_IMAGE", "DELETE_USER_IMAGE", "NEW_USER_FILE", "NEW_FILE", "READ_FILES",
 		"READ_FILES_LIST", "READ_FILES_NUMBER", "READ_FILE", "READ_FILE_FILE", "PATCH_FILE", "REMOVE_FILE",
+		// third-party login
 		"OAUTH_LOGIN", "OAUTH_CALLBACK", "OAUTH_LINK_URL", "OAUTH_UNLINK", "OAUTH_REVOKE",
 	}
 	var flags []string
@@ -129,14 +135,16 @@ func TestRouteTable(t *testing.T) {
 	// Every route is served, and exactly the Auth ones need a token.
 	e := newEnv(t, backends[0].dsn(t), httpadapter.Options{})
 	for _, rt := range httpadapter.Routes() {
-		path := strings.NewReplacer("{uuid}", "00000000-0000-4000-8000-000000000000", "{id}", "00000000-0000-4000-8000-000000000000", "{file_id}", "1").Replace(rt.Path)
+		path := strings.NewReplacer("{uuid}", "00000000-0000-4000-8000-000000000000", "{id}", "00000000-0000-4000-8000-000000000000",
+			"{file_id}", "1", "{method}", "email").Replace(rt.Path)
 		if !rt.Root {
 			path = "/api" + path
 		}
 		q := request{method: rt.Method, path: path}
 		switch {
 		case slices.Contains(rt.Encodings, "application/json"):
-			q.json = map[string]string{"username": "x", "password": "y", "email": "e", "confirm_password": "y", "reason": "r", "refresh_token": "t"}
+			q.json = map[string]string{"username": "x", "password": "y", "email": "e", "confirm_password": "y", "reason": "r", "refresh_token": "t",
+				"old_password": "y", "new_password": "y", "otp_code": "1", "token": "t"}
 		case rt.Encodings != nil: // uploads: multipart only
 			q.multipart = map[string][]string{"description": {"d"}}
 		}

@@ -89,6 +89,7 @@ func routes() []route {
 		coreRoutes(),
 		fileRoutes(),
 		oauthRoutes(),
+		accountRoutes(),
 	} {
 		rs = append(rs, group...)
 	}

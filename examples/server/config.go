@@ -110,6 +110,8 @@ type Config struct {
 	// OAuthRedirectAllowList is OAUTH_REDIRECT_ALLOW_LIST (default
 	// FRONTEND_URL).
 	OAuthRedirectAllowList []string
+	// Account is mail and account security (accountconfig.go).
+	Account Account
 }
 
 // Production reports whether ENVIRONMENT is production.
@@ -140,6 +142,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.OAuthProviders = p.oauthProviders()
 	c.OAuthTokenKey = p.tokenKey("OAUTH_TOKEN_KEY")
 	c.OAuthRedirectAllowList = p.redirectAllowList("OAUTH_REDIRECT_ALLOW_LIST", c.FrontendURL)
+	c.Account = p.account()
 	if alg := p.str("JWT_ALGORITHM", "HS256"); alg != "HS256" {
 		p.fail("JWT_ALGORITHM", "%q is not supported (only HS256)", alg)
 	}

@@ -14,7 +14,7 @@ import (
 
 // secretFields are the Config fields a failing test must not print.
 var secretFields = map[string]bool{"JWTSecret": true, "DatabaseDSN": true, "AdminPassword": true,
-	"OAuthProviders": true, "OAuthTokenKey": true}
+	"OAuthProviders": true, "OAuthTokenKey": true, "Account": true}
 
 // configDiff lists the fields where got and want differ, one a line, ""
 // when they are equal. Secret fields are named, never shown: a test log is
@@ -80,6 +80,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		DataDir:        "./data",
 		MaxUploadBytes: 10 << 20,
 		BcryptCost:     12,
+		Account:        defaultAccount,
 
 		OAuthRedirectAllowList: []string{"http://localhost:8000"},
 	}
@@ -139,6 +140,7 @@ func TestLoadConfigValues(t *testing.T) {
 			netip.MustParsePrefix("::1/128"),
 		},
 		OAuthRedirectAllowList: []string{"https://acme.example"},
+		Account:                defaultAccount,
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("values differ:%s", d)

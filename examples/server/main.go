@@ -114,7 +114,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		OAuthProviders:         providers,
 		OAuthTokenKey:          tokenKey,
 		OAuthRedirectAllowList: cfg.OAuthRedirectAllowList,
-	})
+		AccountSecurity:        cfg.security(),
+	}, mailOptions(cfg, log)...)
 	if err != nil {
 		return err
 	}
@@ -164,6 +165,20 @@ func sweepFiles(ctx context.Context, m *usermgmt.Manager, log *slog.Logger) {
 	case n > 0:
 		log.InfoContext(ctx, "file sweep: finished deletions left undone", "count", n)
 	}
+}
+
+// mailOptions sends mail through the transport EMAIL_METHOD names.
+func mailOptions(cfg Config, log *slog.Logger) []usermgmt.Option {
+	log.Info("mail", "method", cfg.Account.String())
+	mailer := cfg.mailer(log)
+	switch {
+	case mailer == nil:
+		return nil
+	case cfg.Account.EmailMethod == emailLog:
+		// Nothing is delivered: no address needs to be deliverable.
+		return []usermgmt.Option{usermgmt.WithMailer(mailer), usermgmt.WithResolver(anyDomain{})}
+	}
+	return []usermgmt.Option{usermgmt.WithMailer(mailer)}
 }
 
 // corsOptions admits origins (CORS_ORIGINS), with credentials as soon as

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"External", externalCases},
 		{"InTx", txCases},
 		{"Concurrency", concurrencyCases},
+		{"Security", securityCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,140 @@
+package usermgmt
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/usermgmt/usermgmt/mail"
+)
+
+// Defaults of the mail queue.
+const (
+	defaultMailAttempts  = 3
+	defaultMailBackoff   = 2 * time.Second
+	defaultMailTimeout   = 30 * time.Second
+	defaultMailQueueSize = 256
+	mailWorkers          = 2
+)
+
+// queuedMail is one message waiting to be sent; kind and user are for the
+// logs, which never carry the message itself (its links are live tokens).
+type queuedMail struct {
+	msg  mail.Message
+	kind string
+	user string
+}
+
+// mailQueue sends messages in the background, so that a slow mail server
+// never holds a request.
+type mailQueue struct {
+	mailer Mailer
+	opt    mailOptions
+	m      *Manager
+
+	mu     sync.Mutex
+	closed bool
+	ch     chan queuedMail
+	wg     sync.WaitGroup
+}
+
+// initAccountSecurity derives the keys of codes and TOTP secrets and, with
+// a mailer, starts the mail queue.
+func (m *Manager) initAccountSecurity() error {
+	var err error
+	if m.codeKey, err = deriveKey(m.cfg.JWTSecret, "usermgmt one-time codes"); err != nil {
+		return err
+	}
+	for _, s := range append([][]byte{m.cfg.JWTSecret}, m.cfg.JWTPreviousSecrets...) {
+		k, err := deriveKey(s, "usermgmt totp secret")
+		if err != nil {
+			return err
+		}
+		m.otpKeys = append(m.otpKeys, k)
+	}
+	o := &m.mailOpt
+	if o.attempts <= 0 {
+		o.attempts = defaultMailAttempts
+	}
+	if o.backoff <= 0 {
+		o.backoff = defaultMailBackoff
+	}
+	if o.timeout <= 0 {
+		o.timeout = defaultMailTimeout
+	}
+	if o.queueSize <= 0 {
+		o.queueSize = defaultMailQueueSize
+	}
+	if o.resolver == nil {
+		o.resolver = net.DefaultResolver
+	}
+	if m.mailer == nil {
+		return nil
+	}
+	q := &mailQueue{mailer: m.mailer, opt: *o, m: m, ch: make(chan queuedMail, o.queueSize)}
+	for range mailWorkers {
+		q.wg.Add(1)
+		go q.work()
+	}
+	m.mail = q
+	return nil
+}
+
+// closeMail stops taking mail and waits for the queue to drain.
+func (m *Manager) closeMail() {
+	q := m.mail
+	if q == nil {
+		return
+	}
+	q.mu.Lock()
+	if !q.closed {
+		q.closed = true
+		close(q.ch)
+	}
+	q.mu.Unlock()
+	q.wg.Wait()
+}
+
+// enqueue queues qm; a full or closed queue drops it with an error log.
+func (q *mailQueue) enqueue(ctx context.Context, qm queuedMail) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		q.m.log.ErrorContext(ctx, "mail dropped: the manager is closed", "kind", qm.kind, "user", qm.user)
+		return
+	}
+	select {
+	case q.ch <- qm:
+	default:
+		q.m.log.ErrorContext(ctx, "mail dropped: queue full", "kind", qm.kind, "user", qm.user)
+	}
+}
+
+func (q *mailQueue) work() {
+	defer q.wg.Done()
+	for qm := range q.ch {
+		q.send(qm)
+	}
+}
+
+// send tries qm up to the configured attempts, waiting between them.
+func (q *mailQueue) send(qm queuedMail) {
+	wait := q.opt.backoff
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), q.opt.timeout)
+		err := q.mailer.Send(ctx, qm.msg)
+		cancel()
+		if err == nil {
+			q.m.log.Info("mail sent", "kind", qm.kind, "user", qm.user, "attempt", attempt)
+			return
+		}
+		if attempt >= q.opt.attempts {
+			q.m.log.Error("mail not sent", "kind", qm.kind, "user", qm.user, "attempts", attempt, "err", err)
+			return
+		}
+		q.m.log.Warn("mail send failed; retrying", "kind", qm.kind, "user", qm.user, "attempt", attempt, "err", err)
+		time.Sleep(wait)
+		wait *= 2
+	}
+}
