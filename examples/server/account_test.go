@@ -106,6 +106,12 @@ func TestServerAccountSecurity(t *testing.T) {
 			// Change.
 			s.do(t, http.MethodPatch, "/api/auth/password", login.AccessToken, url.Values{"old_password": {pw2}, "new_password": {pw}, "confirm_password": {pw}}, http.StatusOK, nil)
 
+			// The authenticator setup answers a URI with the configured issuer.
+			status, _, body = send(t, s, "GET", "/api/auth/OTP/setup", login.AccessToken, nil)
+			if status != 200 || !strings.Contains(string(body), "otpauth://totp/Acme:jane_doe") {
+				t.Fatalf("setup = %d %s", status, body)
+			}
+
 			// Two-factor by email.
 			s.do(t, http.MethodPost, "/api/auth/OTP/email/send", login.AccessToken, nil, http.StatusOK, nil)
 			code := waitLog(t, s, logCode, 0)
@@ -130,10 +136,10 @@ func TestServerAccountSecurity(t *testing.T) {
 			if err := json.Unmarshal(body, &second); err != nil || status != 200 || second.AccessToken == "" {
 				t.Fatalf("second step = %d %s", status, body)
 			}
-			// The authenticator setup answers a URI with the configured issuer.
+			// With a factor on, enrolling another is refused until it is off.
 			status, _, body = send(t, s, "GET", "/api/auth/OTP/setup", second.AccessToken, nil)
-			if status != 200 || !strings.Contains(string(body), "otpauth://totp/Acme:jane_doe") {
-				t.Fatalf("setup = %d %s", status, body)
+			if status != 409 {
+				t.Fatalf("setup with email two-factor on = %d %s", status, body)
 			}
 			if strings.Contains(s.logs.String(), pw2) {
 				t.Fatal("a password reached the logs")
