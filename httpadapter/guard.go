@@ -56,7 +56,7 @@ func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Pr
 			p, ok := CurrentPrincipal(ctx)
 			if !ok {
 				var err error
-				if p, err = auth.authenticate(r); err != nil {
+				if p, err = auth.authenticate(w, r); err != nil {
 					writeError(w, r, log, err)
 					return
 				}

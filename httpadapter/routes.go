@@ -28,6 +28,9 @@ type Route struct {
 	Tag string
 	// Summary is one line for documentation.
 	Summary string
+	// Page is true for the hosted HTML pages: served only when
+	// Options.Pages is set, answering HTML (or images and assets).
+	Page bool
 	// Auth is true when the route needs an authenticated caller (a bearer
 	// access token); a request without one gets 401.
 	Auth bool
@@ -83,6 +86,7 @@ func routes() []route {
 	var rs []route
 	for _, group := range [][]route{
 		coreRoutes(),
+		pageRoutes(),
 	} {
 		rs = append(rs, group...)
 	}
