@@ -41,17 +41,14 @@ func TestBrowserWalk(t *testing.T) {
 			if msg := w.eval(`document.getElementById("confirm_password").validationMessage`); msg != "Passwords do not match" {
 				t.Fatalf("confirm_password validationMessage = %q", msg)
 			}
-			w.fill(map[string]string{"#confirm_password": password})
-			w.submit("main form button[type=submit]", 200)
+			w.signUp("walk_user", password)
 			w.wantPath("/login")
 			w.wantText("main", "You are signed in as walk_user")
 			w.shot("signed-in")
 			w.wantSessionCookies()
 
 			// Log out.
-			w.visit("/logout")
-			w.shot("logout")
-			w.submit("main form button[type=submit]", 200)
+			w.logOut()
 			w.wantPath("/login?logged_out=1")
 			w.wantText("[role=status]", "You have been logged out.")
 			w.shot("logged-out")
@@ -274,5 +271,6 @@ func (w *walk) logIn(login, pw string, status int) {
 func (w *walk) logOut() {
 	w.t.Helper()
 	w.visit("/logout")
+	w.shot("logout")
 	w.submit("main form button[type=submit]", 200)
 }

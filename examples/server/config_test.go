@@ -78,6 +78,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Addr:           ":8000",
 		DataDir:        "./data",
 		BcryptCost:     12,
+		PagesEnabled:   true,
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("defaults differ:%s", d)
@@ -102,6 +103,9 @@ func TestLoadConfigValues(t *testing.T) {
 		"BCRYPT_COST":     "10",
 		"CORS_ORIGINS":    "https://app.acme.example, http://localhost:5173/",
 		"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1",
+		"PAGES_ENABLED":   "off",
+		"LOGO_FILE":       "/etc/acme/logo.png",
+		"FAVICON_FILE":    "/etc/acme/favicon.ico",
 	}))
 	if err != nil {
 		t.Fatalf("loadConfig = %v", err)
@@ -132,6 +136,8 @@ func TestLoadConfigValues(t *testing.T) {
 			netip.MustParsePrefix("192.168.1.7/32"),
 			netip.MustParsePrefix("::1/128"),
 		},
+		LogoFile:    "/etc/acme/logo.png",
+		FaviconFile: "/etc/acme/favicon.ico",
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("values differ:%s", d)
@@ -227,6 +233,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"cors origin scheme", map[string]string{"CORS_ORIGINS": "a.example"}, "CORS_ORIGINS"},
 		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "TRUSTED_PROXIES"},
 		{"trusted proxies cidr", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"},
+		{"pages enabled", map[string]string{"PAGES_ENABLED": "maybe"}, "PAGES_ENABLED"},
 
 		// Production refuses secrets it cannot trust.
 		{"production no secret", map[string]string{"ENVIRONMENT": "production"}, "JWT_SECRET_KEY"},
