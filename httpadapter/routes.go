@@ -32,7 +32,8 @@ type Route struct {
 	// Options.Pages is set, answering HTML (or images and assets).
 	Page bool
 	// Auth is true when the route needs an authenticated caller (a bearer
-	// access token); a request without one gets 401.
+	// access token, or the session cookie with the CSRF check for unsafe
+	// methods); a request without one gets 401.
 	Auth bool
 	// Request names the input type (body, query or path parameters), ""
 	// when the route takes none.
