@@ -68,11 +68,19 @@ func TestPagesCSRF(t *testing.T) {
 		// The same browser, same origin, with its token: accepted.
 		pc.post("/login", with(map[string]string{"csrf_token": token}), map[string]string{"Sec-Fetch-Site": "same-origin"}).
 			wantRedirect(t, http.StatusSeeOther, "/login")
-		// Logout is a form too.
-		pc.post("/logout", url.Values{}, nil).wantStatus(t, 403)
+		// Logout is a form too; refused, it still shows who is signed in.
+		pc.post("/logout", url.Values{}, nil).wantStatus(t, 403).wantContains(t, "csrf_user@example.com", "Cross-site request refused")
 		if pc.cookie(httpadapter.SessionCookie) == "" {
 			t.Fatal("a refused logout ended the session")
 		}
+
+		// Logging in again ends the session the browser held.
+		old := pc.cookie(httpadapter.SessionCookie)
+		pc.submit("/login", url.Values{"username": {"csrf_user"}, "password": {password}}).wantStatus(t, http.StatusSeeOther)
+		if got := e.do(request{method: "GET", path: "/api/auth/token/validate", token: old}); got.status != 401 {
+			t.Fatalf("the previous session survived a new login: %s", got)
+		}
+		pc.get("/logout").wantContains(t, "csrf_user@example.com")
 	})
 }
 

@@ -332,7 +332,9 @@ func (p *pages) form(w http.ResponseWriter, r *http.Request, page, title string)
 		}
 	}
 	if err := p.auth.origins.Check(r); err != nil || !p.jar.keys.valid("form", cookieValue(r, formCookie), values.Get("csrf_token")) {
-		p.fail(w, r, p.data(w, r, page, title, kept), errCSRF)
+		d := p.data(w, r, page, title, kept)
+		d.User = userOf(p.session(w, r)) // the page as a GET would show it
+		p.fail(w, r, d, errCSRF)
 		return nil, false
 	}
 	return kept, true
@@ -340,7 +342,18 @@ func (p *pages) form(w http.ResponseWriter, r *http.Request, page, title string)
 
 // signIn stores a new session in the browser and sends it on (303) to the
 // checked redirect target, or AfterLogin.
+//
+// A session the browser held before ends: one browser, one session, and
+// no session fixed in a browser beforehand outlives the login.
 func (p *pages) signIn(w http.ResponseWriter, r *http.Request, t *usermgmt.Tokens, d *PageData) {
+	if access := cookieValue(r, SessionCookie); access != "" {
+		ctx := r.Context()
+		if old, err := p.h.m.Authenticate(ctx, access); err == nil && old.SessionID != t.SessionID {
+			if err := p.h.m.Logout(ctx, old); err != nil && !errors.Is(err, usermgmt.ErrSessionNotFound) {
+				p.h.log.WarnContext(ctx, "end the previous browser session", "err", err)
+			}
+		}
+	}
 	p.jar.setSession(w, r, t)
 	p.redirect(w, r, d.Continue())
 }
