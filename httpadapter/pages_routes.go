@@ -11,6 +11,21 @@ import (
 // The hosted pages' routes and handlers (served when Options.Pages is set).
 // Paths and flags are the reference's (seed-api.md section 1.9); the form
 // posts share their page's flag.
+//
+// Adding a page takes three steps:
+//
+//  1. pages/<name>.html defining "content" (forms start with
+//     {{template "hidden" .}}, which carries csrf_token and redirect_uri),
+//     and <name> in pageFiles.
+//  2. A GET handler: d := p.data(w, r, "<name>", title, values), fill d,
+//     p.render(w, r, http.StatusOK, d). A POST handler: values, ok :=
+//     p.form(w, r, "<name>", title) (origin and token checks; on failure
+//     it has answered), then the route's API decoder on r, one Manager
+//     call, and p.fail(w, r, d, err) or p.signIn / p.redirect.
+//  3. Its lines in pageRoutes, with the reference's flag.
+//
+// The browser test walks pages with the helpers of browser_test.go (visit,
+// fill, submit, wantText, shot ...).
 
 // pageOp is the endpoint of a page route.
 type pageOp func(p *pages, w http.ResponseWriter, r *http.Request)
