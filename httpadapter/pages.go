@@ -47,7 +47,7 @@ type PagesOptions struct {
 	// Files overrides the embedded templates and assets, by name: a file
 	// of Files named like one of the embedded ones (layout.html,
 	// login.html, register.html, logout.html, verified.html,
-	// notfound.html, message.html, style.css, pages.js) replaces it.
+	// notfound.html, style.css, pages.js) replaces it.
 	// Templates are executed with a *PageData. New panics when an
 	// override does not parse: that is a programming error.
 	Files fs.FS
@@ -119,7 +119,7 @@ func (d *PageData) Continue() string {
 }
 
 // pageFiles are the templates of the pages, layout.html excepted.
-var pageFiles = []string{"login", "register", "logout", "verified", "notfound", "message"}
+var pageFiles = []string{"login", "register", "logout", "verified", "notfound"}
 
 // pageAssets are the static files of the pages.
 var pageAssets = map[string]string{"style.css": "text/css; charset=utf-8", "pages.js": "text/javascript; charset=utf-8"}
