@@ -100,3 +100,19 @@ func (c *cors) middleware(next http.Handler) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
+
+// credentialedOrigins are the origins listed exactly when credentials are
+// allowed: their cookie-authenticated requests also pass the origin check
+// (they still need the CSRF token).
+func (o CORSOptions) credentialedOrigins() []string {
+	if !o.AllowCredentials {
+		return nil
+	}
+	var out []string
+	for _, origin := range o.AllowedOrigins {
+		if origin = strings.TrimRight(strings.TrimSpace(origin), "/"); origin != "" && origin != "*" {
+			out = append(out, origin)
+		}
+	}
+	return out
+}

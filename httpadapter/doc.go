@@ -11,7 +11,9 @@
 //
 // Each route decodes and bounds its input (JSON, or the form and query
 // parameters the reference used, with the same field names), authenticates
-// the caller with a bearer access token when it needs one, calls one
+// the caller with a bearer access token or the browser's session cookie
+// when it needs one (see cookie.go for the cookies and their CSRF check),
+// calls one
 // Manager method as that caller (Manager.As) and encodes the result. The
 // rules live in the Manager: whatever HTTP can do, Go code can do through
 // Manager.As with the same checks and errors.
@@ -21,6 +23,10 @@
 // invalid_request, a body in a content type the route does not take is 415
 // unsupported_media_type, and internal causes are logged, never sent.
 // Every answer carries Cache-Control: no-store.
+//
+// With Options.Pages, the same handler also serves hosted HTML pages for
+// browsers (login, sign-up, logout, ...; see PagesOptions), whose forms
+// call the same Manager methods with the same decoders and messages.
 //
 // Routes describes every route as data (method, path, feature-flag name,
 // authentication, input and output types), for documentation and tooling.

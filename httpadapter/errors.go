@@ -29,6 +29,9 @@ var (
 	// errUnsupportedGrantType answers an OAuth2 grant_type the route does not
 	// implement.
 	errUnsupportedGrantType = &usermgmt.Error{Status: http.StatusBadRequest, Code: "unsupported_grant_type", Message: "Unsupported grant_type"}
+	// errCSRF refuses a request authenticated by cookie (or a page's form
+	// post) that comes from another origin or lacks its CSRF token.
+	errCSRF = &usermgmt.Error{Status: http.StatusForbidden, Code: "csrf_failed", Message: "Cross-site request refused: reload the page and try again."}
 )
 
 // invalid returns a 422 invalid_request error with a specific message.

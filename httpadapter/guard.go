@@ -56,7 +56,7 @@ func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Pr
 			p, ok := CurrentPrincipal(ctx)
 			if !ok {
 				var err error
-				if p, err = auth.authenticate(r); err != nil {
+				if p, err = auth.authenticate(w, r); err != nil {
 					writeError(w, r, log, err)
 					return
 				}
@@ -74,8 +74,11 @@ func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Pr
 	}
 }
 
-// RequireAuth lets through requests with a valid access token (401
-// otherwise).
+// RequireAuth lets through requests with a valid access token, as a bearer
+// header or the hosted pages' session cookie (401 otherwise). A request
+// authenticated by cookie with an unsafe method must also pass the CSRF
+// check (403 csrf_failed otherwise); an expired access cookie is renewed
+// through the refresh cookie.
 func RequireAuth(m *usermgmt.Manager) func(http.Handler) http.Handler {
 	return guard(m, nil)
 }

@@ -43,13 +43,19 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 		maxBody:   opts.MaxBodyBytes,
 		maxUpload: cfg.MaxUploadBytes + uploadOverhead,
 		version:   projectVersion(opts.Version),
-		auth:      newAuthenticator(m),
+		auth:      newAuthenticator(m, opts.CORS.credentialedOrigins()...),
+	}
+	if opts.Pages != nil {
+		h.pages = newPages(h, *opts.Pages)
 	}
 
 	mux := http.NewServeMux()
 	probe := http.NewServeMux() // the same routes without the fallback, to tell 404 from 405
 	var methods []string
 	for _, rt := range routes() {
+		if rt.Page && h.pages == nil {
+			continue
+		}
 		pattern := rt.Method + " " + muxPath(rt.fullPath(opts.Prefix))
 		serve := h.bind(rt)
 		mux.Handle(pattern, serve)
@@ -59,7 +65,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 			methods = append(methods, http.MethodHead)
 		}
 	}
-	mux.Handle("/", h.fallback(probe, methods))
+	mux.Handle("/", h.fallback(probe, methods, opts.Prefix))
 
 	var next http.Handler = mux
 	next = newCORS(opts.CORS).middleware(next)
@@ -79,6 +85,7 @@ type handler struct {
 	auth    *authenticator
 	// maxBody bounds request bodies; maxUpload those of upload routes.
 	maxBody, maxUpload int64
+	pages              *pages // nil without Options.Pages
 }
 
 // muxPath turns a route path into a ServeMux pattern path: a trailing slash
@@ -106,7 +113,7 @@ func (h *handler) bind(rt route) http.Handler {
 // fallback answers the requests no route matched: 405 with Allow when the
 // path is served with other methods (those of the route table, tried on
 // probe), 404 otherwise.
-func (h *handler) fallback(probe *http.ServeMux, methods []string) http.Handler {
+func (h *handler) fallback(probe *http.ServeMux, methods []string, prefix string) http.Handler {
 	order := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 	slices.SortStableFunc(methods, func(a, b string) int {
 		ia, ib := slices.Index(order, a), slices.Index(order, b)
@@ -134,6 +141,10 @@ func (h *handler) fallback(probe *http.ServeMux, methods []string) http.Handler 
 				allow = append(allow, method)
 			}
 		}
+		if len(allow) == 0 && h.pages != nil && acceptsHTML(r) && !underPrefix(r.URL.Path, prefix) {
+			h.pages.notFoundPage(w, r) // a browser lost outside the API
+			return
+		}
 		if len(allow) == 0 {
 			writeError(w, r, h.log, errNotFound)
 			return
@@ -141,6 +152,12 @@ func (h *handler) fallback(probe *http.ServeMux, methods []string) http.Handler 
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		writeError(w, r, h.log, errMethodNotAllowed)
 	})
+}
+
+// underPrefix reports whether path is the API's (always, when the API is
+// served at the root).
+func underPrefix(path, prefix string) bool {
+	return prefix == "" || path == prefix || strings.HasPrefix(path, prefix+"/")
 }
 
 // fail answers err.
@@ -170,7 +187,7 @@ func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth b
 	}
 	var p *usermgmt.Principal
 	if auth {
-		if p, err = h.auth.authenticate(r); err != nil {
+		if p, err = h.auth.authenticate(w, r); err != nil {
 			h.fail(w, r, err)
 			return
 		}

@@ -104,6 +104,12 @@ func eachBackend(t *testing.T, fn func(t *testing.T, e *env)) {
 // (its Logger defaults to a buffer the test can read).
 func newEnv(t testing.TB, dsn string, opts httpadapter.Options) *env {
 	t.Helper()
+	return newEnvAt(t, dsn, baseURL, opts)
+}
+
+// newEnvAt is newEnv with the Manager's BaseURL set to base.
+func newEnvAt(t testing.TB, dsn, base string, opts httpadapter.Options) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -116,7 +122,7 @@ func newEnv(t testing.TB, dsn string, opts httpadapter.Options) *env {
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:        st,
 		JWTSecret:    []byte("test-secret-of-at-least-32-bytes!!"),
-		BaseURL:      baseURL,
+		BaseURL:      base,
 		BcryptCost:   4,
 		ContactEmail: "support@example.com",
 		DataDir:      t.TempDir(),

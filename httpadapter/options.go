@@ -31,6 +31,12 @@ type Options struct {
 	// not itself a trusted proxy. Empty: the socket peer is the client.
 	TrustedProxies []netip.Prefix
 
+	// Pages, when set, also serves the hosted HTML pages (/login,
+	// /register, /logout, ... see PagesOptions and the README's "Hosted
+	// pages"), and browsers that ask for a page outside the API get the
+	// HTML 404 page instead of the JSON one.
+	Pages *PagesOptions
+
 	// Version is what GET /version reports as the project's version.
 	// Default: the module version from the build info.
 	Version string

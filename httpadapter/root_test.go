@@ -105,9 +105,26 @@ func TestRouteTable(t *testing.T) {
 		// third-party login
 		"OAUTH_LOGIN", "OAUTH_CALLBACK", "OAUTH_LINK_URL", "OAUTH_UNLINK", "OAUTH_REVOKE",
 	}
-	var flags []string
+	// The pages keep the reference's flags, which their form posts and
+	// aliases (/signin, /signup) share.
+	wantPageFlags := []string{"_404", "_INDEX", "_TERMS", "_PRIVACY", "_SUPPORT", "_LOGIN", "_SIGNUP", "_LOGOUT",
+		"_FAVICON", "_LOGO", "_EMAIL_VERIFIED", "_PAGE_ASSET"}
+	var flags, pageFlags []string
 	seen := map[string]bool{}
 	for _, r := range routes {
+		if r.Page {
+			if !strings.HasPrefix(r.Flag, "_") || !r.Root || r.Auth {
+				t.Errorf("%s %s: a page is a root route with a _FLAG and no Auth: %+v", r.Method, r.Path, r)
+			}
+			if key := r.Method + " " + r.Path; seen[key] || seen[r.Name] {
+				t.Errorf("duplicate route or name: %s %s", key, r.Name)
+			}
+			seen[r.Method+" "+r.Path], seen[r.Name] = true, true
+			if !slices.Contains(pageFlags, r.Flag) {
+				pageFlags = append(pageFlags, r.Flag)
+			}
+			continue
+		}
 		if r.Summary == "" || r.Name == "" || r.Status == 0 || r.Tag == "" {
 			t.Errorf("%s %s is not fully described: %+v", r.Method, r.Path, r)
 		}
@@ -126,6 +143,11 @@ func TestRouteTable(t *testing.T) {
 	if !slices.Equal(flags, wantFlags) {
 		t.Fatalf("flags = %v, want %v", flags, wantFlags)
 	}
+	slices.Sort(pageFlags)
+	slices.Sort(wantPageFlags)
+	if !slices.Equal(pageFlags, wantPageFlags) {
+		t.Fatalf("page flags = %v, want %v", pageFlags, wantPageFlags)
+	}
 	// The table is fresh data each time.
 	routes[0].Path = "/changed"
 	if httpadapter.Routes()[0].Path == "/changed" {
@@ -133,10 +155,10 @@ func TestRouteTable(t *testing.T) {
 	}
 
 	// Every route is served, and exactly the Auth ones need a token.
-	e := newEnv(t, backends[0].dsn(t), httpadapter.Options{})
+	e := newEnv(t, backends[0].dsn(t), httpadapter.Options{Pages: &httpadapter.PagesOptions{}})
 	for _, rt := range httpadapter.Routes() {
 		path := strings.NewReplacer("{uuid}", "00000000-0000-4000-8000-000000000000", "{id}", "00000000-0000-4000-8000-000000000000",
-			"{file_id}", "1", "{method}", "email").Replace(rt.Path)
+			"{file_id}", "1", "{method}", "email", "{file}", "style.css").Replace(rt.Path)
 		if !rt.Root {
 			path = "/api" + path
 		}

@@ -28,8 +28,12 @@ type Route struct {
 	Tag string
 	// Summary is one line for documentation.
 	Summary string
+	// Page is true for the hosted HTML pages: served only when
+	// Options.Pages is set, answering HTML (or images and assets).
+	Page bool
 	// Auth is true when the route needs an authenticated caller (a bearer
-	// access token); a request without one gets 401.
+	// access token, or the session cookie with the CSRF check for unsafe
+	// methods); a request without one gets 401.
 	Auth bool
 	// Request names the input type (body, query or path parameters), ""
 	// when the route takes none.
@@ -90,6 +94,7 @@ func routes() []route {
 		fileRoutes(),
 		oauthRoutes(),
 		accountRoutes(),
+		pageRoutes(),
 	} {
 		rs = append(rs, group...)
 	}

@@ -88,21 +88,6 @@ func (p *parser) account() Account {
 	return a
 }
 
-// boolean reads true/false (and 1/0, yes/no, on/off).
-func (p *parser) boolean(name string, def bool) bool {
-	v := strings.ToLower(p.str(name, ""))
-	switch v {
-	case "":
-		return def
-	case "true", "1", "yes", "on":
-		return true
-	case "false", "0", "no", "off":
-		return false
-	}
-	p.fail(name, "must be true or false, got %q", v)
-	return def
-}
-
 // httpURLValue checks one absolute http(s) URL of a list variable.
 func (p *parser) httpURLValue(name, v string) string {
 	sub := parser{getenv: func(string) string { return v }}

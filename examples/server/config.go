@@ -112,6 +112,12 @@ type Config struct {
 	OAuthRedirectAllowList []string
 	// Account is mail and account security (accountconfig.go).
 	Account Account
+	// PagesEnabled is PAGES_ENABLED: serve the hosted pages (/login ...).
+	PagesEnabled bool
+	// LogoFile and FaviconFile are LOGO_FILE and FAVICON_FILE: images the
+	// pages serve at /logo.png and /favicon.ico instead of the generated
+	// initials of PROJECT_NAME.
+	LogoFile, FaviconFile string
 }
 
 // Production reports whether ENVIRONMENT is production.
@@ -134,6 +140,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		AdminPassword: p.getenv("ADMIN_PASSWORD"), // as given: spaces count
 		BcryptCost:    p.intRange("BCRYPT_COST", usermgmt.DefaultBcryptCost, 4, 31),
 		CORSOrigins:   p.origins("CORS_ORIGINS"),
+		PagesEnabled:  p.boolean("PAGES_ENABLED", true),
+		LogoFile:      p.str("LOGO_FILE", ""),
+		FaviconFile:   p.str("FAVICON_FILE", ""),
 	}
 	c.FrontendURL = p.httpURL("FRONTEND_URL", c.BaseURL)
 	c.AccessTokenTTL = time.Duration(p.intRange("JWT_EXP", 15, 1, maxJWTExpMinutes)) * time.Minute
@@ -189,6 +198,21 @@ func (p *parser) intRange(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// boolean reads true/false, 1/0, yes/no or on/off.
+func (p *parser) boolean(name string, def bool) bool {
+	switch v := strings.ToLower(p.str(name, "")); v {
+	case "":
+		return def
+	case "true", "1", "yes", "on":
+		return true
+	case "false", "0", "no", "off":
+		return false
+	default:
+		p.fail(name, "must be true or false, got %q", v)
+		return def
+	}
 }
 
 func (p *parser) oneOf(name, def string, allowed ...string) string {

@@ -81,6 +81,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		MaxUploadBytes: 10 << 20,
 		BcryptCost:     12,
 		Account:        defaultAccount,
+		PagesEnabled:   true,
 
 		OAuthRedirectAllowList: []string{"http://localhost:8000"},
 	}
@@ -108,6 +109,9 @@ func TestLoadConfigValues(t *testing.T) {
 		"MAX_UPLOAD_BYTES": "1048576",
 		"CORS_ORIGINS":     "https://app.acme.example, http://localhost:5173/",
 		"TRUSTED_PROXIES":  "10.0.0.0/8, 192.168.1.7,::1",
+		"PAGES_ENABLED":    "off",
+		"LOGO_FILE":        "/etc/acme/logo.png",
+		"FAVICON_FILE":     "/etc/acme/favicon.ico",
 	}))
 	if err != nil {
 		t.Fatalf("loadConfig = %v", err)
@@ -141,6 +145,8 @@ func TestLoadConfigValues(t *testing.T) {
 		},
 		OAuthRedirectAllowList: []string{"https://acme.example"},
 		Account:                defaultAccount,
+		LogoFile:               "/etc/acme/logo.png",
+		FaviconFile:            "/etc/acme/favicon.ico",
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("values differ:%s", d)
@@ -238,6 +244,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"cors origin scheme", map[string]string{"CORS_ORIGINS": "a.example"}, "CORS_ORIGINS"},
 		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "TRUSTED_PROXIES"},
 		{"trusted proxies cidr", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"},
+		{"pages enabled", map[string]string{"PAGES_ENABLED": "maybe"}, "PAGES_ENABLED"},
 
 		// Production refuses secrets it cannot trust.
 		{"production no secret", map[string]string{"ENVIRONMENT": "production"}, "JWT_SECRET_KEY"},

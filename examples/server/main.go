@@ -144,11 +144,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		}
 	}()
 
+	pages, err := pagesOptions(cfg)
+	if err != nil {
+		return err
+	}
 	handler := httpadapter.New(m, httpadapter.Options{
 		Prefix:         cfg.APIPrefix,
 		Logger:         log,
 		CORS:           corsOptions(cfg.CORSOrigins),
 		TrustedProxies: cfg.TrustedProxies,
+		Pages:          pages,
 	})
 	return serve(ctx, cfg, handler, log, onListen)
 }
@@ -179,6 +184,28 @@ func mailOptions(cfg Config, log *slog.Logger) []usermgmt.Option {
 		return []usermgmt.Option{usermgmt.WithMailer(mailer), usermgmt.WithResolver(anyDomain{})}
 	}
 	return []usermgmt.Option{usermgmt.WithMailer(mailer)}
+}
+
+// pagesOptions configures the hosted pages (nil when PAGES_ENABLED is
+// false): PROJECT_NAME, the images of LOGO_FILE and FAVICON_FILE, and
+// FRONTEND_URL as an origin a redirect_uri may lead to.
+func pagesOptions(cfg Config) (*httpadapter.PagesOptions, error) {
+	if !cfg.PagesEnabled {
+		return nil, nil
+	}
+	po := &httpadapter.PagesOptions{ProjectName: cfg.ProjectName, RedirectOrigins: []string{cfg.FrontendURL}}
+	var err error
+	if cfg.LogoFile != "" {
+		if po.Logo, err = os.ReadFile(cfg.LogoFile); err != nil {
+			return nil, fmt.Errorf("LOGO_FILE: %w", err)
+		}
+	}
+	if cfg.FaviconFile != "" {
+		if po.Favicon, err = os.ReadFile(cfg.FaviconFile); err != nil {
+			return nil, fmt.Errorf("FAVICON_FILE: %w", err)
+		}
+	}
+	return po, nil
 }
 
 // corsOptions admits origins (CORS_ORIGINS), with credentials as soon as

@@ -1,0 +1,106 @@
+package httpadapter
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+func TestInitials(t *testing.T) {
+	for _, tt := range []struct{ name, want string }{
+		{"Acme Accounts", "AA"},
+		{"usermgmt", "U"},
+		{"my-cool_project site", "MC"},
+		{"  élan vital ", "ÉV"},
+		{"42 things", "4T"},
+		{"", "?"},
+		{"!!! ---", "?"},
+	} {
+		if got := initials(tt.name); got != tt.want {
+			t.Errorf("initials(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRedirectPolicy(t *testing.T) {
+	p := newRedirectPolicy("https://users.example.com", []string{"https://App.Example.com/", "not a url", "ftp://files.example.com"})
+	for _, tt := range []struct{ in, want string }{
+		{"/app", "/app"},
+		{"/app/x?y=1#z", "/app/x?y=1#z"},
+		{"https://users.example.com/dash", "https://users.example.com/dash"},
+		{"https://app.example.com/home", "https://app.example.com/home"},
+		{"HTTPS://APP.EXAMPLE.COM/home", "HTTPS://APP.EXAMPLE.COM/home"},
+		{"http://app.example.com/home", ""}, // another scheme is another origin
+		{"https://app.example.com:8443/", ""},
+		{"https://evil.example/", ""},
+		{"https://app.example.com.evil.example/", ""},
+		{"https://user@app.example.com/", ""},
+		{"//evil.example/x", ""},
+		{"/\\evil.example", ""},
+		{"\\\\evil.example", ""},
+		{"/ /evil", ""},
+		{"/\t/evil.example", ""},
+		{"javascript:alert(1)", ""},
+		{"ftp://files.example.com/x", ""},
+		{"app", ""},
+		{"", ""},
+		{"/" + strings.Repeat("a", maxRedirectLength), ""},
+	} {
+		if got := p.check(tt.in); got != tt.want {
+			t.Errorf("check(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzRedirectPolicy: whatever comes in, what comes out is nothing, a
+// path on this site, or a URL on an allowed origin.
+func FuzzRedirectPolicy(f *testing.F) {
+	for _, s := range []string{"/app", "//evil", "/\\evil", "https://app.example.com/x", "https://evil.example", "javascript:x", "/%2F%2Fevil", "http:/evil", "/.//evil"} {
+		f.Add(s)
+	}
+	p := newRedirectPolicy("https://users.example.com", []string{"https://app.example.com"})
+	f.Fuzz(func(t *testing.T, in string) {
+		out := p.check(in)
+		if out == "" {
+			return
+		}
+		if out != in {
+			t.Fatalf("check(%q) = %q: changed", in, out)
+		}
+		u, err := url.Parse(out)
+		if err != nil {
+			t.Fatalf("check(%q) passed an unparsable URL", in)
+		}
+		// Resolved against this site, as a browser does.
+		base, _ := url.Parse("https://users.example.com/login")
+		abs := base.ResolveReference(u)
+		origin := strings.ToLower(abs.Scheme + "://" + abs.Host)
+		if origin != "https://users.example.com" && origin != "https://app.example.com" {
+			t.Fatalf("check(%q) leads to %s", in, origin)
+		}
+		if strings.ContainsAny(out, "\\\t\r\n ") {
+			t.Fatalf("check(%q) kept a character browsers rewrite", in)
+		}
+	})
+}
+
+// FuzzCSRFToken: only the token made for a binding is valid for it.
+func FuzzCSRFToken(f *testing.F) {
+	keys := newCSRFKeys(usermgmt.Config{JWTSecret: []byte("test-secret-of-at-least-32-bytes!!"), JWTPreviousSecrets: [][]byte{[]byte("previous-secret-of-32-bytes-long!!")}})
+	good := keys.token("form", "nonce")
+	f.Add("nonce", good)
+	f.Add("nonce", good+"x")
+	f.Add("", "")
+	f.Add("other", good)
+	f.Fuzz(func(t *testing.T, binding, got string) {
+		want := binding != "" && (got == csrfMAC(keys[0], "form", binding) || got == csrfMAC(keys[1], "form", binding))
+		if ok := keys.valid("form", binding, got); ok != want {
+			t.Fatalf("valid(%q, %q) = %v, want %v", binding, got, ok, want)
+		}
+		if keys.valid("session", binding, got) && keys.valid("form", binding, got) {
+			t.Fatalf("one token valid for two purposes")
+		}
+	})
+}
