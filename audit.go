@@ -28,4 +28,7 @@ const (
 	AuditPasswordChange = "password-changed"
 	AuditBan            = "ban"
 	AuditUnban          = "unban"
+	AuditFlagsChanged   = "feature-flags-changed"
+	AuditAccountLocked  = "account-locked"
+	AuditAccountUnlock  = "account-unlocked"
 )

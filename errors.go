@@ -99,6 +99,11 @@ var (
 	ErrInvalidToken     = newError(http.StatusUnauthorized, "invalid_token", "Invalid or expired token")
 	ErrSessionRevoked   = newError(http.StatusUnauthorized, "session_revoked", "Session is no longer valid")
 
+	// Feature flags and rate limits.
+	ErrFeatureDisabled    = newError(http.StatusForbidden, "feature_disabled", "This feature is not available.")
+	ErrRateLimited        = newError(http.StatusTooManyRequests, "rate_limited", "Too Many Requests")
+	ErrLimiterUnavailable = newError(http.StatusServiceUnavailable, "rate_limiter_unavailable", "Service temporarily unavailable, try again later.")
+
 	// Service state.
 	ErrInternal = newError(http.StatusInternalServerError, "internal_error", "Internal server error")
 )

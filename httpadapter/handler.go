@@ -19,8 +19,11 @@ import (
 // Every request passes through the same global middleware, outermost first:
 // panic recovery, the client's IP and user agent (usermgmt.WithClientInfo),
 // a request log line (method, path without the query, status, duration),
-// the body size limit and CORS (with Vary: Origin on every answer when
-// opts.CORS lists origins). Then the route table (Routes) dispatches it;
+// the body size limit, CORS (with Vary: Origin on every answer when
+// opts.CORS lists origins) and the global rate limit (opts.RateLimit).
+// Each route then applies its class's stricter rate limits
+// (RouteLimitClasses) and, with opts.FeatureFlags, its feature flag
+// (Route.Flag): matching is by the route, so the method counts. Then the route table (Routes) dispatches it;
 // unknown paths get a JSON 404, known paths asked with another method a JSON
 // 405 with Allow.
 //
@@ -37,6 +40,8 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 		version: projectVersion(opts.Version),
 		auth:    newAuthenticator(m),
 	}
+	h.limits = newLimiter(m, opts.RateLimit, h.log)
+	h.flags = opts.FeatureFlags
 
 	mux := http.NewServeMux()
 	probe := http.NewServeMux() // the same routes without the fallback, to tell 404 from 405
@@ -54,6 +59,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	mux.Handle("/", h.fallback(probe, methods))
 
 	var next http.Handler = mux
+	next = h.limits.middleware(next)
 	next = newCORS(opts.CORS).middleware(next)
 	next = limitBody(opts.MaxBodyBytes, h.log)(next)
 	next = logRequests(h.log)(next)
@@ -69,6 +75,8 @@ type handler struct {
 	wire    wire
 	version string
 	auth    *authenticator
+	limits  *limiter // nil: rate limits off
+	flags   bool     // gate routes by their feature flags
 }
 
 // muxPath turns a route path into a ServeMux pattern path: a trailing slash
@@ -82,9 +90,13 @@ func muxPath(p string) string {
 
 // bind returns the http.Handler serving rt.
 func (h *handler) bind(rt route) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt.ep.serve(h, w, r, rt.Auth)
 	})
+	if h.flags {
+		next = flagGate(h.m, h.auth, h.log, rt.Flag, next)
+	}
+	return h.limits.route(rt.Name, next)
 }
 
 // fallback answers the requests no route matched: 405 with Allow when the
@@ -154,7 +166,9 @@ func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth b
 	}
 	var p *usermgmt.Principal
 	if auth {
-		if p, err = h.auth.authenticate(r); err != nil {
+		if cur, ok := CurrentPrincipal(r.Context()); ok { // the flag gate authenticated
+			p = cur
+		} else if p, err = h.auth.authenticate(r); err != nil {
 			h.fail(w, r, err)
 			return
 		}

@@ -31,6 +31,15 @@ type Options struct {
 	// not itself a trusted proxy. Empty: the socket peer is the client.
 	TrustedProxies []netip.Prefix
 
+	// FeatureFlags gates every route by its feature flag (Route.Flag), as
+	// the reference's FEATURE_FLAGS_ENABLED: an absent flag allows, a false
+	// one answers 403, a rule list is evaluated for the caller (an
+	// anonymous caller gets 403). The flags are the Manager's.
+	FeatureFlags bool
+
+	// RateLimit configures the rate limits (off unless Enabled).
+	RateLimit RateLimitOptions
+
 	// Version is what GET /version reports as the project's version.
 	// Default: the module version from the build info.
 	Version string

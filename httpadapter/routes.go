@@ -83,6 +83,7 @@ func routes() []route {
 	var rs []route
 	for _, group := range [][]route{
 		coreRoutes(),
+		flagRoutes(),
 	} {
 		rs = append(rs, group...)
 	}
