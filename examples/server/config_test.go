@@ -13,7 +13,7 @@ import (
 )
 
 // secretFields are the Config fields a failing test must not print.
-var secretFields = map[string]bool{"JWTSecret": true, "DatabaseDSN": true, "AdminPassword": true}
+var secretFields = map[string]bool{"JWTSecret": true, "DatabaseDSN": true, "AdminPassword": true, "RedisURL": true}
 
 // configDiff lists the fields where got and want differ, one a line, ""
 // when they are equal. Secret fields are named, never shown: a test log is
@@ -78,6 +78,13 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Addr:           ":8000",
 		DataDir:        "./data",
 		BcryptCost:     12,
+
+		RateLimiterEnabled: true,
+		RateLimit:          usermgmt.Rate{Limit: 300, Window: 15 * time.Minute},
+		RedisKeyPrefix:     "usermgmt:",
+		RedisFailureMode:   "memory",
+		FlagPollInterval:   time.Second,
+		Lockout:            usermgmt.LockoutPolicy{Threshold: 5, Window: 15 * time.Minute, Duration: 15 * time.Minute},
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("defaults differ:%s", d)
@@ -102,6 +109,18 @@ func TestLoadConfigValues(t *testing.T) {
 		"BCRYPT_COST":     "10",
 		"CORS_ORIGINS":    "https://app.acme.example, http://localhost:5173/",
 		"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1",
+
+		"RATE_LIMITER_ENABLED":        "false",
+		"RATE_LIMITER_MAX_REQUESTS":   "50",
+		"RATE_LIMITER_WINDOW_SECONDS": "60",
+		"REDIS_URL":                   "redis://:pw@127.0.0.1:6379/2",
+		"REDIS_FAILURE_MODE":          "Closed",
+		"REDIS_KEY_PREFIX":            "acme:",
+		"FEATURE_FLAGS_ENABLED":       "true",
+		"FEATURE_FLAGS_FILE":          "flags.json",
+		"FEATURE_FLAGS_POLL_SECONDS":  "5",
+		"LOGIN_LOCKOUT_THRESHOLD":     "0",
+		"LOGIN_LOCKOUT_MINUTES":       "60",
 	}))
 	if err != nil {
 		t.Fatalf("loadConfig = %v", err)
@@ -132,6 +151,16 @@ func TestLoadConfigValues(t *testing.T) {
 			netip.MustParsePrefix("192.168.1.7/32"),
 			netip.MustParsePrefix("::1/128"),
 		},
+
+		RateLimiterEnabled:  false,
+		RateLimit:           usermgmt.Rate{Limit: 50, Window: time.Minute},
+		RedisURL:            "redis://:pw@127.0.0.1:6379/2",
+		RedisKeyPrefix:      "acme:",
+		RedisFailureMode:    "closed",
+		FeatureFlagsEnabled: true,
+		FeatureFlagsFile:    "flags.json",
+		FlagPollInterval:    5 * time.Second,
+		Lockout:             usermgmt.LockoutPolicy{Threshold: -1, Window: time.Hour, Duration: time.Hour},
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("values differ:%s", d)
@@ -227,6 +256,16 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"cors origin scheme", map[string]string{"CORS_ORIGINS": "a.example"}, "CORS_ORIGINS"},
 		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "TRUSTED_PROXIES"},
 		{"trusted proxies cidr", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"},
+
+		{"rate limiter enabled", map[string]string{"RATE_LIMITER_ENABLED": "maybe"}, "RATE_LIMITER_ENABLED"},
+		{"rate limiter max", map[string]string{"RATE_LIMITER_MAX_REQUESTS": "0"}, "RATE_LIMITER_MAX_REQUESTS"},
+		{"rate limiter window", map[string]string{"RATE_LIMITER_WINDOW_SECONDS": "-5"}, "RATE_LIMITER_WINDOW_SECONDS"},
+		{"redis url", map[string]string{"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"},
+		{"redis failure mode", map[string]string{"REDIS_FAILURE_MODE": "sometimes"}, "REDIS_FAILURE_MODE"},
+		{"feature flags enabled", map[string]string{"FEATURE_FLAGS_ENABLED": "2"}, "FEATURE_FLAGS_ENABLED"},
+		{"flag poll", map[string]string{"FEATURE_FLAGS_POLL_SECONDS": "0"}, "FEATURE_FLAGS_POLL_SECONDS"},
+		{"lockout threshold", map[string]string{"LOGIN_LOCKOUT_THRESHOLD": "-1"}, "LOGIN_LOCKOUT_THRESHOLD"},
+		{"lockout minutes", map[string]string{"LOGIN_LOCKOUT_MINUTES": "0"}, "LOGIN_LOCKOUT_MINUTES"},
 
 		// Production refuses secrets it cannot trust.
 		{"production no secret", map[string]string{"ENVIRONMENT": "production"}, "JWT_SECRET_KEY"},

@@ -91,6 +91,12 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	}()
 	log.InfoContext(ctx, "database ready", "dialect", st.Dialect(), "from", cfg.DatabaseSource)
 
+	limiter, closeLimiter, err := newLimiter(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:          st,
 		JWTSecret:      []byte(secret),
@@ -100,7 +106,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		BcryptCost:     cfg.BcryptCost,
 		ContactEmail:   cfg.ContactEmail,
 		Logger:         log,
-	})
+
+		FlagPollInterval: cfg.FlagPollInterval,
+		Lockout:          cfg.Lockout,
+	}, usermgmt.WithLimiter(limiter))
 	if err != nil {
 		return err
 	}
@@ -113,12 +122,17 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if err := ensureAdmin(ctx, m, cfg, log); err != nil {
 		return err
 	}
+	if err := importFlags(ctx, m, cfg.FeatureFlagsFile, log); err != nil {
+		return err
+	}
 
 	handler := httpadapter.New(m, httpadapter.Options{
 		Prefix:         cfg.APIPrefix,
 		Logger:         log,
 		CORS:           corsOptions(cfg.CORSOrigins),
 		TrustedProxies: cfg.TrustedProxies,
+		FeatureFlags:   cfg.FeatureFlagsEnabled,
+		RateLimit:      httpadapter.RateLimitOptions{Enabled: cfg.RateLimiterEnabled, Global: cfg.RateLimit},
 	})
 	return serve(ctx, cfg, handler, log, onListen)
 }
