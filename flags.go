@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,16 +172,11 @@ func checkFlagName(name string) error {
 // integer over 2^32-1, in [0, 1]. A rule's percentage lets the user in when
 // the bucket is strictly below it.
 func FlagBucket(flag, uuid string) float64 {
-	h := sha256.New()
-	h.Write([]byte(flag))
-	h.Write([]byte{'-'})
-	h.Write([]byte(uuid))
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	var hx [8]byte
-	hex.Encode(hx[:], sum[:4])
-	n, _ := strconv.ParseUint(string(hx[:]), 16, 32) // 8 hex digits always parse
-	return float64(n) / 4294967295
+	var buf [192]byte // on the stack for usual names
+	in := append(append(append(buf[:0], flag...), '-'), uuid...)
+	sum := sha256.Sum256(in)
+	// The first 8 hex digits are the first 4 bytes, big-endian.
+	return float64(binary.BigEndian.Uint32(sum[:4])) / 4294967295
 }
 
 // Reasons of a FlagEvaluation, named as OpenFeature's.
