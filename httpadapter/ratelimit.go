@@ -242,8 +242,14 @@ func requestAccounts(r *http.Request, names []string) []string {
 		return out
 	}
 	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		// Hand the handler what was read, then the same error (a body over
+		// the size limit still answers 413).
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+		return out
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil || len(body) == 0 {
+	if len(body) == 0 {
 		return out
 	}
 	probe := r.Clone(r.Context())
@@ -279,3 +285,8 @@ func RateLimit(m *usermgmt.Manager, name string, rate usermgmt.Rate) func(http.H
 		})
 	}
 }
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
