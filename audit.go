@@ -32,4 +32,7 @@ const (
 	AuditOAuthLogin     = "oauth-login"
 	AuditOAuthLinked    = "oauth-linked"
 	AuditOAuthUnlinked  = "oauth-unlinked"
+	AuditFlagsChanged   = "feature-flags-changed"
+	AuditAccountLocked  = "account-locked"
+	AuditAccountUnlock  = "account-unlocked"
 )

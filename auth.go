@@ -67,8 +67,12 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 	if err != nil && !errors.Is(err, ErrUserNotFound) {
 		return nil, err
 	}
+	attempt, err := m.beginLoginAttempt(ctx, u) // lockout.go
+	if err != nil {
+		return nil, err
+	}
 	hash := m.dummyHash
-	if u != nil && u.PasswordHash != "" {
+	if u != nil && u.PasswordHash != "" && !attempt.locked {
 		hash = u.PasswordHash
 	}
 	cmpErr := m.hasher.Compare(ctx, hash, password)
@@ -82,7 +86,11 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 			m.log.ErrorContext(ctx, "password hash unreadable", "user", u.UUID, "err", cmpErr)
 		}
 	}
-	if u == nil || u.PasswordHash == "" || cmpErr != nil {
+	failed := u == nil || u.PasswordHash == "" || cmpErr != nil || attempt.locked
+	if err := m.endLoginAttempt(ctx, u, attempt, !failed); err != nil {
+		return nil, err
+	}
+	if failed {
 		subject := ""
 		if u != nil {
 			subject = u.UUID

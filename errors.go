@@ -127,6 +127,10 @@ var (
 	ErrEmailUndeliverable  = newError(http.StatusBadRequest, "email_undeliverable", "This email address cannot receive mail.")
 	ErrWrongPasswordChange = newError(http.StatusBadRequest, "invalid_password", "Invalid password")
 	ErrSamePassword        = newError(http.StatusBadRequest, "same_password", "New password cannot be the same as old password")
+	// Feature flags and rate limits.
+	ErrFeatureDisabled    = newError(http.StatusForbidden, "feature_disabled", "This feature is not available.")
+	ErrRateLimited        = newError(http.StatusTooManyRequests, "rate_limited", "Too Many Requests")
+	ErrLimiterUnavailable = newError(http.StatusServiceUnavailable, "rate_limiter_unavailable", "Service temporarily unavailable, try again later.")
 
 	// Service state.
 	ErrInternal = newError(http.StatusInternalServerError, "internal_error", "Internal server error")

@@ -61,9 +61,9 @@ func (m *Manager) sendReset(ctx context.Context, u *User) error {
 	return m.sendMail(ctx, u, MailResetPassword, d)
 }
 
-// ResetPassword sets a new password with a reset token, revokes every
-// session of the user, voids their pending login challenges and reset
-// links, and mails a notice. The password is checked before the token is
+// ResetPassword sets a new password with a reset token, ends a lockout of
+// the account, revokes every session of the user, voids their pending
+// login challenges and reset links, and mails a notice. The password is checked before the token is
 // spent, so a refused password leaves the link usable.
 func (m *Manager) ResetPassword(ctx context.Context, token, newPassword, confirm string) error {
 	if err := m.checkPassword(newPassword, confirm, true); err != nil {
@@ -95,6 +95,10 @@ func (m *Manager) ResetPassword(ctx context.Context, token, newPassword, confirm
 	}
 	if err != nil {
 		return err
+	}
+	// The reset proved the address: a lockout of the account ends with it.
+	if err := m.UnlockAccount(ctx, u.UUID); err != nil {
+		m.log.WarnContext(ctx, "unlock after password reset failed", "user", u.UUID, "err", err)
 	}
 	m.afterPasswordChange(ctx, u)
 	return nil

@@ -22,6 +22,8 @@ type Store interface {
 	FileStore
 	ExternalStore
 	SecurityStore
+	FlagStore
+	LockoutStore
 
 	// InTx runs fn inside one write transaction. The Store handed to fn works
 	// within it; fn's error (or a panic) rolls the transaction back. Nested
@@ -223,4 +225,44 @@ type SecurityStore interface {
 	// SaveOTPState inserts or replaces the user's two-factor state;
 	// ErrNotFound when the user does not exist.
 	SaveOTPState(ctx context.Context, s *OTPState) error
+}
+
+// FlagStore persists feature flags, with a version that every change bumps
+// so that instances notice changes by reading one number.
+type FlagStore interface {
+	// FeatureFlags returns every stored flag.
+	FeatureFlags(ctx context.Context) (FlagSet, error)
+	// FeatureFlagsVersion returns the version of the flags.
+	FeatureFlagsVersion(ctx context.Context) (int64, error)
+	// PutFeatureFlag creates or replaces one flag.
+	PutFeatureFlag(ctx context.Context, name string, f Flag, at time.Time) error
+	// DeleteFeatureFlag removes one flag (a no-op when it does not exist).
+	DeleteFeatureFlag(ctx context.Context, name string) error
+	// BumpFeatureFlagsVersion increments the version and returns it.
+	BumpFeatureFlagsVersion(ctx context.Context) (int64, error)
+}
+
+// LockoutStore keeps the failed-login counters of accounts. Each method is
+// one atomic statement, so parallel attempts are counted exactly.
+type LockoutStore interface {
+	// CountLoginAttempt counts one login attempt on a user: unless the
+	// account is locked at now, it adds one to the failure count, which
+	// first restarts at zero when the count began before windowStart. It
+	// returns the state after the update. ErrNotFound when the user does
+	// not exist.
+	CountLoginAttempt(ctx context.Context, userUUID string, now, windowStart time.Time) (LoginAttempts, error)
+	// LockAccount locks the account until until and restarts its count.
+	LockAccount(ctx context.Context, userUUID string, until time.Time) error
+	// ClearLoginFailures forgets the user's failures and lock.
+	ClearLoginFailures(ctx context.Context, userUUID string) error
+}
+
+// LoginAttempts is the failed-login state of an account.
+type LoginAttempts struct {
+	// Failures counts the attempts since WindowStart (an attempt counts
+	// before its password is checked, and a success clears the count).
+	Failures    int
+	WindowStart time.Time
+	// LockedUntil is the end of the lock; zero when never locked.
+	LockedUntil time.Time
 }

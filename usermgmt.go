@@ -83,6 +83,13 @@ type Config struct {
 	DataDir string
 	// MaxUploadBytes bounds one uploaded file. Default 10 MiB.
 	MaxUploadBytes int64
+	// FlagPollInterval is how often the Manager checks the store for
+	// feature-flag changes made by other instances. Default
+	// DefaultFlagPollInterval (1 s); negative: check at every evaluation.
+	FlagPollInterval time.Duration
+	// Lockout configures the locking of accounts after failed logins. The
+	// zero value takes DefaultLockout.
+	Lockout LockoutPolicy
 
 	// ContactEmail is shown to users whose account is inactive.
 	ContactEmail string
@@ -172,6 +179,10 @@ func (c Config) withDefaults() Config {
 		c.OAuthHTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	c.AccountSecurity = c.AccountSecurity.withDefaults(c.BaseURL)
+	if c.FlagPollInterval == 0 {
+		c.FlagPollInterval = DefaultFlagPollInterval
+	}
+	c.Lockout = c.Lockout.withDefaults()
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -220,6 +231,9 @@ func (c Config) Validate() error {
 	if c.CacheSize < 1 {
 		errs = append(errs, errors.New("CacheSize must be at least 1"))
 	}
+	if c.Lockout.Threshold > 0 && (c.Lockout.Window <= 0 || c.Lockout.Duration <= 0) {
+		errs = append(errs, errors.New("Lockout.Window and Lockout.Duration must be positive"))
+	}
 	if err := c.PasswordPolicy.validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -240,6 +254,10 @@ type Option func(*Manager)
 // WithHasher replaces the bcrypt password hasher.
 func WithHasher(h Hasher) Option { return func(m *Manager) { m.hasher = h } }
 
+// WithLimiter sets the rate limiter the HTTP layer decides with (see
+// Manager.Limiter). Default: an in-memory limiter, which counts per process.
+func WithLimiter(l Limiter) Option { return func(m *Manager) { m.limiter = l } }
+
 // Manager is the entry point of the library. It is safe for concurrent use.
 type Manager struct {
 	cfg     Config
@@ -259,6 +277,8 @@ type Manager struct {
 	mailOpt mailOptions
 	codeKey []byte
 	otpKeys [][]byte // the first encrypts; all decrypt
+	flags   flagCache
+	limiter Limiter
 
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
@@ -277,6 +297,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	}
 	if m.hasher == nil {
 		m.hasher = NewBcryptHasher(cfg.BcryptCost, cfg.MaxConcurrentHashes)
+	}
+	if m.limiter == nil {
+		m.limiter = NewMemoryLimiter(MemoryLimiterOptions{Clock: cfg.Clock})
 	}
 	m.tokens = newTokenIssuer(cfg)
 	var err error

@@ -19,10 +19,13 @@ import (
 // Every request passes through the same global middleware, outermost first:
 // panic recovery, the client's IP and user agent (usermgmt.WithClientInfo),
 // a request log line (method, path without the query, status, duration),
-// and CORS (with Vary: Origin on every answer when opts.CORS lists
-// origins). Then the route table (Routes) dispatches it, each route
-// bounding its body (Options.MaxBodyBytes; Config.MaxUploadBytes for
-// uploads);
+// the body size limit, CORS (with Vary: Origin on every answer when
+// opts.CORS lists origins) and the global rate limit (opts.RateLimit).
+// Each route then bounds its body (Options.MaxBodyBytes;
+// Config.MaxUploadBytes for uploads), applies its class's stricter rate
+// limits (RouteLimitClasses) and, with opts.FeatureFlags, its feature flag
+// (Route.Flag): matching is by the route, so the method counts. Then the
+// route table (Routes) dispatches it;
 // unknown paths get a JSON 404, known paths asked with another method a JSON
 // 405 with Allow.
 //
@@ -48,6 +51,8 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	if opts.Pages != nil {
 		h.pages = newPages(h, *opts.Pages)
 	}
+	h.limits = newLimiter(m, opts.RateLimit, h.log)
+	h.flags = opts.FeatureFlags
 
 	mux := http.NewServeMux()
 	probe := http.NewServeMux() // the same routes without the fallback, to tell 404 from 405
@@ -68,6 +73,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	mux.Handle("/", h.fallback(probe, methods, opts.Prefix))
 
 	var next http.Handler = mux
+	next = h.limits.middleware(next)
 	next = newCORS(opts.CORS).middleware(next)
 	next = logRequests(h.log)(next)
 	next = withClientInfo(opts.TrustedProxies)(next)
@@ -85,7 +91,9 @@ type handler struct {
 	auth    *authenticator
 	// maxBody bounds request bodies; maxUpload those of upload routes.
 	maxBody, maxUpload int64
-	pages              *pages // nil without Options.Pages
+	pages              *pages   // nil without Options.Pages
+	limits             *limiter // nil: rate limits off
+	flags              bool     // gate routes by their feature flags
 }
 
 // muxPath turns a route path into a ServeMux pattern path: a trailing slash
@@ -105,9 +113,13 @@ func (h *handler) bind(rt route) http.Handler {
 	if rt.Upload {
 		limit = max(limit, h.maxUpload)
 	}
-	return limitBody(limit, h.log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt.ep.serve(h, w, r, rt.Auth)
-	}))
+	})
+	if h.flags {
+		next = flagGate(h.m, h.auth, h.log, rt.Flag, next)
+	}
+	return limitBody(limit, h.log)(h.limits.route(rt.Name, next))
 }
 
 // fallback answers the requests no route matched: 405 with Allow when the
@@ -187,7 +199,9 @@ func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth b
 	}
 	var p *usermgmt.Principal
 	if auth {
-		if p, err = h.auth.authenticate(w, r); err != nil {
+		if cur, ok := CurrentPrincipal(r.Context()); ok { // the flag gate authenticated
+			p = cur
+		} else if p, err = h.auth.authenticate(w, r); err != nil {
 			h.fail(w, r, err)
 			return
 		}

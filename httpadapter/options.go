@@ -36,6 +36,14 @@ type Options struct {
 	// pages"), and browsers that ask for a page outside the API get the
 	// HTML 404 page instead of the JSON one.
 	Pages *PagesOptions
+	// FeatureFlags gates every route by its feature flag (Route.Flag), as
+	// the reference's FEATURE_FLAGS_ENABLED: an absent flag allows, a false
+	// one answers 403, a rule list is evaluated for the caller (an
+	// anonymous caller gets 403). The flags are the Manager's.
+	FeatureFlags bool
+
+	// RateLimit configures the rate limits (off unless Enabled).
+	RateLimit RateLimitOptions
 
 	// Version is what GET /version reports as the project's version.
 	// Default: the module version from the build info.

@@ -104,3 +104,22 @@ func TestChangePassword(t *testing.T) {
 		e.do(request{method: "POST", path: "/api/auth/forgot-password/reset", form: url.Values{"token": {token}, "new_password": {newPassword}, "confirm_password": {newPassword}}}).wantStatus(t, 200)
 	})
 }
+
+// TestResetPasswordEndsLockout: an account locked by failed logins answers
+// like a wrong password even with the right one, until a password reset
+// (which proves the address) unlocks it.
+func TestResetPasswordEndsLockout(t *testing.T) {
+	eachBackendMail(t, nil, func(t *testing.T, e *secEnv) {
+		a := e.register("locked_out")
+		e.nextMail() // verification
+		for range 5 {
+			e.do(request{method: "POST", path: "/api/auth/login", form: url.Values{"username": {"locked_out"}, "password": {"Wrong-pass-1"}}}).wantError(t, 401, "invalid_credentials")
+		}
+		e.do(request{method: "POST", path: "/api/auth/login", form: url.Values{"username": {"locked_out"}, "password": {password}}}).wantError(t, 401, "invalid_credentials")
+
+		e.do(request{method: "POST", path: "/api/auth/forgot-password/request", json: map[string]string{"email": a.email}}).wantStatus(t, 200)
+		_, token := mailToken(t, e.nextMail())
+		e.do(request{method: "POST", path: "/api/auth/forgot-password/reset", json: map[string]string{"token": token, "new_password": newPassword, "confirm_password": newPassword}}).wantStatus(t, 200)
+		e.do(request{method: "POST", path: "/api/auth/login", form: url.Values{"username": {"locked_out"}, "password": {newPassword}}}).tokens(t)
+	})
+}

@@ -104,6 +104,7 @@ func TestRouteTable(t *testing.T) {
 		"READ_FILES_LIST", "READ_FILES_NUMBER", "READ_FILE", "READ_FILE_FILE", "PATCH_FILE", "REMOVE_FILE",
 		// third-party login
 		"OAUTH_LOGIN", "OAUTH_CALLBACK", "OAUTH_LINK_URL", "OAUTH_UNLINK", "OAUTH_REVOKE",
+		"READ_FEATURE_FLAGS", "UPDATE_FEATURE_FLAGS",
 	}
 	// The pages keep the reference's flags, which their form posts and
 	// aliases (/signin, /signup) share.

@@ -95,6 +95,7 @@ func routes() []route {
 		oauthRoutes(),
 		accountRoutes(),
 		pageRoutes(),
+		flagRoutes(),
 	} {
 		rs = append(rs, group...)
 	}

@@ -118,6 +118,27 @@ type Config struct {
 	// pages serve at /logo.png and /favicon.ico instead of the generated
 	// initials of PROJECT_NAME.
 	LogoFile, FaviconFile string
+	// RateLimiterEnabled is RATE_LIMITER_ENABLED (default true, as the
+	// reference's code).
+	RateLimiterEnabled bool
+	// RateLimit is RATE_LIMITER_MAX_REQUESTS per RATE_LIMITER_WINDOW_SECONDS.
+	RateLimit usermgmt.Rate
+	// RedisURL is REDIS_URL: the rate limiter's shared state. It may hold a
+	// password: never log it.
+	RedisURL string
+	// RedisKeyPrefix is REDIS_KEY_PREFIX, put before every limiter key.
+	RedisKeyPrefix string
+	// RedisFailureMode is REDIS_FAILURE_MODE: what the limiter decides when
+	// Redis is down: "memory" (per-instance limits), "open" or "closed".
+	RedisFailureMode string
+	// FeatureFlagsEnabled is FEATURE_FLAGS_ENABLED (default false).
+	FeatureFlagsEnabled bool
+	// FeatureFlagsFile is FEATURE_FLAGS_FILE: flags imported at start.
+	FeatureFlagsFile string
+	// FlagPollInterval is FEATURE_FLAGS_POLL_SECONDS.
+	FlagPollInterval time.Duration
+	// Lockout is LOGIN_LOCKOUT_THRESHOLD and LOGIN_LOCKOUT_MINUTES.
+	Lockout usermgmt.LockoutPolicy
 }
 
 // Production reports whether ENVIRONMENT is production.
@@ -157,6 +178,23 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if len(c.AdminPassword) > usermgmt.MaxPasswordBytes {
 		p.fail("ADMIN_PASSWORD", "is longer than %d bytes (bcrypt's limit)", usermgmt.MaxPasswordBytes)
+	}
+	c.RateLimiterEnabled = p.boolean("RATE_LIMITER_ENABLED", true)
+	c.RateLimit = usermgmt.Rate{
+		Limit:  p.intRange("RATE_LIMITER_MAX_REQUESTS", 300, 1, 1_000_000_000),
+		Window: time.Duration(p.intRange("RATE_LIMITER_WINDOW_SECONDS", 900, 1, 7*24*3600)) * time.Second,
+	}
+	c.RedisURL = p.redisURL("REDIS_URL")
+	c.RedisKeyPrefix = p.str("REDIS_KEY_PREFIX", "usermgmt:")
+	c.RedisFailureMode = p.oneOf("REDIS_FAILURE_MODE", "memory", "memory", "open", "closed")
+	c.FeatureFlagsEnabled = p.boolean("FEATURE_FLAGS_ENABLED", false)
+	c.FeatureFlagsFile = p.str("FEATURE_FLAGS_FILE", "")
+	c.FlagPollInterval = time.Duration(p.intRange("FEATURE_FLAGS_POLL_SECONDS", 1, 1, 3600)) * time.Second
+	c.Lockout = usermgmt.LockoutPolicy{Threshold: p.intRange("LOGIN_LOCKOUT_THRESHOLD", usermgmt.DefaultLockout.Threshold, 0, 1000)}
+	minutes := time.Duration(p.intRange("LOGIN_LOCKOUT_MINUTES", int(usermgmt.DefaultLockout.Duration/time.Minute), 1, 7*24*60)) * time.Minute
+	c.Lockout.Window, c.Lockout.Duration = minutes, minutes
+	if c.Lockout.Threshold == 0 {
+		c.Lockout.Threshold = -1 // off
 	}
 	c.JWTSecret, c.IgnoredDefaultSecret = p.secret("JWT_SECRET_KEY", c.Production())
 	c.DatabaseDSN, c.DatabaseSource = p.database(c.DataDir)
@@ -213,6 +251,21 @@ func (p *parser) boolean(name string, def bool) bool {
 		p.fail(name, "must be true or false, got %q", v)
 		return def
 	}
+}
+
+// redisURL reads a redis:// or rediss:// URL. The message never quotes the
+// value, which may hold a password.
+func (p *parser) redisURL(name string) string {
+	v := p.str(name, "")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		p.fail(name, "must be a redis:// or rediss:// URL")
+		return ""
+	}
+	return v
 }
 
 func (p *parser) oneOf(name, def string, allowed ...string) string {

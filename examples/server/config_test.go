@@ -14,7 +14,7 @@ import (
 
 // secretFields are the Config fields a failing test must not print.
 var secretFields = map[string]bool{"JWTSecret": true, "DatabaseDSN": true, "AdminPassword": true,
-	"OAuthProviders": true, "OAuthTokenKey": true, "Account": true}
+	"OAuthProviders": true, "OAuthTokenKey": true, "Account": true, "RedisURL": true}
 
 // configDiff lists the fields where got and want differ, one a line, ""
 // when they are equal. Secret fields are named, never shown: a test log is
@@ -84,6 +84,13 @@ func TestLoadConfigDefaults(t *testing.T) {
 		PagesEnabled:   true,
 
 		OAuthRedirectAllowList: []string{"http://localhost:8000"},
+
+		RateLimiterEnabled: true,
+		RateLimit:          usermgmt.Rate{Limit: 300, Window: 15 * time.Minute},
+		RedisKeyPrefix:     "usermgmt:",
+		RedisFailureMode:   "memory",
+		FlagPollInterval:   time.Second,
+		Lockout:            usermgmt.LockoutPolicy{Threshold: 5, Window: 15 * time.Minute, Duration: 15 * time.Minute},
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("defaults differ:%s", d)
@@ -112,6 +119,18 @@ func TestLoadConfigValues(t *testing.T) {
 		"PAGES_ENABLED":    "off",
 		"LOGO_FILE":        "/etc/acme/logo.png",
 		"FAVICON_FILE":     "/etc/acme/favicon.ico",
+
+		"RATE_LIMITER_ENABLED":        "false",
+		"RATE_LIMITER_MAX_REQUESTS":   "50",
+		"RATE_LIMITER_WINDOW_SECONDS": "60",
+		"REDIS_URL":                   "redis://:pw@127.0.0.1:6379/2",
+		"REDIS_FAILURE_MODE":          "Closed",
+		"REDIS_KEY_PREFIX":            "acme:",
+		"FEATURE_FLAGS_ENABLED":       "true",
+		"FEATURE_FLAGS_FILE":          "flags.json",
+		"FEATURE_FLAGS_POLL_SECONDS":  "5",
+		"LOGIN_LOCKOUT_THRESHOLD":     "0",
+		"LOGIN_LOCKOUT_MINUTES":       "60",
 	}))
 	if err != nil {
 		t.Fatalf("loadConfig = %v", err)
@@ -147,6 +166,16 @@ func TestLoadConfigValues(t *testing.T) {
 		Account:                defaultAccount,
 		LogoFile:               "/etc/acme/logo.png",
 		FaviconFile:            "/etc/acme/favicon.ico",
+
+		RateLimiterEnabled:  false,
+		RateLimit:           usermgmt.Rate{Limit: 50, Window: time.Minute},
+		RedisURL:            "redis://:pw@127.0.0.1:6379/2",
+		RedisKeyPrefix:      "acme:",
+		RedisFailureMode:    "closed",
+		FeatureFlagsEnabled: true,
+		FeatureFlagsFile:    "flags.json",
+		FlagPollInterval:    5 * time.Second,
+		Lockout:             usermgmt.LockoutPolicy{Threshold: -1, Window: time.Hour, Duration: time.Hour},
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("values differ:%s", d)
@@ -245,6 +274,16 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "TRUSTED_PROXIES"},
 		{"trusted proxies cidr", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"},
 		{"pages enabled", map[string]string{"PAGES_ENABLED": "maybe"}, "PAGES_ENABLED"},
+
+		{"rate limiter enabled", map[string]string{"RATE_LIMITER_ENABLED": "maybe"}, "RATE_LIMITER_ENABLED"},
+		{"rate limiter max", map[string]string{"RATE_LIMITER_MAX_REQUESTS": "0"}, "RATE_LIMITER_MAX_REQUESTS"},
+		{"rate limiter window", map[string]string{"RATE_LIMITER_WINDOW_SECONDS": "-5"}, "RATE_LIMITER_WINDOW_SECONDS"},
+		{"redis url", map[string]string{"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"},
+		{"redis failure mode", map[string]string{"REDIS_FAILURE_MODE": "sometimes"}, "REDIS_FAILURE_MODE"},
+		{"feature flags enabled", map[string]string{"FEATURE_FLAGS_ENABLED": "2"}, "FEATURE_FLAGS_ENABLED"},
+		{"flag poll", map[string]string{"FEATURE_FLAGS_POLL_SECONDS": "0"}, "FEATURE_FLAGS_POLL_SECONDS"},
+		{"lockout threshold", map[string]string{"LOGIN_LOCKOUT_THRESHOLD": "-1"}, "LOGIN_LOCKOUT_THRESHOLD"},
+		{"lockout minutes", map[string]string{"LOGIN_LOCKOUT_MINUTES": "0"}, "LOGIN_LOCKOUT_MINUTES"},
 
 		// Production refuses secrets it cannot trust.
 		{"production no secret", map[string]string{"ENVIRONMENT": "production"}, "JWT_SECRET_KEY"},

@@ -99,6 +99,12 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if cfg.OAuthTokenKey != "" {
 		tokenKey = []byte(cfg.OAuthTokenKey)
 	}
+	limiter, closeLimiter, err := newLimiter(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:          st,
 		JWTSecret:      []byte(secret),
@@ -115,7 +121,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		OAuthTokenKey:          tokenKey,
 		OAuthRedirectAllowList: cfg.OAuthRedirectAllowList,
 		AccountSecurity:        cfg.security(),
-	}, mailOptions(cfg, log)...)
+		FlagPollInterval:       cfg.FlagPollInterval,
+		Lockout:                cfg.Lockout,
+	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter))...)
 	if err != nil {
 		return err
 	}
@@ -143,6 +151,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 			}
 		}
 	}()
+	if err := importFlags(ctx, m, cfg.FeatureFlagsFile, log); err != nil {
+		return err
+	}
 
 	pages, err := pagesOptions(cfg)
 	if err != nil {
@@ -154,6 +165,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		CORS:           corsOptions(cfg.CORSOrigins),
 		TrustedProxies: cfg.TrustedProxies,
 		Pages:          pages,
+		FeatureFlags:   cfg.FeatureFlagsEnabled,
+		RateLimit:      httpadapter.RateLimitOptions{Enabled: cfg.RateLimiterEnabled, Global: cfg.RateLimit},
 	})
 	return serve(ctx, cfg, handler, log, onListen)
 }

@@ -39,6 +39,8 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"InTx", txCases},
 		{"Concurrency", concurrencyCases},
 		{"Security", securityCases},
+		{"Flags", flagCases},
+		{"Lockout", lockoutCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

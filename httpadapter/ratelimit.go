@@ -1,0 +1,292 @@
+package httpadapter
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// RateLimitOptions configures the rate limits New applies; the Manager's
+// Limiter (usermgmt.WithLimiter) decides.
+type RateLimitOptions struct {
+	// Enabled turns every limit on (the reference's RATE_LIMITER_ENABLED).
+	Enabled bool
+	// Global limits every request of one client (its IP, IPv6 by /64),
+	// whatever the route, /ping and unknown paths included. Default
+	// DefaultGlobalRate, the reference's 300 per 15 minutes.
+	Global usermgmt.Rate
+	// Classes overrides entries of DefaultLimitClasses: the stricter limits
+	// of sensitive routes (RouteLimitClasses says which route is in which
+	// class). A class rate with a zero Limit is not applied.
+	Classes map[string]LimitClass
+}
+
+// LimitClass is the limits of one class of routes: per client IP and per
+// target account (the username or email a login or password-reset request
+// names).
+type LimitClass struct {
+	IP      usermgmt.Rate
+	Account usermgmt.Rate
+}
+
+// DefaultGlobalRate is the reference's default global limit.
+var DefaultGlobalRate = usermgmt.Rate{Limit: 300, Window: 15 * time.Minute}
+
+// Limit classes of sensitive routes.
+const (
+	ClassLogin         = "login"
+	ClassRegister      = "register"
+	ClassOTP           = "otp"
+	ClassPasswordReset = "password_reset"
+	ClassMailSend      = "mail_send"
+)
+
+// DefaultLimitClasses are the class limits applied unless
+// RateLimitOptions.Classes overrides them.
+func DefaultLimitClasses() map[string]LimitClass {
+	return map[string]LimitClass{
+		ClassLogin:         {IP: usermgmt.Rate{Limit: 30, Window: 5 * time.Minute}, Account: usermgmt.Rate{Limit: 10, Window: 5 * time.Minute}},
+		ClassRegister:      {IP: usermgmt.Rate{Limit: 10, Window: time.Hour}},
+		ClassOTP:           {IP: usermgmt.Rate{Limit: 30, Window: 5 * time.Minute}},
+		ClassPasswordReset: {IP: usermgmt.Rate{Limit: 10, Window: time.Hour}, Account: usermgmt.Rate{Limit: 5, Window: time.Hour}},
+		ClassMailSend:      {IP: usermgmt.Rate{Limit: 10, Window: time.Hour}, Account: usermgmt.Rate{Limit: 5, Window: time.Hour}},
+	}
+}
+
+// routeLimitClasses maps route names (Route.Name) to their limit class.
+// Names of routes not in the table are harmless: they apply once the route
+// exists.
+var routeLimitClasses = map[string]string{
+	"login":                       ClassLogin,
+	"register":                    ClassRegister,
+	"login_otp":                   ClassOTP,
+	"change_otp_method":           ClassOTP,
+	"verify_email":                ClassOTP,
+	"send_email_otp":              ClassMailSend,
+	"resend_verification":         ClassMailSend,
+	"request_password_request":    ClassMailSend,
+	"forgot_password_request":     ClassPasswordReset,
+	"forgot_password_request_get": ClassPasswordReset,
+	"forgot_password_reset":       ClassPasswordReset,
+	"reset_password_reset":        ClassPasswordReset,
+	"change_password":             ClassPasswordReset,
+}
+
+// RouteLimitClasses returns a copy of the route name → limit class table.
+func RouteLimitClasses() map[string]string {
+	out := make(map[string]string, len(routeLimitClasses))
+	for k, v := range routeLimitClasses {
+		out[k] = v
+	}
+	return out
+}
+
+// accountFields are the request fields naming the target account, per
+// route; they are read from the body (JSON or form) and the query.
+var accountFields = map[string][]string{
+	"login":                       {"username"},
+	"forgot_password_request":     {"username", "email"},
+	"forgot_password_request_get": {"username", "email"},
+}
+
+// maxAccountKeyLen bounds the account name a limit key is made of.
+const maxAccountKeyLen = 320
+
+// limiter applies the limits of RateLimitOptions.
+type limiter struct {
+	l       usermgmt.Limiter
+	global  usermgmt.Rate
+	classes map[string]LimitClass
+	log     *slog.Logger
+}
+
+func newLimiter(m *usermgmt.Manager, o RateLimitOptions, log *slog.Logger) *limiter {
+	if !o.Enabled {
+		return nil
+	}
+	lim := &limiter{l: m.Limiter(), global: o.Global, classes: DefaultLimitClasses(), log: log}
+	if !lim.global.Valid() {
+		lim.global = DefaultGlobalRate
+	}
+	for k, v := range o.Classes {
+		lim.classes[k] = v
+	}
+	return lim
+}
+
+// ipKey is the client's address as a limit key: IPv6 clients by their /64,
+// which one subscriber usually holds whole.
+func ipKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+// accountKey hashes a normalised account name, so that no limiter store
+// holds usernames or emails.
+func accountKey(name string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(name))))
+	return hex.EncodeToString(sum[:12])
+}
+
+// check asks the limiter about key under rate; when it refuses (or cannot
+// decide) it answers the request and returns false.
+func (lim *limiter) check(w http.ResponseWriter, r *http.Request, key string, rate usermgmt.Rate) bool {
+	if !rate.Valid() {
+		return true
+	}
+	d, err := lim.l.Allow(r.Context(), key, rate)
+	if err != nil {
+		lim.log.ErrorContext(r.Context(), "rate limiter failed", "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, r, lim.log, usermgmt.ErrLimiterUnavailable.Wrap(err))
+		return false
+	}
+	setRateHeaders(w.Header(), rate, d)
+	if !d.Allowed {
+		w.Header().Set("Retry-After", strconv.Itoa(seconds(d.RetryAfter)))
+		writeError(w, r, lim.log, usermgmt.ErrRateLimited)
+		return false
+	}
+	return true
+}
+
+// seconds rounds d up to whole seconds, at least 1.
+func seconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// setRateHeaders writes the RateLimit-* fields (IETF httpapi draft) of a
+// decision; a stricter limit checked later overwrites them.
+func setRateHeaders(h http.Header, rate usermgmt.Rate, d usermgmt.Decision) {
+	h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+	h.Set("RateLimit-Remaining", strconv.Itoa(max(0, d.Remaining)))
+	h.Set("RateLimit-Reset", strconv.Itoa(seconds(d.Reset)))
+	h.Set("RateLimit-Policy", strconv.Itoa(rate.Limit)+";w="+strconv.Itoa(seconds(rate.Window)))
+}
+
+// middleware applies the global limit to every request.
+func (lim *limiter) middleware(next http.Handler) http.Handler {
+	if lim == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := ipKey(usermgmt.ClientInfoFrom(r.Context()).IP)
+		if lim.check(w, r, "rl:global:"+ip, lim.global) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// route applies the class limits of route name, by client IP and by the
+// account the request names.
+func (lim *limiter) route(name string, next http.Handler) http.Handler {
+	if lim == nil {
+		return next
+	}
+	class, ok := routeLimitClasses[name]
+	if !ok {
+		return next
+	}
+	fields := accountFields[name]
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := lim.classes[class]
+		ip := ipKey(usermgmt.ClientInfoFrom(r.Context()).IP)
+		if !lim.check(w, r, "rl:"+class+":ip:"+ip, c.IP) {
+			return
+		}
+		if len(fields) > 0 && c.Account.Valid() {
+			for _, acct := range requestAccounts(r, fields) {
+				if !lim.check(w, r, "rl:"+class+":acct:"+accountKey(acct), c.Account) {
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requestAccounts returns the non-empty values of the account fields,
+// from the query and the body (JSON or form). The body, already bounded
+// by the body-size limit, is read once and put back for the handler; one
+// that cannot be read or decoded names no account (the handler reports
+// it).
+func requestAccounts(r *http.Request, names []string) []string {
+	var out []string
+	add := func(v string) {
+		if v != "" && len(v) <= maxAccountKeyLen {
+			out = append(out, v)
+		}
+	}
+	q := r.URL.Query()
+	for _, n := range names {
+		add(q.Get(n))
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return out
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		// Hand the handler what was read, then the same error (a body over
+		// the size limit still answers 413).
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+		return out
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if len(body) == 0 {
+		return out
+	}
+	probe := r.Clone(r.Context())
+	probe.Body = io.NopCloser(bytes.NewReader(body))
+	f, err := readBody(probe, jsonOrForm)
+	if err != nil {
+		return out
+	}
+	for _, n := range names {
+		if s, ok := f.String(n); ok {
+			add(s)
+		}
+	}
+	return out
+}
+
+// RateLimit limits a host's own routes to rate per client IP (the socket
+// peer, or the IP New's middleware found behind trusted proxies), deciding
+// with the Manager's Limiter; name separates the counters of different
+// uses. A refused request gets 429 with Retry-After and RateLimit-* headers.
+func RateLimit(m *usermgmt.Manager, name string, rate usermgmt.Rate) func(http.Handler) http.Handler {
+	log := m.Config().Logger
+	lim := &limiter{l: m.Limiter(), log: log}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ip := usermgmt.ClientInfoFrom(r.Context()).IP
+			if ip == "" {
+				ip = clientIP(r, nil)
+			}
+			if lim.check(w, r, "rl:host:"+name+":"+ipKey(ip), rate) {
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
