@@ -83,6 +83,9 @@ func routes() []route {
 	var rs []route
 	for _, group := range [][]route{
 		coreRoutes(),
+		blockedRoutes(),
+		adminToolRoutes(),
+		docsRoutes(),
 	} {
 		rs = append(rs, group...)
 	}

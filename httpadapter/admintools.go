@@ -1,0 +1,3 @@
+package httpadapter
+
+func adminToolRoutes() []route { return nil }

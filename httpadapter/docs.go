@@ -1,0 +1,3 @@
+package httpadapter
+
+func docsRoutes() []route { return nil }
