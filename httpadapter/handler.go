@@ -55,7 +55,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 
 	var next http.Handler = mux
 	next = newCORS(opts.CORS).middleware(next)
-	next = limitBody(opts.MaxBodyBytes, h.log)(next)
+	next = limitBody(opts.MaxBodyBytes, h.log, uploadLimits(opts))(next)
 	next = logRequests(h.log)(next)
 	next = withClientInfo(opts.TrustedProxies)(next)
 	next = recoverPanics(h.log)(next)
@@ -178,6 +178,8 @@ type response struct {
 	kind   responseKind
 	json   any
 	text   string
+	raw    []byte      // kindRaw: the body, of type header's Content-Type
+	header http.Header // extra headers, when not nil
 }
 
 type responseKind uint8
@@ -186,6 +188,7 @@ const (
 	kindJSON responseKind = iota
 	kindText
 	kindEmpty
+	kindRaw
 )
 
 // jsonOK answers 200 with v as JSON.
@@ -199,6 +202,9 @@ func empty(status int) response { return response{status: status, kind: kindEmpt
 
 func (res response) write(w http.ResponseWriter, r *http.Request, log *slog.Logger) {
 	hdr := w.Header()
+	for k, vs := range res.header {
+		hdr[k] = vs
+	}
 	setNoStore(hdr)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	switch res.kind {
@@ -217,6 +223,10 @@ func (res response) write(w http.ResponseWriter, r *http.Request, log *slog.Logg
 		hdr.Set("Content-Length", strconv.Itoa(len(res.text)))
 		w.WriteHeader(res.status)
 		_, _ = w.Write([]byte(res.text))
+	case kindRaw:
+		hdr.Set("Content-Length", strconv.Itoa(len(res.raw)))
+		w.WriteHeader(res.status)
+		_, _ = w.Write(res.raw)
 	default:
 		if res.status != http.StatusNoContent {
 			hdr.Set("Content-Length", "0")

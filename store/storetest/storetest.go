@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"Audit", auditCases},
 		{"InTx", txCases},
 		{"Concurrency", concurrencyCases},
+		{"AdminSearch", adminSearchCases},
+		{"Dump", dumpCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
