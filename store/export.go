@@ -547,7 +547,7 @@ func rawValue(raw json.RawMessage) any {
 }
 
 // isEmpty reports whether a normalised value counts as empty for
-// ImportFill: NULL, '' and an empty JSON list or object.
+// ImportFill: NULL, ” and an empty JSON list or object.
 func isEmpty(v any) bool {
 	switch s := v.(type) {
 	case nil:
@@ -578,4 +578,3 @@ func sameValue(live any, raw json.RawMessage, _ []byte) bool {
 	}
 	return fmt.Sprint(a) == fmt.Sprint(b)
 }
-
