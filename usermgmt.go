@@ -74,6 +74,12 @@ type Config struct {
 	// session and user from the store.
 	CacheTTL time.Duration
 
+	// RedirectAllowList are the external targets a redirect may go to
+	// (GET /redirect_uri): origins ("https://app.example.com") or URL
+	// prefixes ending in "/". BaseURL's origin and paths on this site are
+	// always allowed.
+	RedirectAllowList []string
+
 	// ContactEmail is shown to users whose account is inactive.
 	ContactEmail string
 

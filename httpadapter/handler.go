@@ -37,6 +37,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 		version: projectVersion(opts.Version),
 		auth:    newAuthenticator(m),
 	}
+	h.docs = newDocs(opts, h.version)
 
 	mux := http.NewServeMux()
 	probe := http.NewServeMux() // the same routes without the fallback, to tell 404 from 405
@@ -69,6 +70,7 @@ type handler struct {
 	wire    wire
 	version string
 	auth    *authenticator
+	docs    *docs
 }
 
 // muxPath turns a route path into a ServeMux pattern path: a trailing slash
@@ -202,10 +204,10 @@ func empty(status int) response { return response{status: status, kind: kindEmpt
 
 func (res response) write(w http.ResponseWriter, r *http.Request, log *slog.Logger) {
 	hdr := w.Header()
+	setNoStore(hdr)
 	for k, vs := range res.header {
 		hdr[k] = vs
 	}
-	setNoStore(hdr)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	switch res.kind {
 	case kindJSON:

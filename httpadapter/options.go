@@ -35,6 +35,12 @@ type Options struct {
 	// not itself a trusted proxy. Empty: the socket peer is the client.
 	TrustedProxies []netip.Prefix
 
+	// PublicInteractiveDocs serves /interactive-docs (Swagger UI with "try
+	// it out") to anyone. By default it is reserved to callers the policy
+	// grants docs.swagger (admins), as the reference's
+	// PROTECTED_INTERACTIVE_DOCS=true did; /docs is always public.
+	PublicInteractiveDocs bool
+
 	// Version is what GET /version reports as the project's version.
 	// Default: the module version from the build info.
 	Version string
