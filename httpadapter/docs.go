@@ -153,10 +153,15 @@ func (h *handler) docsAsset(_ context.Context, _ *usermgmt.Principal, file strin
 }
 
 // interactiveDocs serves Swagger UI with "try it out" to callers granted
-// docs.swagger (a bearer header; never a token in the URL), sends other
-// authenticated callers to /docs, and answers 401 without credentials.
+// docs.swagger (a bearer header; never a token in the URL), and sends
+// other callers to /docs; a bad token is a 401.
 func (h *handler) interactiveDocs(ctx context.Context, _ *usermgmt.Principal, r *http.Request) (response, error) {
 	if !h.docs.public {
+		if r.Header.Get("Authorization") == "" {
+			// No credentials: the read-only page (the hosted login page,
+			// once it exists, is the better place to send them).
+			return redirect("/docs"), nil
+		}
 		p, err := h.auth.authenticate(r)
 		if err != nil {
 			return response{}, err

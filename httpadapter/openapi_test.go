@@ -311,7 +311,11 @@ func TestDocsRoutes(t *testing.T) {
 	}
 
 	// Interactive docs: admins only, by bearer header.
-	e.do(request{method: "GET", path: "/interactive-docs"}).wantError(t, 401, "not_authenticated")
+	r = e.do(request{method: "GET", path: "/interactive-docs"})
+	if r.status != 307 || r.header.Get("Location") != "/docs" {
+		t.Fatalf("anonymous: %s %s", r, r.header)
+	}
+	e.do(request{method: "GET", path: "/interactive-docs", token: "bad"}).wantError(t, 401, "invalid_token")
 	r = e.do(request{method: "GET", path: "/interactive-docs", token: jane.AccessToken})
 	if r.status != 307 || r.header.Get("Location") != "/docs" {
 		t.Fatalf("plain user: %s %s", r, r.header)

@@ -130,7 +130,7 @@ func TestRouteTable(t *testing.T) {
 	// Every route is served, and exactly the Auth ones need a token.
 	e := newEnv(t, backends[0].dsn(t), httpadapter.Options{})
 	for _, rt := range httpadapter.Routes() {
-		path := strings.NewReplacer("{uuid}", "00000000-0000-4000-8000-000000000000", "{id}", "00000000-0000-4000-8000-000000000000").Replace(rt.Path)
+		path := strings.NewReplacer("{uuid}", "00000000-0000-4000-8000-000000000000", "{id}", "00000000-0000-4000-8000-000000000000", "{file}", "docs-init.js").Replace(rt.Path)
 		if !rt.Root {
 			path = "/api" + path
 		}
