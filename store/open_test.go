@@ -199,16 +199,19 @@ func checkMigrationsOnce(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	versions := 0
+	// Versions increase; they may have gaps (branches take numbers ahead
+	// of the merge of the ones before).
+	versions, last := 0, 0
 	for rows.Next() {
 		var v, n int
 		if err := rows.Scan(&v, &n); err != nil {
 			t.Fatal(err)
 		}
 		versions++
-		if v != versions || n != 1 {
-			t.Errorf("migration %d recorded %d times (expected version %d)", v, n, versions)
+		if v <= last || n != 1 {
+			t.Errorf("migration %d recorded %d times (after version %d)", v, n, last)
 		}
+		last = v
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
