@@ -78,6 +78,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 		Addr:           ":8000",
 		DataDir:        "./data",
 		BcryptCost:     12,
+		LogFile: LogFileConfig{Level: slog.LevelWarn, Rotation: rotation{Every: 24 * time.Hour},
+			Retention: 30 * 24 * time.Hour},
+		ProtectedInteractiveDocs: true,
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("defaults differ:%s", d)
@@ -102,6 +105,13 @@ func TestLoadConfigValues(t *testing.T) {
 		"BCRYPT_COST":     "10",
 		"CORS_ORIGINS":    "https://app.acme.example, http://localhost:5173/",
 		"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1",
+
+		"LOG_FILE_ENABLED":           "true",
+		"LOG_FILE_LEVEL":             "error",
+		"LOG_FILE_ROTATION":          "100 MB",
+		"LOG_FILE_RETENTION":         "2 weeks",
+		"PROTECTED_INTERACTIVE_DOCS": "false",
+		"REDIRECT_ALLOW_LIST":        "https://app.acme.example",
 	}))
 	if err != nil {
 		t.Fatalf("loadConfig = %v", err)
@@ -132,6 +142,9 @@ func TestLoadConfigValues(t *testing.T) {
 			netip.MustParsePrefix("192.168.1.7/32"),
 			netip.MustParsePrefix("::1/128"),
 		},
+		LogFile: LogFileConfig{Enabled: true, Level: slog.LevelError, Rotation: rotation{MaxBytes: 100 << 20},
+			Retention: 14 * 24 * time.Hour},
+		RedirectAllowList: []string{"https://app.acme.example"},
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("values differ:%s", d)
@@ -227,6 +240,14 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"cors origin scheme", map[string]string{"CORS_ORIGINS": "a.example"}, "CORS_ORIGINS"},
 		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "TRUSTED_PROXIES"},
 		{"trusted proxies cidr", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"},
+		{"log file enabled", map[string]string{"LOG_FILE_ENABLED": "maybe"}, "LOG_FILE_ENABLED"},
+		{"log file level", map[string]string{"LOG_FILE_LEVEL": "LOUD"}, "LOG_FILE_LEVEL"},
+		{"log file rotation unit", map[string]string{"LOG_FILE_ROTATION": "10 parsecs"}, "LOG_FILE_ROTATION"},
+		{"log file rotation zero", map[string]string{"LOG_FILE_ROTATION": "0"}, "LOG_FILE_ROTATION"},
+		{"log file retention size", map[string]string{"LOG_FILE_RETENTION": "10 MB"}, "LOG_FILE_RETENTION"},
+		{"log file retention text", map[string]string{"LOG_FILE_RETENTION": "forever"}, "LOG_FILE_RETENTION"},
+		{"protected docs", map[string]string{"PROTECTED_INTERACTIVE_DOCS": "sure"}, "PROTECTED_INTERACTIVE_DOCS"},
+		{"redirect allow list", map[string]string{"REDIRECT_ALLOW_LIST": "app.example"}, "REDIRECT_ALLOW_LIST"},
 
 		// Production refuses secrets it cannot trust.
 		{"production no secret", map[string]string{"ENVIRONMENT": "production"}, "JWT_SECRET_KEY"},
