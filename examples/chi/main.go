@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	dsn := fs.String("db", "sqlite://:memory:", "store DSN (sqlite://path or postgres://...)")
 	once := fs.Bool("once", false, "serve, run a short client session against itself, and exit")
+	cost := fs.Int("bcrypt-cost", usermgmt.DefaultBcryptCost, "bcrypt cost of new passwords (tests use 4)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
-	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: secret, BaseURL: "http://" + *addr})
+	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: secret, BaseURL: "http://" + *addr, BcryptCost: *cost})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 // itself and exits.
 func TestRunOnce(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-once"}, &out); err != nil {
+	if err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-once", "-bcrypt-cost", "4"}, &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{"listening on 127.0.0.1:", "registered jane_doe", "hello, jane_doe", "without a token: 401"} {

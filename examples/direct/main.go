@@ -20,12 +20,14 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Stdout); err != nil {
+	if err := run(context.Background(), os.Stdout, 0); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, out io.Writer) error {
+// run runs the walk-through; bcryptCost 0 means the library's default
+// (tests use 4).
+func run(ctx context.Context, out io.Writer, bcryptCost int) error {
 	st, err := store.Open(ctx, "sqlite://:memory:")
 	if err != nil {
 		return err
@@ -35,7 +37,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
-	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: secret})
+	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: secret, BcryptCost: bcryptCost})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 
 func TestRun(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(t.Context(), &out); err != nil {
+	if err := run(t.Context(), &out, 4); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	want := `created site_admin jane_doe bob_smith
