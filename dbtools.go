@@ -63,7 +63,10 @@ func (a *Actor) ExportDatabase(ctx context.Context, w io.Writer) error {
 	if err := a.authorize(ctx, AccessRequest{Resource: "database", Action: "export"}); err != nil {
 		return err
 	}
-	return a.m.ExportDatabase(ctx, w)
+	if err := a.m.ExportDatabase(ctx, w); err != nil {
+		return err
+	}
+	return a.m.audit(ctx, a.m.store, a.uuid(), "", AuditDatabaseExport, "")
 }
 
 // ImportDatabase merges an export (policy database.import for ImportFill,
@@ -84,5 +87,9 @@ func (a *Actor) ImportDatabase(ctx context.Context, r io.Reader, mode ImportMode
 	return res, nil
 }
 
-// AuditDatabaseImport is the audit action of an import or a recovery.
-const AuditDatabaseImport = "database-import"
+// Audit actions of the database tools: an export, and an import or a
+// recovery (whose detail says which).
+const (
+	AuditDatabaseExport = "database-export"
+	AuditDatabaseImport = "database-import"
+)

@@ -192,6 +192,13 @@ func TestDatabaseExportImport(t *testing.T) {
 		if d := description(); d != "hello" {
 			t.Fatalf("after recover: %q", d)
 		}
+		// Both are in the audit log, by the admin.
+		for _, action := range []string{usermgmt.AuditDatabaseExport, usermgmt.AuditDatabaseImport} {
+			es, err := e.m.Audit(t.Context(), usermgmt.AuditQuery{ActorUUID: admin.uuid, Actions: []string{action}})
+			if err != nil || len(es) == 0 {
+				t.Fatalf("no %s entry: %v", action, err)
+			}
+		}
 		// JSON body too.
 		e.do(request{method: "POST", path: "/api/db/import", token: admin.AccessToken, raw: string(exported), contentType: "application/json"}).wantStatus(t, 200)
 
