@@ -208,6 +208,7 @@ func DefaultPolicy() *Policy {
 		Set(RoleUser, "user_image", "read", When(notBlocked)).
 		Set(RoleUser, "user_image", "delete", When(self)).
 		Set(RoleUser, "user_file", "create", When(self)).
+		Set(RoleUser, "blocked_users", "read", When(self)).
 		Set(RoleUser, "blocked_users", "create", When(self)).
 		Set(RoleUser, "blocked_users", "update", When(self)).
 		Set(RoleUser, "blocked_users", "delete", When(self)).

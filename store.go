@@ -2,6 +2,7 @@ package usermgmt
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -24,6 +25,7 @@ type Store interface {
 	SecurityStore
 	FlagStore
 	LockoutStore
+	DumpStore
 
 	// InTx runs fn inside one write transaction. The Store handed to fn works
 	// within it; fn's error (or a panic) rolls the transaction back. Nested
@@ -61,10 +63,22 @@ type UserStore interface {
 	CountUsers(ctx context.Context) (int, error)
 }
 
-// UserQuery selects a page of users.
+// UserQuery selects a page of users, ordered by (CreatedAt, UUID).
 type UserQuery struct {
 	Offset int
 	Limit  int // at most 1000; 0 means 100
+	// Search, when not empty, keeps the users whose username or lower-cased
+	// email starts with it (byte for byte).
+	Search string
+	// After, when set, starts the page after this position (keyset
+	// pagination: fast at any depth, unlike Offset).
+	After *UserCursor
+}
+
+// UserCursor is a position in the users' order: the last user of a page.
+type UserCursor struct {
+	CreatedAt time.Time
+	UUID      string
 }
 
 // SessionStore persists login sessions (one row per login, carrying the
@@ -140,8 +154,24 @@ type ExternalStore interface {
 // AuditQuery selects audit entries. Empty fields do not filter.
 type AuditQuery struct {
 	SubjectUUID string
+	ActorUUID   string
 	Actions     []string
-	Limit       int // 0 means 50; at most 1000
+	// Since and Until bound the entries' time: Since <= Time < Until.
+	Since, Until time.Time
+	// BeforeID, when not 0, keeps entries whose ID is lower (the cursor of
+	// the next page, newest first).
+	BeforeID int64
+	Limit    int // 0 means 50; at most 1000
+}
+
+// DumpStore exports and imports every table in a portable format.
+type DumpStore interface {
+	// ExportAll writes the export document of every table to w, from one
+	// consistent snapshot.
+	ExportAll(ctx context.Context, w io.Writer) error
+	// ImportAll merges an export document read from r, in one transaction;
+	// a malformed document is ErrBadExport.
+	ImportAll(ctx context.Context, r io.Reader, mode ImportMode) (*ImportResult, error)
 }
 
 // FileStore persists users' files (their metadata: contents live in a

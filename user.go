@@ -317,6 +317,10 @@ func (m *Manager) ListUsers(ctx context.Context, q UserQuery) ([]*User, error) {
 	if q.Offset < 0 || q.Limit < 0 || q.Limit > 1000 {
 		return nil, ErrInvalidInput.WithMessage("skip must be at least 0 and limit between 0 and 1000.")
 	}
+	q, err := checkUserSearch(q)
+	if err != nil {
+		return nil, err
+	}
 	return m.store.ListUsers(ctx, q)
 }
 

@@ -45,6 +45,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 		},
 		maxBody:   opts.MaxBodyBytes,
 		maxUpload: cfg.MaxUploadBytes + uploadOverhead,
+		maxImport: opts.MaxImportBytes,
 		version:   projectVersion(opts.Version),
 		auth:      newAuthenticator(m, opts.CORS.credentialedOrigins()...),
 	}
@@ -53,6 +54,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	}
 	h.limits = newLimiter(m, opts.RateLimit, h.log)
 	h.flags = opts.FeatureFlags
+	h.docs = newDocs(opts, h.version)
 
 	mux := http.NewServeMux()
 	probe := http.NewServeMux() // the same routes without the fallback, to tell 404 from 405
@@ -89,11 +91,13 @@ type handler struct {
 	wire    wire
 	version string
 	auth    *authenticator
-	// maxBody bounds request bodies; maxUpload those of upload routes.
-	maxBody, maxUpload int64
-	pages              *pages   // nil without Options.Pages
-	limits             *limiter // nil: rate limits off
-	flags              bool     // gate routes by their feature flags
+	// maxBody bounds request bodies; maxUpload those of upload routes,
+	// maxImport those of the database imports.
+	maxBody, maxUpload, maxImport int64
+	pages                         *pages   // nil without Options.Pages
+	limits                        *limiter // nil: rate limits off
+	flags                         bool     // gate routes by their feature flags
+	docs                          *docs
 }
 
 // muxPath turns a route path into a ServeMux pattern path: a trailing slash
@@ -112,6 +116,9 @@ func (h *handler) bind(rt route) http.Handler {
 	limit := h.maxBody
 	if rt.Upload {
 		limit = max(limit, h.maxUpload)
+	}
+	if slices.Contains(importRoutes, rt.Name) {
+		limit = max(limit, h.maxImport)
 	}
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt.ep.serve(h, w, r, rt.Auth)
@@ -225,6 +232,8 @@ type response struct {
 	kind   responseKind
 	json   any
 	text   string
+	raw    []byte      // kindRaw: the body, of type header's Content-Type
+	header http.Header // extra headers, when not nil
 }
 
 type responseKind uint8
@@ -233,6 +242,7 @@ const (
 	kindJSON responseKind = iota
 	kindText
 	kindEmpty
+	kindRaw
 )
 
 // jsonOK answers 200 with v as JSON.
@@ -247,6 +257,9 @@ func empty(status int) response { return response{status: status, kind: kindEmpt
 func (res response) write(w http.ResponseWriter, r *http.Request, log *slog.Logger) {
 	hdr := w.Header()
 	setNoStore(hdr)
+	for k, vs := range res.header {
+		hdr[k] = vs
+	}
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	switch res.kind {
 	case kindJSON:
@@ -264,6 +277,10 @@ func (res response) write(w http.ResponseWriter, r *http.Request, log *slog.Logg
 		hdr.Set("Content-Length", strconv.Itoa(len(res.text)))
 		w.WriteHeader(res.status)
 		_, _ = w.Write([]byte(res.text))
+	case kindRaw:
+		hdr.Set("Content-Length", strconv.Itoa(len(res.raw)))
+		w.WriteHeader(res.status)
+		_, _ = w.Write(res.raw)
 	default:
 		if res.status != http.StatusNoContent {
 			hdr.Set("Content-Length", "0")

@@ -105,14 +105,14 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 // limitBody refuses bodies over max bytes: at once with 413 when the
 // declared length is larger, and while reading otherwise (the decoders
 // answer 413 when the limit trips).
-func limitBody(max int64, log *slog.Logger) func(http.Handler) http.Handler {
+func limitBody(limit int64, log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > max {
+			if r.ContentLength > limit {
 				writeError(w, r, log, errTooLarge)
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, max)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			next.ServeHTTP(w, r)
 		})
 	}

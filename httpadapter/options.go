@@ -21,6 +21,10 @@ type Options struct {
 	// MaxBodyBytes bounds request bodies. Default 1 MiB.
 	MaxBodyBytes int64
 
+	// MaxImportBytes bounds the upload of POST /db/import and /db/recover.
+	// Default 64 MiB.
+	MaxImportBytes int64
+
 	// CORS, when it lists origins, answers cross-origin requests and
 	// preflights from those origins only.
 	CORS CORSOptions
@@ -44,6 +48,11 @@ type Options struct {
 
 	// RateLimit configures the rate limits (off unless Enabled).
 	RateLimit RateLimitOptions
+	// PublicInteractiveDocs serves /interactive-docs (Swagger UI with "try
+	// it out") to anyone. By default it is reserved to callers the policy
+	// grants docs.swagger (admins), as the reference's
+	// PROTECTED_INTERACTIVE_DOCS=true did; /docs is always public.
+	PublicInteractiveDocs bool
 
 	// Version is what GET /version reports as the project's version.
 	// Default: the module version from the build info.
@@ -78,6 +87,7 @@ type CORSOptions struct {
 const (
 	DefaultPrefix       = "/api"
 	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxImport    = 64 << 20
 	DefaultCORSMaxAge   = 10 * time.Minute
 )
 
@@ -100,6 +110,9 @@ func (o Options) withDefaults(fallback *slog.Logger) Options {
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MaxImportBytes <= 0 {
+		o.MaxImportBytes = DefaultMaxImport
 	}
 	if len(o.CORS.AllowedHeaders) == 0 {
 		o.CORS.AllowedHeaders = []string{"Authorization", "Content-Type"}

@@ -105,6 +105,10 @@ func TestRouteTable(t *testing.T) {
 		// third-party login
 		"OAUTH_LOGIN", "OAUTH_CALLBACK", "OAUTH_LINK_URL", "OAUTH_UNLINK", "OAUTH_REVOKE",
 		"READ_FEATURE_FLAGS", "UPDATE_FEATURE_FLAGS",
+		// issue 7
+		"READ_BLOCKED_USERS", "BLOCK_USERS", "UPDATE_BLOCKED_USERS", "DELETE_BLOCKED_USERS", "READ_AUDIT",
+		"DB_EXPORT", "DB_IMPORT", "DB_RECOVER", "READ_USERS_ME_EXPORT", "_OPENAPI", "_REDOC_HTML",
+		"_DOCS_ASSET", "_CUSTOM_SWAGGER_UI_HTML", "REDIRECT_URI",
 	}
 	// The pages keep the reference's flags, which their form posts and
 	// aliases (/signin, /signup) share.

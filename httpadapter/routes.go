@@ -96,6 +96,9 @@ func routes() []route {
 		accountRoutes(),
 		pageRoutes(),
 		flagRoutes(),
+		blockedRoutes(),
+		adminToolRoutes(),
+		docsRoutes(),
 	} {
 		rs = append(rs, group...)
 	}

@@ -23,8 +23,9 @@ func (h *handler) userDetails(ctx context.Context, p *usermgmt.Principal, uuid s
 	return jsonOK(h.wire.details(u)), nil
 }
 
-// decodeUserPage reads the query parameters skip (default 0) and limit
-// (default 100).
+// decodeUserPage reads the query parameters skip (default 0), limit
+// (default 100), search (a username or email prefix) and cursor (from the
+// previous page's X-Next-Cursor header).
 func decodeUserPage(r *http.Request) (usermgmt.UserQuery, error) {
 	q, err := query(r)
 	if err != nil {
@@ -38,17 +39,32 @@ func decodeUserPage(r *http.Request) (usermgmt.UserQuery, error) {
 	if err != nil {
 		return usermgmt.UserQuery{}, err
 	}
-	return usermgmt.UserQuery{Offset: skip, Limit: limit}, nil
+	uq := usermgmt.UserQuery{Offset: skip, Limit: limit, Search: q.Get("search")}
+	if c := q.Get("cursor"); c != "" {
+		if uq.After, err = parseUserCursor(c); err != nil {
+			return usermgmt.UserQuery{}, err
+		}
+	}
+	return uq, nil
 }
 
 // listUsers and usersByIDs answer UserRead without user_history, unlike
-// the reference: one history query per listed user would be an N+1.
+// the reference: one history query per listed user would be an N+1. A
+// full page carries the next page's cursor in X-Next-Cursor.
 func (h *handler) listUsers(ctx context.Context, p *usermgmt.Principal, q usermgmt.UserQuery) (response, error) {
 	us, err := h.m.As(p.User()).ListUsers(ctx, q)
 	if err != nil {
 		return response{}, err
 	}
-	return jsonOK(h.wire.users(us)), nil
+	res := jsonOK(h.wire.users(us))
+	limit := q.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	if next := usermgmt.NextUserCursor(us, limit); next != nil {
+		res.header = http.Header{"X-Next-Cursor": {formatUserCursor(*next)}}
+	}
+	return res, nil
 }
 
 // decodeUserIDs reads the repeated query parameter users_ids.

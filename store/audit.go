@@ -25,13 +25,26 @@ func (h *handle) AppendAudit(ctx context.Context, e *usermgmt.AuditEntry) error 
 }
 
 // Audit implements usermgmt.AuditStore: newest (highest ID) first. With a
-// subject it reads the index on (subject_uuid, id) backwards.
+// subject (or an actor) it reads the index on (subject_uuid, id) (or
+// (actor_uuid, id)) backwards.
 func (h *handle) Audit(ctx context.Context, q usermgmt.AuditQuery) ([]*usermgmt.AuditEntry, error) {
 	limit := clampLimit(q.Limit, defaultAuditLimit, maxAuditLimit)
 	var rows []*auditRow
 	sel := h.idb.NewSelect().Model(&rows)
 	if q.SubjectUUID != "" {
 		sel = sel.Where("subject_uuid = ?", q.SubjectUUID)
+	}
+	if q.ActorUUID != "" {
+		sel = sel.Where("actor_uuid = ?", q.ActorUUID)
+	}
+	if !q.Since.IsZero() {
+		sel = sel.Where("time >= ?", dbTime(q.Since))
+	}
+	if !q.Until.IsZero() {
+		sel = sel.Where("time < ?", dbTime(q.Until))
+	}
+	if q.BeforeID != 0 {
+		sel = sel.Where("id < ?", q.BeforeID)
 	}
 	if len(q.Actions) > 0 {
 		sel = sel.Where("action IN (?)", bun.List(q.Actions))

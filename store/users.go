@@ -95,12 +95,29 @@ func (h *handle) DeleteUser(ctx context.Context, uuid string) error {
 }
 
 // ListUsers implements usermgmt.UserStore. A zero limit means 100, larger
-// than 1000 means 1000, and a negative offset means 0.
+// than 1000 means 1000, and a negative offset means 0. After is a keyset
+// condition on the index (created_at, uuid); Search is two byte-wise
+// ranges, on username and on lower(email), each served by an index of its
+// own (migration 0006), so a page costs the same at any depth.
 func (h *handle) ListUsers(ctx context.Context, q usermgmt.UserQuery) ([]*usermgmt.User, error) {
 	limit := clampLimit(q.Limit, defaultUserLimit, maxUserLimit)
 	var rows []*userRow
-	err := h.idb.NewSelect().Model(&rows).
-		OrderExpr("created_at ASC, uuid ASC").
+	sel := h.idb.NewSelect().Model(&rows)
+	if q.After != nil {
+		sel = sel.Where("(created_at, uuid) > (?, ?)", dbTime(q.After.CreatedAt), q.After.UUID)
+	}
+	if q.Search != "" {
+		lo, hi := q.Search, q.Search+prefixEnd
+		c := ""
+		if h.dialect == DialectPostgres {
+			c = ` COLLATE "C"`
+		}
+		sel = sel.WhereGroup(" AND ", func(s *bun.SelectQuery) *bun.SelectQuery {
+			return s.Where("username"+c+" >= ? AND username"+c+" < ?", lo, hi).
+				WhereOr("lower(email)"+c+" >= ? AND lower(email)"+c+" < ?", lo, hi)
+		})
+	}
+	err := sel.OrderExpr("created_at ASC, uuid ASC").
 		Limit(int64(limit)).Offset(int64(max(q.Offset, 0))).
 		Scan(ctx)
 	if err != nil {
@@ -108,6 +125,11 @@ func (h *handle) ListUsers(ctx context.Context, q usermgmt.UserQuery) ([]*usermg
 	}
 	return users(rows), nil
 }
+
+// prefixEnd follows every string that starts with a given prefix in byte
+// order (the highest code point: only strings continuing with it are
+// missed, and it is a noncharacter).
+const prefixEnd = "\U0010FFFF"
 
 // UsersByUUIDs implements usermgmt.UserStore.
 func (h *handle) UsersByUUIDs(ctx context.Context, uuids []string) ([]*usermgmt.User, error) {

@@ -139,6 +139,20 @@ type Config struct {
 	FlagPollInterval time.Duration
 	// Lockout is LOGIN_LOCKOUT_THRESHOLD and LOGIN_LOCKOUT_MINUTES.
 	Lockout usermgmt.LockoutPolicy
+	// LogFile is LOG_FILE_*: file logging under DATA_DIR/logs.
+	LogFile LogFileConfig
+	// ProtectedInteractiveDocs is PROTECTED_INTERACTIVE_DOCS (default true):
+	// /interactive-docs for admins only.
+	ProtectedInteractiveDocs bool
+}
+
+// LogFileConfig is the file log: LOG_FILE_ENABLED, LOG_FILE_LEVEL,
+// LOG_FILE_ROTATION and LOG_FILE_RETENTION.
+type LogFileConfig struct {
+	Enabled   bool
+	Level     slog.Level
+	Rotation  rotation
+	Retention time.Duration
 }
 
 // Production reports whether ENVIRONMENT is production.
@@ -198,6 +212,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.JWTSecret, c.IgnoredDefaultSecret = p.secret("JWT_SECRET_KEY", c.Production())
 	c.DatabaseDSN, c.DatabaseSource = p.database(c.DataDir)
+	c.LogFile = LogFileConfig{
+		Enabled:   p.boolean("LOG_FILE_ENABLED", false),
+		Level:     p.logLevel("LOG_FILE_LEVEL", slog.LevelWarn),
+		Rotation:  p.rotation("LOG_FILE_ROTATION", rotation{Every: 24 * time.Hour}),
+		Retention: p.retention("LOG_FILE_RETENTION", 30*24*time.Hour),
+	}
+	c.ProtectedInteractiveDocs = p.boolean("PROTECTED_INTERACTIVE_DOCS", true)
 	if err := errors.Join(p.errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
@@ -450,4 +471,30 @@ func (p *parser) database(dataDir string) (dsn, source string) {
 		return uri, "DATABASE_URI"
 	}
 	return "sqlite://" + filepath.Join(dataDir, "app.db"), "DATA_DIR"
+}
+
+func (p *parser) rotation(name string, def rotation) rotation {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	r, err := parseRotation(v)
+	if err != nil {
+		p.fail(name, "must be hours (24) or a size or age such as \"100 MB\" or \"1 day\": %v", err)
+		return def
+	}
+	return r
+}
+
+func (p *parser) retention(name string, def time.Duration) time.Duration {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := parseRetention(v)
+	if err != nil {
+		p.fail(name, "must be days (30) or an age such as \"2 weeks\": %v", err)
+		return def
+	}
+	return d
 }

@@ -91,6 +91,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 		RedisFailureMode:   "memory",
 		FlagPollInterval:   time.Second,
 		Lockout:            usermgmt.LockoutPolicy{Threshold: 5, Window: 15 * time.Minute, Duration: 15 * time.Minute},
+		LogFile: LogFileConfig{Level: slog.LevelWarn, Rotation: rotation{Every: 24 * time.Hour},
+			Retention: 30 * 24 * time.Hour},
+		ProtectedInteractiveDocs: true,
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("defaults differ:%s", d)
@@ -131,6 +134,12 @@ func TestLoadConfigValues(t *testing.T) {
 		"FEATURE_FLAGS_POLL_SECONDS":  "5",
 		"LOGIN_LOCKOUT_THRESHOLD":     "0",
 		"LOGIN_LOCKOUT_MINUTES":       "60",
+
+		"LOG_FILE_ENABLED":           "true",
+		"LOG_FILE_LEVEL":             "error",
+		"LOG_FILE_ROTATION":          "100 MB",
+		"LOG_FILE_RETENTION":         "2 weeks",
+		"PROTECTED_INTERACTIVE_DOCS": "false",
 	}))
 	if err != nil {
 		t.Fatalf("loadConfig = %v", err)
@@ -176,6 +185,8 @@ func TestLoadConfigValues(t *testing.T) {
 		FeatureFlagsFile:    "flags.json",
 		FlagPollInterval:    5 * time.Second,
 		Lockout:             usermgmt.LockoutPolicy{Threshold: -1, Window: time.Hour, Duration: time.Hour},
+		LogFile: LogFileConfig{Enabled: true, Level: slog.LevelError, Rotation: rotation{MaxBytes: 100 << 20},
+			Retention: 14 * 24 * time.Hour},
 	}
 	if d := configDiff(c, want); d != "" {
 		t.Errorf("values differ:%s", d)
@@ -284,6 +295,13 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"flag poll", map[string]string{"FEATURE_FLAGS_POLL_SECONDS": "0"}, "FEATURE_FLAGS_POLL_SECONDS"},
 		{"lockout threshold", map[string]string{"LOGIN_LOCKOUT_THRESHOLD": "-1"}, "LOGIN_LOCKOUT_THRESHOLD"},
 		{"lockout minutes", map[string]string{"LOGIN_LOCKOUT_MINUTES": "0"}, "LOGIN_LOCKOUT_MINUTES"},
+		{"log file enabled", map[string]string{"LOG_FILE_ENABLED": "maybe"}, "LOG_FILE_ENABLED"},
+		{"log file level", map[string]string{"LOG_FILE_LEVEL": "LOUD"}, "LOG_FILE_LEVEL"},
+		{"log file rotation unit", map[string]string{"LOG_FILE_ROTATION": "10 parsecs"}, "LOG_FILE_ROTATION"},
+		{"log file rotation zero", map[string]string{"LOG_FILE_ROTATION": "0"}, "LOG_FILE_ROTATION"},
+		{"log file retention size", map[string]string{"LOG_FILE_RETENTION": "10 MB"}, "LOG_FILE_RETENTION"},
+		{"log file retention text", map[string]string{"LOG_FILE_RETENTION": "forever"}, "LOG_FILE_RETENTION"},
+		{"protected docs", map[string]string{"PROTECTED_INTERACTIVE_DOCS": "sure"}, "PROTECTED_INTERACTIVE_DOCS"},
 
 		// Production refuses secrets it cannot trust.
 		{"production no secret", map[string]string{"ENVIRONMENT": "production"}, "JWT_SECRET_KEY"},

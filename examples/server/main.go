@@ -56,7 +56,10 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	err := run(ctx, os.Getenv, os.Stdout, nil)
+	getenv, err := withDotEnv(os.Getenv, os.ReadFile)
+	if err == nil {
+		err = run(ctx, getenv, os.Stdout, nil)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
@@ -72,7 +75,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stdout)
+	log, closeLog, err := newLogger(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 
 	secret, err := jwtSecret(cfg, log)
 	if err != nil {
@@ -167,6 +174,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		Pages:          pages,
 		FeatureFlags:   cfg.FeatureFlagsEnabled,
 		RateLimit:      httpadapter.RateLimitOptions{Enabled: cfg.RateLimiterEnabled, Global: cfg.RateLimit},
+
+		PublicInteractiveDocs: !cfg.ProtectedInteractiveDocs,
 	})
 	return serve(ctx, cfg, handler, log, onListen)
 }
@@ -276,23 +285,36 @@ func serve(ctx context.Context, cfg Config, handler http.Handler, log *slog.Logg
 }
 
 // newLogger returns the server's logger: text for local development, JSON
-// in production, at LOG_LEVEL. Level names follow the reference.
-func newLogger(cfg Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{
-		Level: cfg.LogLevel,
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.LevelKey {
-				if l, ok := a.Value.Any().(slog.Level); ok {
-					a.Value = slog.StringValue(levelName(l))
+// in production, at LOG_LEVEL; with LOG_FILE_ENABLED, also JSON lines at
+// LOG_FILE_LEVEL to rotating files in DATA_DIR/logs. Level names follow
+// the reference. The returned func closes the file.
+func newLogger(cfg Config, w io.Writer) (*slog.Logger, func(), error) {
+	opts := func(level slog.Level) *slog.HandlerOptions {
+		return &slog.HandlerOptions{
+			Level: level,
+			ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.LevelKey {
+					if l, ok := a.Value.Any().(slog.Level); ok {
+						a.Value = slog.StringValue(levelName(l))
+					}
 				}
-			}
-			return a
-		},
+				return a
+			},
+		}
 	}
+	var h slog.Handler = slog.NewTextHandler(w, opts(cfg.LogLevel))
 	if cfg.Production() {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts(cfg.LogLevel))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	if !cfg.LogFile.Enabled {
+		return slog.New(h), func() {}, nil
+	}
+	f, err := newRotatingFile(filepath.Join(cfg.DataDir, "logs"), cfg.LogFile.Rotation, cfg.LogFile.Retention, time.Now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("LOG_FILE_ENABLED: %w", err)
+	}
+	log := slog.New(teeHandler{h, slog.NewJSONHandler(f, opts(cfg.LogFile.Level))})
+	return log, func() { _ = f.Close() }, nil
 }
 
 // levelName names the reference's extra levels; others keep slog's names.

@@ -41,6 +41,8 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"Security", securityCases},
 		{"Flags", flagCases},
 		{"Lockout", lockoutCases},
+		{"AdminSearch", adminSearchCases},
+		{"Dump", dumpCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

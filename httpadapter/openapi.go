@@ -1,0 +1,129 @@
+package httpadapter
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// OpenAPI builds the OpenAPI 3.1 document of the routes New serves under
+// prefix (normalised as Options.Prefix is), from the route table (Routes)
+// and the schema registry (schemas.go). The documentation routes are left
+// out, as the reference hid them.
+func OpenAPI(prefix, version string) ([]byte, error) {
+	opts := Options{Prefix: prefix}.withDefaults(nil)
+	return buildOpenAPI(routes(), opts.Prefix, projectVersion(version))
+}
+
+var pathParam = regexp.MustCompile(`\{([a-zA-Z_][a-zA-Z0-9_]*)\}`)
+
+func buildOpenAPI(rs []route, prefix, version string) ([]byte, error) {
+	components := componentSchemas()
+	paths := map[string]js{}
+	for _, rt := range rs {
+		if rt.Tag == "docs" {
+			continue
+		}
+		op, err := operation(rt.Route, components)
+		if err != nil {
+			return nil, err
+		}
+		p := rt.fullPath(prefix)
+		if paths[p] == nil {
+			paths[p] = js{}
+		}
+		paths[p][strings.ToLower(rt.Method)] = op
+	}
+	doc := js{
+		"openapi": "3.1.0",
+		"info": js{
+			"title":       "usermgmt",
+			"version":     version,
+			"description": "User management: accounts, sessions, access control, admin tools.",
+		},
+		"paths": paths,
+		"components": js{
+			"schemas": components,
+			"securitySchemes": js{
+				"bearer": js{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+			},
+		},
+	}
+	return json.Marshal(doc)
+}
+
+// operation returns the Operation Object of one route.
+func operation(rt Route, components js) (js, error) {
+	op := js{
+		"operationId":    rt.Tag + "-" + rt.Name,
+		"summary":        rt.Summary,
+		"tags":           []string{rt.Tag},
+		"x-feature-flag": rt.Flag,
+	}
+	var params []any
+	for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
+		s := str()
+		if m[1] == "uuid" {
+			s = uuidStr()
+		}
+		params = append(params, js{"name": m[1], "in": "path", "required": true, "schema": s})
+	}
+	if rt.Request != "" {
+		def, ok := requestDefs[rt.Request]
+		if !ok {
+			return nil, fmt.Errorf("httpadapter: route %s %s: request %q has no schema", rt.Method, rt.Path, rt.Request)
+		}
+		for _, q := range def.query {
+			p := js{"name": q.name, "in": "query", "required": q.required, "schema": q.schema}
+			if q.desc != "" {
+				p["description"] = q.desc
+			}
+			if q.schema["type"] == "array" {
+				p["style"], p["explode"] = "form", true
+			}
+			params = append(params, p)
+		}
+		if def.body != "" {
+			if _, ok := components[def.body]; !ok {
+				return nil, fmt.Errorf("httpadapter: route %s %s: body %q has no schema", rt.Method, rt.Path, def.body)
+			}
+			content := js{}
+			encodings := rt.Encodings
+			if len(encodings) == 0 {
+				encodings = jsonOnly
+			}
+			for _, e := range encodings {
+				content[e] = js{"schema": ref(def.body)}
+			}
+			op["requestBody"] = js{"required": len(def.query) == 0, "content": content}
+		}
+	}
+	if params != nil {
+		op["parameters"] = params
+	}
+	ok := js{"description": http.StatusText(rt.Status)}
+	if rt.Response != "" {
+		schema, media, found := responseSchema(rt.Response, components)
+		if !found {
+			return nil, fmt.Errorf("httpadapter: route %s %s: response %q has no schema", rt.Method, rt.Path, rt.Response)
+		}
+		ok["content"] = js{media: js{"schema": schema}}
+	}
+	responses := js{strconv.Itoa(rt.Status): ok}
+	errs := []int{http.StatusUnprocessableEntity}
+	if rt.Auth {
+		op["security"] = []any{js{"bearer": []string{}}}
+		errs = append(errs, http.StatusUnauthorized, http.StatusForbidden)
+	}
+	sort.Ints(errs)
+	for _, s := range errs {
+		responses[strconv.Itoa(s)] = js{"description": http.StatusText(s), "content": js{mediaJSON: js{"schema": ref("Error")}}}
+	}
+	responses["default"] = js{"description": "An error", "content": js{mediaJSON: js{"schema": ref("Error")}}}
+	op["responses"] = responses
+	return op, nil
+}

@@ -1,0 +1,175 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+var dumpCases = []testCase{
+	{"ExportImportSelf", testDumpSelf},
+	{"FillAndOverwrite", testDumpModes},
+	{"BadDocuments", testDumpBad},
+}
+
+// Seed fills st with two users, a session and audit entries, with the kinds
+// of values an export must carry: bytes, NULL, JSON lists, times.
+func Seed(t *testing.T, st usermgmt.Store) {
+	t.Helper()
+	ctx := context.Background()
+	a, b := newUser(1), newUser(2)
+	b.Roles = []string{"user", "admin"}
+	b.BlockedUUIDs = []string{a.UUID}
+	b.ProfilePictureID = nil
+	b.Description = ""
+	mustInsertUsers(t, st, a, b)
+	s := newSession("sess-1", a.UUID, 1)
+	if err := st.InsertSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	for i, act := range []string{usermgmt.AuditRegister, usermgmt.AuditLogin, usermgmt.AuditBan} {
+		if err := st.AppendAudit(ctx, &usermgmt.AuditEntry{Time: t0.Add(time.Duration(i) * time.Second), ActorUUID: b.UUID, SubjectUUID: a.UUID, Action: act, Detail: "d\"é\n", IP: "192.0.2.1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Export returns st's export with the fields that name its origin
+// (exported_at, dialect) removed, so exports of two stores compare.
+func Export(t *testing.T, st usermgmt.Store) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := st.ExportAll(context.Background(), &buf); err != nil {
+		t.Fatalf("ExportAll: %v", err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("export is not JSON: %v\n%s", err, buf.String())
+	}
+	if doc["format"] != "usermgmt-export" || doc["version"] != float64(1) {
+		t.Fatalf("export header %v %v", doc["format"], doc["version"])
+	}
+	delete(doc, "exported_at")
+	delete(doc, "dialect")
+	out, _ := json.MarshalIndent(doc, "", " ")
+	return string(out)
+}
+
+func testDumpSelf(t *testing.T, st usermgmt.Store) {
+	Seed(t, st)
+	before := Export(t, st)
+	for _, want := range []string{`"roles": "[\"user\",\"admin\"]"`, `"profile_picture_id": null`, `"email_verified": true`, `"created_at": "2025-03-14T13:10:26.535897Z"`} {
+		if !strings.Contains(before, want) {
+			t.Errorf("export lacks %s:\n%s", want, before)
+		}
+	}
+	for _, mode := range []usermgmt.ImportMode{usermgmt.ImportFill, usermgmt.ImportOverwrite} {
+		res, err := st.ImportAll(context.Background(), strings.NewReader(before), mode)
+		if err != nil {
+			t.Fatalf("ImportAll(%d): %v", mode, err)
+		}
+		for _, ti := range res.Tables {
+			if ti.Inserted != 0 || ti.Updated != 0 {
+				t.Errorf("mode %d re-import of itself changed %+v", mode, ti)
+			}
+		}
+	}
+	if after := Export(t, st); after != before {
+		t.Fatalf("export changed by a re-import:\n%s\nvs\n%s", before, after)
+	}
+}
+
+func testDumpModes(t *testing.T, st usermgmt.Store) {
+	ctx := context.Background()
+	Seed(t, st)
+	var buf bytes.Buffer
+	if err := st.ExportAll(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := st.UserByUUID(ctx, newUser(1).UUID)
+	b, _ := st.UserByUUID(ctx, newUser(2).UUID)
+	// Change a (a non-empty column) and empty b's blocked list; delete a session.
+	a.DisplayName = "USER_001"
+	a.Description = ""
+	b.BlockedUUIDs = nil
+	for _, u := range []*usermgmt.User{a, b} {
+		if err := st.UpdateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.RevokeUserSessions(ctx, a.UUID, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AppendAudit(ctx, &usermgmt.AuditEntry{Time: t0, Action: "after-export"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Fill: empty columns come back, changed ones stay.
+	if _, err := st.ImportAll(ctx, bytes.NewReader(buf.Bytes()), usermgmt.ImportFill); err != nil {
+		t.Fatalf("fill: %v", err)
+	}
+	ga, _ := st.UserByUUID(ctx, a.UUID)
+	gb, _ := st.UserByUUID(ctx, b.UUID)
+	if ga.DisplayName != "USER_001" || ga.Description != "description of user 1" || len(gb.BlockedUUIDs) != 1 {
+		t.Fatalf("after fill: %q %q %v", ga.DisplayName, ga.Description, gb.BlockedUUIDs)
+	}
+	s, _ := st.SessionByID(ctx, "sess-1")
+	if s.RevokedAt == nil {
+		t.Fatalf("fill cleared revoked_at")
+	}
+
+	// Overwrite: the upload's non-null values win.
+	if _, err := st.ImportAll(ctx, bytes.NewReader(buf.Bytes()), usermgmt.ImportOverwrite); err != nil {
+		t.Fatalf("overwrite: %v", err)
+	}
+	ga, _ = st.UserByUUID(ctx, a.UUID)
+	if ga.DisplayName != "User_001" {
+		t.Fatalf("after overwrite: %q", ga.DisplayName)
+	}
+	// Entries added after the export stay; new ones still get fresh IDs.
+	es, err := st.Audit(ctx, usermgmt.AuditQuery{})
+	if err != nil || len(es) != 4 {
+		t.Fatalf("audit after import: %d entries, %v", len(es), err)
+	}
+	e := &usermgmt.AuditEntry{Time: t0, Action: "later"}
+	if err := st.AppendAudit(ctx, e); err != nil || e.ID <= es[0].ID {
+		t.Fatalf("append after import: id %d after %d, %v", e.ID, es[0].ID, err)
+	}
+
+	// A row conflicting on a unique column is a conflict, and nothing of
+	// the import stays.
+	doc := strings.Replace(buf.String(), newUser(1).UUID, "00000000-0000-4000-8000-00000000abcd", 1)
+	_, err = st.ImportAll(ctx, strings.NewReader(doc), usermgmt.ImportFill)
+	if !errors.Is(err, usermgmt.ErrConflict) {
+		t.Fatalf("conflicting import: %v, want a conflict", err)
+	}
+	if _, err := st.UserByUUID(ctx, "00000000-0000-4000-8000-00000000abcd"); !errors.Is(err, usermgmt.ErrNotFound) {
+		t.Fatalf("the failed import left a row: %v", err)
+	}
+}
+
+func testDumpBad(t *testing.T, st usermgmt.Store) {
+	for _, doc := range []string{
+		``, `[]`, `{"format":"other","version":1}`, `{"format":"usermgmt-export","version":2}`,
+		`{"format":"usermgmt-export","version":1,"tables":[{"name":"users","rows":[{"uuid":5}]}]}`,
+		`{"format":"usermgmt-export","version":1,"tables":[{"name":"users","rows":[{"username":"x"}]}]}`,
+		`{"format":"usermgmt-export","version":1,"tables":[{"name":"users","rows":[{"uuid":"x","created_at":"yesterday"}]}]}`,
+		`{"format":"usermgmt-export","version":1,"tables":[{"name":"users","rows":[]},{"name":"users","rows":[]}]}`,
+		`{"format":"usermgmt-export","version":1,"tables":[{"name":"sessions","rows":[{"id":"s","refresh_hash":"%%%"}]}]}`,
+	} {
+		if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), usermgmt.ImportFill); !errors.Is(err, usermgmt.ErrBadExport) {
+			t.Errorf("ImportAll(%s) = %v, want ErrBadExport", doc, err)
+		}
+	}
+	// Unknown tables and columns are skipped.
+	doc := `{"format":"usermgmt-export","version":1,"tables":[{"name":"nope","rows":[{"a":1}]}]}`
+	if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), usermgmt.ImportFill); err != nil {
+		t.Errorf("unknown table: %v", err)
+	}
+}
