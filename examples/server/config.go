@@ -171,7 +171,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		Environment:   p.oneOf("ENVIRONMENT", envLocal, envLocal, envProduction),
 		ContactEmail:  p.email("CONTACT_EMAIL"),
 		Addr:          p.addr("ADDR", ":8000"),
-		DataDir:       p.str("DATA_DIR", "./data"),
+		DataDir:       p.str("DATA_DIR", defaultDataDir(p.str("APP_ROOT_DIR", ""))),
 		AdminPassword: p.getenv("ADMIN_PASSWORD"), // as given: spaces count
 		BcryptCost:    p.intRange("BCRYPT_COST", usermgmt.DefaultBcryptCost, 4, 31),
 		CORSOrigins:   p.origins("CORS_ORIGINS"),
@@ -257,6 +257,15 @@ func (p *parser) intRange(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// defaultDataDir is DATA_DIR's default: the reference's data/ under
+// APP_ROOT_DIR when that is set, else ./data.
+func defaultDataDir(appRoot string) string {
+	if appRoot == "" {
+		return "./data"
+	}
+	return filepath.Join(appRoot, "data")
 }
 
 // boolean reads true/false, 1/0, yes/no or on/off.

@@ -218,6 +218,8 @@ func TestLoadConfigDatabase(t *testing.T) {
 	}{
 		{"default sqlite", nil, "sqlite://data/app.db", "DATA_DIR"},
 		{"data dir", map[string]string{"DATA_DIR": "/srv/x"}, "sqlite:///srv/x/app.db", "DATA_DIR"},
+		{"app root dir", map[string]string{"APP_ROOT_DIR": "/srv/app"}, "sqlite:///srv/app/data/app.db", "DATA_DIR"},
+		{"data dir wins over app root", map[string]string{"APP_ROOT_DIR": "/srv/app", "DATA_DIR": "/srv/x"}, "sqlite:///srv/x/app.db", "DATA_DIR"},
 		{"uri", map[string]string{"DATABASE_URI": "sqlite+aiosqlite:///x.db"}, "sqlite+aiosqlite:///x.db", "DATABASE_URI"},
 		{"postgres", pg, "postgresql://app:p%40ss%2Fword@db.internal:5432/users", "POSTGRES_*"},
 		{"postgres port wins over uri", merge(pg, map[string]string{"POSTGRES_PORT": "6543", "DATABASE_URI": "sqlite://a.db"}),
