@@ -118,7 +118,7 @@ func (h *handler) bind(rt route) http.Handler {
 		limit = max(limit, h.maxUpload)
 	}
 	if slices.Contains(importRoutes, rt.Name) {
-		limit = max(limit, h.maxImport)
+		limit = h.maxImport
 	}
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt.ep.serve(h, w, r, rt.Auth)
