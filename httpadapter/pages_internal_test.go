@@ -12,14 +12,14 @@ func TestInitials(t *testing.T) {
 	for _, tt := range []struct{ name, want string }{
 		{"Acme Accounts", "AA"},
 		{"usermgmt", "U"},
-		{"my-cool_project site", "MC"},
+		{"my_cool project site", "MC"},
 		{"  élan vital ", "ÉV"},
-		{"42 things", "4T"},
+		{"42 things", "T"},
 		{"", "?"},
 		{"!!! ---", "?"},
 	} {
-		if got := initials(tt.name); got != tt.want {
-			t.Errorf("initials(%q) = %q, want %q", tt.name, got, tt.want)
+		if got := projectInitials(tt.name); got != tt.want {
+			t.Errorf("projectInitials(%q) = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
