@@ -31,7 +31,7 @@ const (
 func accountPageRoutes(page func(method, path, name, flag, summary string, status int, response string, fn pageOp) route) []route {
 	const html, see = "html", http.StatusSeeOther
 	return []route{
-		page(get, "/otp", "_otp", "_OTP", "The two-factor code page, after a login that needs one.", ok, html, (*pages).otpPage),
+		page(get, "/otp", "_otp", "_OTP", "The two-factor code page, after a login that needs one; 307 to /login without a pending login.", ok, html, (*pages).otpPage),
 		page(post, "/otp", "_otp_post", "_OTP", "Finish a two-factor login with otp_code (or a recovery code); 303 to redirect_uri.", see, "", (*pages).otpSubmit),
 		page(get, "/forgot-password/request", "_forgot_password_request", "_FORGOT_PASSWORD_REQUEST", "The page asking for a password reset link.", ok, html, (*pages).forgotPage),
 		page(post, "/forgot-password/request", "_forgot_password_request_post", "_FORGOT_PASSWORD_REQUEST", "Mail a reset link (username or email); the same answer whether or not the account exists.", ok, html, (*pages).forgotSubmit),
@@ -75,8 +75,10 @@ func (p *pages) otpData(w http.ResponseWriter, r *http.Request, values url.Value
 func (p *pages) otpPage(w http.ResponseWriter, r *http.Request) {
 	q := pageQuery(r)
 	d := p.otpData(w, r, url.Values{"redirect_uri": q["redirect_uri"], "method": q["method"]})
-	if cookieValue(r, pageOTPCookie) == "" {
-		d.Error = errNoChallenge.Message
+	if cookieValue(r, pageOTPCookie) == "" { // no pending login: log in first, as the reference
+		setNoStore(w.Header())
+		http.Redirect(w, r, d.Link("/login"), http.StatusTemporaryRedirect)
+		return
 	}
 	p.render(w, r, http.StatusOK, d)
 }

@@ -96,10 +96,10 @@ func TestPagesTwoFactor(t *testing.T) {
 		pc.submit("/otp", url.Values{"otp_code": {recovery}}).wantRedirect(t, http.StatusSeeOther, "/login")
 		pc.get("/login").wantContains(t, "You are signed in as")
 
-		// Without a pending login, /otp says so.
+		// Without a pending login, /otp leads to /login, and its form says so.
 		fresh := newPageClient(t, e.h)
-		fresh.get("/otp").wantStatus(t, 200).wantContains(t, "Your login has expired", "The code of your authenticator app")
-		fresh.submit("/otp", url.Values{"otp_code": {"123456"}}).wantStatus(t, 401).wantContains(t, "Your login has expired")
+		fresh.get("/otp?redirect_uri=%2Fapp").wantRedirect(t, http.StatusTemporaryRedirect, "/login?redirect_uri=%2Fapp")
+		fresh.post("/otp", url.Values{"csrf_token": {csrfOf(t, fresh.get("/login"))}, "otp_code": {"123456"}}, nil).wantStatus(t, 401).wantContains(t, "Your login has expired")
 	})
 }
 
