@@ -3,6 +3,7 @@ package httpadapter
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/usermgmt/usermgmt"
 )
@@ -28,21 +29,33 @@ func decodeVerify(r *http.Request) (verifyInput, error) {
 	return in, nil
 }
 
+// verifyEmail verifies the address and redirects to FrontendURL, or the
+// allow-listed redirect. With the pages served and no FrontendURL of its
+// own (it is the BaseURL), the redirect goes to the pages' landing page,
+// /email-verified, and a link that is not valid to /email-verified?error=1
+// instead of a JSON error.
 func (h *handler) verifyEmail(w http.ResponseWriter, r *http.Request, _ *usermgmt.Principal, in verifyInput) error {
-	target := h.m.Config().FrontendURL
+	cfg := h.m.Config()
+	target, onError := cfg.FrontendURL, ""
 	if in.redirect != "" {
 		if !h.m.AllowedRedirect(in.redirect) {
 			return usermgmt.ErrInvalidInput.WithMessage("redirect: target not allowed")
 		}
 		target = in.redirect
+	} else if h.pages != nil && strings.TrimRight(cfg.FrontendURL, "/") == strings.TrimRight(cfg.BaseURL, "/") {
+		target, onError = "/email-verified", "/email-verified?error=1"
 	}
 	if target == "" {
 		target = "/"
 	}
-	if _, err := h.m.VerifyEmail(r.Context(), in.token); err != nil {
-		return err
-	}
 	setNoStore(w.Header())
+	if _, err := h.m.VerifyEmail(r.Context(), in.token); err != nil {
+		if e := usermgmt.AsError(err); onError == "" || e.Status >= 500 {
+			return err
+		}
+		http.Redirect(w, r, onError, http.StatusTemporaryRedirect)
+		return nil
+	}
 	http.Redirect(w, r, target, http.StatusTemporaryRedirect)
 	return nil
 }

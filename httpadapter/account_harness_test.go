@@ -54,6 +54,12 @@ func eachBackendMail(t *testing.T, edit func(*usermgmt.Config), fn func(t *testi
 
 func newSecEnv(t testing.TB, dsn string, edit func(*usermgmt.Config)) *secEnv {
 	t.Helper()
+	return newSecEnvOpts(t, dsn, edit, httpadapter.Options{})
+}
+
+// newSecEnvOpts is newSecEnv serving the Manager with opts.
+func newSecEnvOpts(t testing.TB, dsn string, edit func(*usermgmt.Config), opts httpadapter.Options) *secEnv {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -82,7 +88,10 @@ func newSecEnv(t testing.TB, dsn string, edit func(*usermgmt.Config)) *secEnv {
 			t.Logf("logs:\n%s", logs)
 		}
 	})
-	e := &env{t: t, m: m, h: httpadapter.New(m, httpadapter.Options{Logger: logger}), clock: clock, logs: logs}
+	if opts.Logger == nil {
+		opts.Logger = logger
+	}
+	e := &env{t: t, m: m, h: httpadapter.New(m, opts), clock: clock, logs: logs}
 	return &secEnv{env: e, mail: mem}
 }
 

@@ -32,7 +32,7 @@ func accountRoutes() []route {
 
 		// email verification
 		{Route{Method: get, Path: "/auth/email/verify", Name: "verify_email", Flag: "VERIFY_EMAIL", Tag: "auth",
-			Summary: "Verify an address with the mailed token, then redirect to FRONTEND_URL (or an allow-listed redirect).",
+			Summary: "Verify an address with the mailed token, then redirect to FRONTEND_URL (or an allow-listed redirect); with the pages served and no FRONTEND_URL, to /email-verified (?error=1 for a bad link).",
 			Request: "VerifyEmailQuery", Status: http.StatusTemporaryRedirect},
 			rawOp[verifyInput]{decodeVerify, (*handler).verifyEmail}},
 		{Route{Method: post, Path: "/auth/email/verify/resend", Name: "resend_verification", Flag: "RESEND_VERIFICATION", Tag: "auth",

@@ -19,13 +19,19 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/internal/testbrowser"
 )
 
 // TestBrowserWalk drives the hosted pages in a real headless Chromium:
 // sign up, log out, log in (after a refused password, by keyboard, and on
-// to a redirect_uri), with a screenshot of every page in the test's
+// to a redirect_uri), enable TOTP and log in with a code, ask for a
+// password reset, follow the mailed link, set a new password and log in
+// with it, with a screenshot of every page in the test's
 // artifact directory (go test -artifacts -outputdir DIR keeps them) and a
 // failure on any script error. It runs on each backend in turn: one
 // browser at a time.
@@ -82,23 +88,135 @@ func TestBrowserWalk(t *testing.T) {
 			w.wantPath("/404")
 			w.wantText("main", "404 - Page Not Found")
 			w.shot("not-found")
+
+			// Two-factor login: the authenticator is enrolled through the
+			// API with the browser's cookie session and its CSRF token.
+			w.enableTOTP()
+			w.logOut()
+			w.logIn("walk_user", password, 200)
+			w.wantPath("/otp?method=authenticator")
+			w.wantText("main", "The code of your authenticator app")
+			w.shot("otp")
+			w.e.clock.Advance(30 * time.Second) // the next step: a code is used once
+			w.fill(map[string]string{"#otp_code": w.totp()})
+			w.submit("main form button[type=submit]", 200)
+			w.wantPath("/login")
+			w.wantText("main", "You are signed in as walk_user")
+			w.shot("after-otp")
+			w.logOut()
+
+			// A forgotten password: the link of the login page, the mailed
+			// link (to the pages, FRONTEND_URL being unset), a new password.
+			w.visit("/login")
+			w.navigate(chromedp.Click(`a[href="/forgot-password/request"]`), 200)
+			w.wantPath("/forgot-password/request")
+			w.shot("forgot-password")
+			w.fill(map[string]string{"#email": "walk_user@example.com"})
+			w.submit("main form button[type=submit]", 200)
+			w.wantText("[role=status]", "a password reset link was sent")
+			w.shot("forgot-password-sent")
+			link := w.resetLink()
+			if !strings.HasPrefix(link, w.base+"/forgot-password/reset?token=") {
+				t.Fatalf("reset link %s", link)
+			}
+			w.navigate(chromedp.Navigate(link), 200)
+			w.shot("reset-password")
+			const newPassword = "N3w-walk-passw0rd"
+			w.fill(map[string]string{"#new_password": newPassword, "#confirm_password": newPassword})
+			w.submit("main form button[type=submit]", 200)
+			w.wantPath("/login?password_reset=1")
+			w.wantText("[role=status]", "Your password has been reset")
+			w.shot("password-reset")
+
+			// The old password is refused, the new one (and a code) works.
+			w.logIn("walk_user", password, 401)
+			w.logIn("walk_user", newPassword, 200)
+			w.wantPath("/otp?method=authenticator")
+			w.e.clock.Advance(30 * time.Second)
+			w.fill(map[string]string{"#otp_code": w.totp()})
+			w.submit("main form button[type=submit]", 200)
+			w.wantText("main", "You are signed in as walk_user")
+			w.shot("signed-in-new-password")
 		})
+	}
+}
+
+// enableTOTP turns on authenticator two-factor login for the browser's
+// user through the API, as a script of the host's own pages would: the
+// session cookies, and the CSRF token of the readable cookie in the
+// X-CSRF-Token header of the PATCH.
+func (w *walk) enableTOTP() {
+	w.t.Helper()
+	var cookie []string
+	csrf := ""
+	for _, c := range w.cookies() {
+		cookie = append(cookie, c.Name+"="+c.Value)
+		if c.Name == httpadapter.CSRFCookie {
+			csrf = c.Value
+		}
+	}
+	call := func(method, path string, header map[string]string) map[string]any {
+		req, err := http.NewRequest(method, w.base+path, nil)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		req.Header.Set("Cookie", strings.Join(cookie, "; "))
+		req.Header.Set("Origin", w.base)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != 200 {
+			w.t.Fatalf("%s %s: %d %v %v", method, path, res.StatusCode, body, err)
+		}
+		return body
+	}
+	w.secret, _ = call("GET", "/api/auth/OTP/setup", nil)["secret"].(string)
+	call("PATCH", "/api/auth/OTP/authenticator?otp_code="+w.totp(), map[string]string{httpadapter.CSRFHeader: csrf})
+}
+
+// totp is the code of the user's authenticator at the fake clock.
+func (w *walk) totp() string {
+	w.t.Helper()
+	c, err := totp.GenerateCodeCustom(w.secret, w.e.clock.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		w.t.Fatalf("totp of %q: %v", w.secret, err)
+	}
+	return c
+}
+
+// resetLink returns the link of the next password reset mail, skipping
+// the others (the sign-up's verification).
+func (w *walk) resetLink() string {
+	w.t.Helper()
+	for {
+		link, _ := mailToken(w.t, w.e.nextMail())
+		if strings.Contains(link, "/forgot-password/reset") {
+			return link
+		}
 	}
 }
 
 // walk is a browser on a served Manager, with helpers for the steps of a
 // user's walk through the pages.
 type walk struct {
-	t    *testing.T
-	b    *testbrowser.Browser
-	e    *env
-	base string
-	dir  string
-	n    int
+	t      *testing.T
+	b      *testbrowser.Browser
+	e      *secEnv
+	base   string
+	dir    string
+	n      int
+	secret string // the TOTP secret, once enrolled
 }
 
 // newWalk serves a Manager over dsn with the pages on a loopback port
-// (its BaseURL the server's http URL) and opens a browser on it.
+// (its BaseURL the server's http URL, mail to memory, no FrontendURL) and
+// opens a browser on it.
 func newWalk(t *testing.T, dsn string, po httpadapter.PagesOptions) *walk {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -106,7 +224,7 @@ func newWalk(t *testing.T, dsn string, po httpadapter.PagesOptions) *walk {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	e := newEnvAt(t, dsn, base, httpadapter.Options{Pages: &po})
+	e := newSecEnvOpts(t, dsn, func(c *usermgmt.Config) { c.BaseURL, c.FrontendURL = base, "" }, httpadapter.Options{Pages: &po})
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: e.h}}
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -25,7 +25,8 @@
 // Every answer carries Cache-Control: no-store.
 //
 // With Options.Pages, the same handler also serves hosted HTML pages for
-// browsers (login, sign-up, logout, ...; see PagesOptions), whose forms
+// browsers (login, sign-up, the two-factor code, forgotten and changed
+// passwords, provider buttons, logout, ...; see PagesOptions), whose forms
 // call the same Manager methods with the same decoders and messages.
 //
 // Routes describes every route as data (method, path, feature-flag name,

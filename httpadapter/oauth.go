@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/usermgmt/usermgmt"
 )
@@ -32,6 +31,10 @@ func oauthRoutes() []route {
 			Summary: "Finish a provider login: tokens as JSON, or a redirect to the flow's redirect_uri with the tokens in the fragment.",
 			Request: "OAuthCallback", Status: ok, Response: "Token"},
 			flowOp[usermgmt.OAuthCallback]{decodeOAuthCallback, (*handler).oauthCallback}},
+		{Route{Method: get, Path: "/oauth/{provider}/link", Name: "oauth_link", Flag: "OAUTH_LINK", Tag: "oauth", Auth: true,
+			Summary: "Begin linking a provider account to the caller (bearer or the pages' session cookie; optional redirect_uri): redirects to the provider.",
+			Request: "OAuthStart", Status: http.StatusFound},
+			rawOp[oauthStartInput]{decodeOAuthStart, (*handler).oauthLinkStart}},
 		{Route{Method: post, Path: "/oauth/{provider}/link", Name: "oauth_link_url", Flag: "OAUTH_LINK_URL", Tag: "oauth", Auth: true,
 			Summary: "A one-time URL that links a provider account to the caller when a browser opens it.",
 			Request: "OAuthLinkForm", Encodings: jsonOrForm, Status: ok, Response: "OAuthURL"},
@@ -98,14 +101,8 @@ func (h *handler) oauthStart(w http.ResponseWriter, r *http.Request, in oauthSta
 	if err != nil {
 		return err
 	}
-	maxAge := int(red.ExpiresAt.Sub(h.m.Config().Clock()) / time.Second)
-	if ttl := int(h.m.Config().OAuthStateTTL / time.Second); maxAge <= 0 || maxAge > ttl {
-		maxAge = ttl
-	}
-	http.SetCookie(w, h.flowCookie(red.Cookie, maxAge))
-	setNoStore(w.Header())
-	w.Header().Set("Location", red.URL)
-	w.WriteHeader(http.StatusFound)
+	h.setFlowCookie(w, red)
+	toProvider(w, red)
 	return nil
 }
 
@@ -136,6 +133,9 @@ func (h *handler) oauthCallback(w http.ResponseWriter, r *http.Request, cb userm
 	// The flow is spent whatever the outcome: the cookie goes.
 	http.SetCookie(w, h.flowCookie("", -1))
 	res, err := h.m.FinishOAuth(r.Context(), cb)
+	if h.pageCallback(w, r, cb, res, err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

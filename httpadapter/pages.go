@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/files"
 )
 
 // The hosted pages: server-rendered HTML (html/template) for people signing
@@ -34,12 +36,13 @@ var embeddedPages embed.FS
 
 // PagesOptions configures the hosted pages (Options.Pages).
 type PagesOptions struct {
-	// ProjectName is shown in every title and header; its initials make
-	// the default logo. Default: the Manager's Issuer.
+	// ProjectName is shown in every title and header; its initials, drawn
+	// as the user avatars are (files.Avatars), make the default logo and
+	// favicon. Default: the Manager's Issuer.
 	ProjectName string
 	// Logo is the image served at /logo.png and shown in the header (PNG,
-	// or any type a browser sniffs). Nil: a generated image of the
-	// initials of ProjectName.
+	// or any type a browser sniffs). Nil: the initials of ProjectName as
+	// a 100-pixel PNG (files.Avatars).
 	Logo []byte
 	// Favicon is served at /favicon.ico. Nil: Logo when set, else the
 	// generated initials image (as an ICO).
@@ -47,7 +50,8 @@ type PagesOptions struct {
 	// Files overrides the embedded templates and assets, by name: a file
 	// of Files named like one of the embedded ones (layout.html,
 	// login.html, register.html, logout.html, verified.html,
-	// notfound.html, style.css, pages.js) replaces it.
+	// notfound.html, otp.html, forgot.html, reset.html,
+	// resetrequest.html, change.html, style.css, pages.js) replaces it.
 	// Templates are executed with a *PageData. New panics when an
 	// override does not parse: that is a programming error.
 	Files fs.FS
@@ -86,6 +90,12 @@ type PageData struct {
 	ForgotPasswordURL string
 	// Providers are the third-party login buttons.
 	Providers []ProviderLink
+	// OTPMethod is the second factor /otp asks for (authenticator or
+	// email).
+	OTPMethod string
+	// Sent is set once a form's request has been done (a link mailed, a
+	// password changed): the page shows Notice instead of the form.
+	Sent bool
 
 	values     url.Values
 	afterLogin string
@@ -119,7 +129,8 @@ func (d *PageData) Continue() string {
 }
 
 // pageFiles are the templates of the pages, layout.html excepted.
-var pageFiles = []string{"login", "register", "logout", "verified", "notfound"}
+var pageFiles = []string{"login", "register", "logout", "verified", "notfound",
+	"otp", "forgot", "reset", "resetrequest", "change"}
 
 // pageAssets are the static files of the pages.
 var pageAssets = map[string]string{"style.css": "text/css; charset=utf-8", "pages.js": "text/javascript; charset=utf-8"}
@@ -203,24 +214,26 @@ func newPages(h *handler, o PagesOptions) *pages {
 	}
 
 	logo, favicon := o.Logo, o.Favicon
-	var err error
-	if logo == nil {
-		if logo, err = initialsPNG(o.ProjectName, 128); err != nil {
+	if logo == nil || (favicon == nil && o.Logo == nil) {
+		drawn, err := initialsImage(o.ProjectName)
+		if err != nil {
 			panic(err.Error()) // only a broken embedded font gets here
+		}
+		if logo == nil {
+			logo = drawn
+		}
+		if favicon == nil && o.Logo == nil {
+			favicon = pngToICO(drawn, files.AvatarSize)
 		}
 	}
 	p.logo = newAsset(logo, "")
 	switch {
+	case favicon != nil && o.Favicon == nil && o.Logo == nil:
+		p.favicon = newAsset(favicon, "image/x-icon")
 	case favicon != nil:
 		p.favicon = newAsset(favicon, "")
-	case o.Logo != nil:
-		p.favicon = p.logo
 	default:
-		small, err := initialsPNG(o.ProjectName, 64)
-		if err != nil {
-			panic(err.Error())
-		}
-		p.favicon = newAsset(pngToICO(small, 64), "image/x-icon")
+		p.favicon = p.logo
 	}
 
 	formAction := "'self'"
@@ -239,7 +252,7 @@ func (p *pages) data(w http.ResponseWriter, r *http.Request, page, title string,
 	if values == nil {
 		values = url.Values{}
 	}
-	return &PageData{
+	d := &PageData{
 		Project: p.project, Title: title, Page: page,
 		StyleURL: p.assetURL["style.css"], ScriptURL: p.assetURL["pages.js"],
 		CSRFToken:    p.jar.keys.token("form", p.formNonce(w, r)),
@@ -247,6 +260,11 @@ func (p *pages) data(w http.ResponseWriter, r *http.Request, page, title string,
 		PasswordHint: p.hint,
 		values:       values, afterLogin: p.afterLogin,
 	}
+	d.ForgotPasswordURL = "/forgot-password/request"
+	if page == "login" || page == "register" {
+		d.Providers = p.providerLinks(d.RedirectURI)
+	}
+	return d
 }
 
 // formNonce returns the browser's form nonce, setting a new one when it
@@ -326,7 +344,7 @@ func (p *pages) form(w http.ResponseWriter, r *http.Request, page, title string)
 		return nil, false
 	}
 	kept := url.Values{}
-	for _, name := range []string{"username", "email", "redirect_uri"} {
+	for _, name := range []string{"username", "email", "redirect_uri", "token", "method"} {
 		if v := values.Get(name); v != "" {
 			kept.Set(name, v)
 		}
@@ -400,4 +418,45 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a asset, maxAge int) {
 // navigating, not a script or an API client.
 func acceptsHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// projectInitials returns the letters of the default logo: the initials
+// of the project's name as files.Initials finds them, two at most, "?"
+// when it has none.
+func projectInitials(name string) string {
+	letters := []rune(files.Initials(name))
+	if len(letters) == 0 {
+		return "?"
+	}
+	return string(letters[:min(2, len(letters))])
+}
+
+// initialsImage draws the project's initials as the user avatars are
+// drawn (files.Avatars).
+func initialsImage(name string) ([]byte, error) {
+	a, err := files.NewAvatars()
+	if err != nil {
+		return nil, err
+	}
+	// One word per letter, so that Avatars keeps each as an initial.
+	return a.PNG(strings.Join(strings.Split(projectInitials(name), ""), " "))
+}
+
+// pngToICO wraps a square PNG of size pixels (at most 256) in an ICO
+// container, which every browser reads at /favicon.ico.
+func pngToICO(p []byte, size int) []byte {
+	dim := byte(size)
+	if size >= 256 {
+		dim = 0 // 0 means 256 in ICO
+	}
+	var buf bytes.Buffer
+	// ICONDIR: reserved, type 1 (icon), one image.
+	_ = binary.Write(&buf, binary.LittleEndian, [3]uint16{0, 1, 1})
+	// ICONDIRENTRY: width, height, colours, reserved, planes, bit count,
+	// size of the data, offset of the data (after these 6+16 bytes).
+	buf.Write([]byte{dim, dim, 0, 0})
+	_ = binary.Write(&buf, binary.LittleEndian, [2]uint16{1, 32})
+	_ = binary.Write(&buf, binary.LittleEndian, [2]uint32{uint32(len(p)), 22})
+	buf.Write(p)
+	return buf.Bytes()
 }

@@ -12,14 +12,14 @@ func TestInitials(t *testing.T) {
 	for _, tt := range []struct{ name, want string }{
 		{"Acme Accounts", "AA"},
 		{"usermgmt", "U"},
-		{"my-cool_project site", "MC"},
+		{"my_cool project site", "MC"},
 		{"  élan vital ", "ÉV"},
-		{"42 things", "4T"},
+		{"42 things", "T"},
 		{"", "?"},
 		{"!!! ---", "?"},
 	} {
-		if got := initials(tt.name); got != tt.want {
-			t.Errorf("initials(%q) = %q, want %q", tt.name, got, tt.want)
+		if got := projectInitials(tt.name); got != tt.want {
+			t.Errorf("projectInitials(%q) = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
@@ -103,4 +103,41 @@ func FuzzCSRFToken(f *testing.F) {
 			t.Fatalf("one token valid for two purposes")
 		}
 	})
+}
+
+// FuzzPageFlow checks the parser of the page-flow cookie: no panic, and
+// only a value made for that flow cookie and an allowed target passes.
+func FuzzPageFlow(f *testing.F) {
+	p := &pages{
+		jar:       &cookieJar{keys: newCSRFKeys(usermgmt.Config{JWTSecret: []byte("test-secret-of-at-least-32-bytes!!")})},
+		redirects: newRedirectPolicy("https://users.example.com", []string{"https://app.example.com"}),
+	}
+	flow := "Zmxvdy1jb29raWUtdmFsdWUtb2YtdGhpcnR5LXR3by1ieXRlcw"
+	for _, target := range []string{"/login", "/app?x=1", "https://app.example.com/home", "https://evil.example/", "//evil.example", ""} {
+		f.Add(p.pageFlowValue(flow, target), flow)
+		f.Add(p.pageFlowValue(flow, target), flow+"x")
+	}
+	f.Add("x.%%%", flow)
+	f.Add(".", "")
+	f.Fuzz(func(t *testing.T, value, flowCookie string) {
+		target, ok := p.pageFlow(value, flowCookie)
+		if !ok {
+			if target != "" {
+				t.Fatalf("refused value gave target %q", target)
+			}
+			return
+		}
+		if target == "" || p.redirects.check(target) != target {
+			t.Fatalf("accepted a target that is not allowed: %q", target)
+		}
+		mac, _, _ := strings.Cut(value, ".")
+		want, _, _ := strings.Cut(p.pageFlowValue(flowCookie, target), ".")
+		if mac != want {
+			t.Fatalf("accepted %q for flow %q with another MAC", value, flowCookie)
+		}
+	})
+	// A value made for one flow cookie and target round-trips.
+	if target, ok := p.pageFlow(p.pageFlowValue(flow, "/app?x=1"), flow); !ok || target != "/app?x=1" {
+		f.Fatalf("round trip: %q %v", target, ok)
+	}
 }

@@ -48,7 +48,7 @@ func pageRoutes() []route {
 		return route{rt, fn}
 	}
 	const html, see, tmp = "html", http.StatusSeeOther, http.StatusTemporaryRedirect
-	return []route{
+	return append([]route{
 		page(get, "/login", "_login", "_LOGIN", "The login page.", ok, html, (*pages).loginPage),
 		page(post, "/login", "_login_post", "_LOGIN", "Log in from the login form; 303 to redirect_uri.", see, "", (*pages).loginSubmit),
 		page(get, "/signin", "_signin", "_LOGIN", "The login page.", ok, html, (*pages).loginPage),
@@ -68,7 +68,8 @@ func pageRoutes() []route {
 		page(get, "/favicon.ico", "_favicon", "_FAVICON", "The favicon: configured, or the project's initials.", ok, "image", (*pages).faviconFile),
 		page(get, "/logo.png", "_logo", "_LOGO", "The logo: configured, or the project's initials.", ok, "image", (*pages).logoFile),
 		page(get, "/pages/{file}", "_page_asset", "_PAGE_ASSET", "The pages' stylesheet and script.", ok, "asset", (*pages).assetFile),
-	}
+		page(get, "/login/{provider}", "_login_oauth", "_LOGIN_OAUTH", "A provider button: begin a login with the provider that ends signed in on the pages (302 to the provider).", http.StatusFound, "", (*pages).oauthPageStart),
+	}, accountPageRoutes(page)...)
 }
 
 // pageQuery returns the query values a page keeps (redirect_uri); a
@@ -99,8 +100,12 @@ func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 	q := pageQuery(r)
 	d := p.data(w, r, "login", titleLogin, url.Values{"redirect_uri": q["redirect_uri"]})
 	d.User = userOf(p.session(w, r))
-	if q.Has("logged_out") && d.User == nil {
+	switch {
+	case d.User != nil:
+	case q.Has("logged_out"):
 		d.Notice = "You have been logged out."
+	case q.Has("password_reset"):
+		d.Notice = "Your password has been reset: log in with the new one."
 	}
 	p.render(w, r, http.StatusOK, d)
 }
@@ -117,6 +122,10 @@ func (p *pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	var t *usermgmt.Tokens
 	if err == nil {
 		t, err = p.h.m.Login(r.Context(), in.login, in.password)
+	}
+	if c, ok := errors.AsType[*usermgmt.OTPChallengeError](err); ok {
+		p.startOTP(w, r, c, d)
+		return
 	}
 	if err != nil {
 		p.fail(w, r, d, err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/usermgmt/usermgmt/files"
 	"github.com/usermgmt/usermgmt/httpadapter"
 )
 
@@ -47,7 +48,7 @@ func TestPagesImages(t *testing.T) {
 	if ct := logo.header.Get("Content-Type"); ct != "image/png" {
 		t.Fatalf("logo Content-Type = %q", ct)
 	}
-	img := decodePNG(t, logo.body, 128)
+	img := decodePNG(t, logo.body, files.AvatarSize)
 	if corner := color.RGBAModel.Convert(img.At(0, 0)).(color.RGBA); corner == (color.RGBA{255, 255, 255, 255}) || corner.A != 255 {
 		t.Fatalf("logo background = %v", corner)
 	}
@@ -60,10 +61,10 @@ func TestPagesImages(t *testing.T) {
 	if ct := ico.header.Get("Content-Type"); ct != "image/x-icon" {
 		t.Fatalf("favicon Content-Type = %q", ct)
 	}
-	if !bytes.HasPrefix(ico.body, []byte{0, 0, 1, 0, 1, 0, 64, 64}) || len(ico.body) < 22 {
-		t.Fatalf("favicon is not a one-image 64x64 ICO: % x", ico.body[:min(len(ico.body), 16)])
+	if !bytes.HasPrefix(ico.body, []byte{0, 0, 1, 0, 1, 0, files.AvatarSize, files.AvatarSize}) || len(ico.body) < 22 {
+		t.Fatalf("favicon is not a one-image %dx%[1]d ICO: % x", files.AvatarSize, ico.body[:min(len(ico.body), 16)])
 	}
-	if !hasWhite(decodePNG(t, ico.body[22:], 64)) {
+	if !bytes.Equal(ico.body[22:], logo.body) {
 		t.Fatal("favicon has no initials drawn")
 	}
 

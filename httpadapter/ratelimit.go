@@ -80,6 +80,19 @@ var routeLimitClasses = map[string]string{
 	"forgot_password_reset":       ClassPasswordReset,
 	"reset_password_reset":        ClassPasswordReset,
 	"change_password":             ClassPasswordReset,
+
+	// The hosted pages' forms call the same Manager methods, so they take
+	// the same limits.
+	"_login_post":                   ClassLogin,
+	"_signin_post":                  ClassLogin,
+	"_login_oauth":                  ClassLogin,
+	"_register_post":                ClassRegister,
+	"_signup_post":                  ClassRegister,
+	"_otp_post":                     ClassOTP,
+	"_forgot_password_request_post": ClassPasswordReset,
+	"_forgot_password_reset_post":   ClassPasswordReset,
+	"_reset_password_reset_post":    ClassPasswordReset,
+	"_reset_password_request_post":  ClassMailSend,
 }
 
 // RouteLimitClasses returns a copy of the route name → limit class table.
@@ -94,9 +107,12 @@ func RouteLimitClasses() map[string]string {
 // accountFields are the request fields naming the target account, per
 // route; they are read from the body (JSON or form) and the query.
 var accountFields = map[string][]string{
-	"login":                       {"username"},
-	"forgot_password_request":     {"username", "email"},
-	"forgot_password_request_get": {"username", "email"},
+	"login":                         {"username"},
+	"forgot_password_request":       {"username", "email"},
+	"forgot_password_request_get":   {"username", "email"},
+	"_login_post":                   {"username"},
+	"_signin_post":                  {"username"},
+	"_forgot_password_request_post": {"username", "email"},
 }
 
 // maxAccountKeyLen bounds the account name a limit key is made of.

@@ -103,7 +103,7 @@ func TestRouteTable(t *testing.T) {
 		"NEW_USER_IMAGE", "READ_USER_IMAGE", "DELETE_USER_IMAGE", "NEW_USER_FILE", "NEW_FILE", "READ_FILES",
 		"READ_FILES_LIST", "READ_FILES_NUMBER", "READ_FILE", "READ_FILE_FILE", "PATCH_FILE", "REMOVE_FILE",
 		// third-party login
-		"OAUTH_LOGIN", "OAUTH_CALLBACK", "OAUTH_LINK_URL", "OAUTH_UNLINK", "OAUTH_REVOKE",
+		"OAUTH_LOGIN", "OAUTH_CALLBACK", "OAUTH_LINK", "OAUTH_LINK_URL", "OAUTH_UNLINK", "OAUTH_REVOKE",
 		"READ_FEATURE_FLAGS", "UPDATE_FEATURE_FLAGS",
 		// issue 7
 		"READ_BLOCKED_USERS", "BLOCK_USERS", "UPDATE_BLOCKED_USERS", "DELETE_BLOCKED_USERS", "READ_AUDIT",
@@ -113,7 +113,8 @@ func TestRouteTable(t *testing.T) {
 	// The pages keep the reference's flags, which their form posts and
 	// aliases (/signin, /signup) share.
 	wantPageFlags := []string{"_404", "_INDEX", "_TERMS", "_PRIVACY", "_SUPPORT", "_LOGIN", "_SIGNUP", "_LOGOUT",
-		"_FAVICON", "_LOGO", "_EMAIL_VERIFIED", "_PAGE_ASSET"}
+		"_FAVICON", "_LOGO", "_EMAIL_VERIFIED", "_PAGE_ASSET", "_LOGIN_OAUTH", "_OTP", "_FORGOT_PASSWORD_REQUEST",
+		"_FORGOT_PASSWORD_RESET", "_RESET_PASSWORD_REQUEST", "_RESET_PASSWORD_RESET"}
 	var flags, pageFlags []string
 	seen := map[string]bool{}
 	for _, r := range routes {
