@@ -302,6 +302,7 @@ func (m *Manager) uploadFile(ctx context.Context, ownerUUID, actorUUID string, u
 		m.purgeDeletedOwner(ctx, owner.UUID, err)
 		return nil, err
 	}
+	m.cache.invalidateUser(owner.UUID) // the profile lists the files
 	return f, nil
 }
 
@@ -408,6 +409,7 @@ func (m *Manager) updateFile(ctx context.Context, id int64, description, actorUU
 	if err != nil {
 		return nil, err
 	}
+	m.cache.invalidateUser(f.OwnerUUID)
 	return f, nil
 }
 
@@ -461,7 +463,7 @@ func (m *Manager) deleteFile(ctx context.Context, id int64, actorUUID string, au
 		}
 		return m.audit(ctx, tx, actorUUID, f.OwnerUUID, AuditFileDeleted, f.FileName)
 	})
-	for _, u := range cleared {
+	for _, u := range append(cleared, f.OwnerUUID) {
 		m.cache.invalidateUser(u)
 	}
 	if err != nil {

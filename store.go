@@ -209,8 +209,10 @@ type FileStore interface {
 
 // FileQuery selects a page of files.
 type FileQuery struct {
-	Offset int
-	Limit  int // at most 1000; 0 means 100
+	// OwnerUUID, when set, selects that user's files only.
+	OwnerUUID string
+	Offset    int
+	Limit     int // at most 1000; 0 means 100
 }
 
 // FileDeletion is a storage deletion still to do: the content under Key,

@@ -128,6 +128,10 @@ type Profile struct {
 	// Picture is the user's uploaded profile picture, nil when they have
 	// none.
 	Picture *File
+	// Files are the user's files, oldest first (at most ProfileFilesLimit).
+	Files []*File
+	// Identities are the user's third-party logins, by provider.
+	Identities []*ExternalIdentity
 }
 
 // validateRoles checks roles against the policy and returns them without
@@ -345,6 +349,9 @@ func (m *Manager) CountUsers(ctx context.Context) (int, error) { return m.store.
 // HistoryLimit is how many audit entries a Profile carries.
 const HistoryLimit = 50
 
+// ProfileFilesLimit is how many files a Profile lists.
+const ProfileFilesLimit = 100
+
 // History returns the most recent audit entries about a user, newest first.
 func (m *Manager) History(ctx context.Context, uuid string, limit int) ([]*AuditEntry, error) {
 	id, err := canonicalUUID(uuid)
@@ -379,6 +386,12 @@ func (m *Manager) Profile(ctx context.Context, uuid string) (*Profile, error) {
 	}
 	p := &Profile{User: u, History: h}
 	if p.Picture, err = m.pictureOf(ctx, u); err != nil {
+		return nil, err
+	}
+	if p.Files, err = m.store.ListFiles(ctx, FileQuery{OwnerUUID: uuid, Limit: ProfileFilesLimit}); err != nil {
+		return nil, err
+	}
+	if p.Identities, err = m.store.ExternalIdentitiesByUser(ctx, uuid); err != nil {
 		return nil, err
 	}
 	m.cache.putProfile(epoch, uuid, p, now)

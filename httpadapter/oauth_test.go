@@ -172,6 +172,10 @@ func TestOAuthNewAccountEveryProvider(t *testing.T) {
 				tk := e.login(t, p, id).tokens(t)
 				me := e.me(t, tk.AccessToken)
 				wantName := "the_" + p + "_user1"
+				if xs, ok := me["external_accounts"].([]any); !ok || len(xs) != 1 ||
+					xs[0].(map[string]any)["provider"] != p || xs[0].(map[string]any)["external_account_id"] != id.Subject {
+					t.Fatalf("external_accounts %v", me["external_accounts"])
+				}
 				if me["username"] != wantName || me["email"] != p+"@example.org" || me["email_verified"] != true ||
 					me["is_external_only"] != true {
 					t.Fatalf("new account %v", me)

@@ -166,6 +166,17 @@ func (w wire) files(fs []*usermgmt.File) []*fileRead {
 func (w wire) profile(p *usermgmt.Profile) userRead {
 	r := w.userWithHistory(p.User, p.History)
 	r.ProfilePicture = w.file(p.Picture)
+	r.Files = make([]fileRead, len(p.Files))
+	for i, f := range p.Files {
+		r.Files[i] = *w.file(f)
+	}
+	r.ExternalAccounts = make([]externalAccount, len(p.Identities))
+	for i, x := range p.Identities {
+		r.ExternalAccounts[i] = externalAccount{
+			ExternalAccountID: x.Subject, Provider: x.Provider, UserUUID: x.UserUUID,
+			Username: x.Username, DisplayName: x.DisplayName, Email: x.Email, PictureURL: x.PictureURL,
+		}
+	}
 	return r
 }
 
