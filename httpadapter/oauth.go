@@ -30,7 +30,7 @@ func oauthRoutes() []route {
 			flowOp[oauthStartInput]{decodeOAuthStart, (*handler).oauthStart}},
 		{Route{Method: get, Path: "/oauth/{provider}/callback", Name: "oauth_callback", Flag: "OAUTH_CALLBACK", Tag: "oauth",
 			Summary: "Finish a provider login: tokens as JSON, or a redirect to the flow's redirect_uri with the tokens in the fragment.",
-			Request: "OAuthCallback", Status: ok, Response: "Token"},
+			Request: "OAuthCallback", Status: ok, Response: "OAuthResult"},
 			flowOp[usermgmt.OAuthCallback]{decodeOAuthCallback, (*handler).oauthCallback}},
 		{Route{Method: post, Path: "/oauth/{provider}/link", Name: "oauth_link_url", Flag: "OAUTH_LINK_URL", Tag: "oauth", Auth: true,
 			Summary: "A one-time URL that links a provider account to the caller when a browser opens it.",
