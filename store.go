@@ -211,6 +211,8 @@ type FileStore interface {
 type FileQuery struct {
 	Offset int
 	Limit  int // at most 1000; 0 means 100
+	// OwnerUUID, when set, keeps the files of this user only.
+	OwnerUUID string
 }
 
 // FileDeletion is a storage deletion still to do: the content under Key,

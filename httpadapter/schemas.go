@@ -194,7 +194,13 @@ func componentSchemas() js {
 			"oneOf": []any{obj(js{"file": js{"type": "string", "contentMediaType": "application/json"}}, "file"), ref("Export")}},
 		"ImportResult": obj(js{"tables": arrayOf(obj(js{"table": str(), "inserted": integer(), "updated": integer(), "unchanged": integer()}))}),
 		"UserExport": obj(js{"exported_at": js{"type": "string", "format": "date-time"}, "user": js{"type": "object"},
-			"sessions": arrayOf(js{"type": "object"}), "audit": arrayOf(js{"type": "object"})}),
+			"sessions": arrayOf(js{"type": "object"}), "audit": arrayOf(js{"type": "object"}),
+			"two_factor": obj(js{"method": js{"type": "string", "enum": []string{"none", "authenticator", "email"}}}, "method"),
+			"files": arrayOf(obj(js{"id": integer(), "file_name": str(), "file_type": str(), "content_type": str(), "size": integer(),
+				"sha256": str(), "description": str(), "created_by_uuid": str(), "created_at": js{"type": "string", "format": "date-time"}})),
+			"external_accounts": arrayOf(obj(js{"provider": str(), "subject": str(), "username": str(), "display_name": str(), "email": str(),
+				"picture_url": str(), "created_at": js{"type": "string", "format": "date-time"}, "updated_at": js{"type": "string", "format": "date-time"}})),
+		}, "exported_at", "user", "sessions", "audit", "two_factor", "files", "external_accounts"),
 
 		// files
 		"UploadForm": obj(js{"description": str(), "file": js{"type": "string", "contentMediaType": "application/octet-stream"}}, "file"),
@@ -208,7 +214,7 @@ func componentSchemas() js {
 		"OAuthURL":      obj(js{"url": str(), "expires_at": unixTime()}, "url", "expires_at"),
 
 		// account security
-		"OTPLoginForm": obj(js{"otp_code": otpCode, "otp_token": strDesc("The challenge; or the otp_token cookie, or a bearer header.")}),
+		"OTPLoginForm":  obj(js{"otp_code": otpCode, "otp_token": strDesc("The challenge; or the otp_token cookie, or a bearer header.")}),
 		"OTPMethodForm": obj(js{"otp_code": otpCode, "password": strDesc("Instead of otp_code, to turn two-factor off.")}),
 		"OTPMethodResult": js{"allOf": []any{ref("UserRead"),
 			obj(js{"recovery_codes": js{"type": "array", "items": str(), "description": "Only when two-factor was just turned on."}})}},

@@ -110,8 +110,11 @@ func (h *handle) FilesByIDs(ctx context.Context, ids []int64) ([]*usermgmt.File,
 // than 1000 means 1000, and a negative offset means 0.
 func (h *handle) ListFiles(ctx context.Context, q usermgmt.FileQuery) ([]*usermgmt.File, error) {
 	var rows []*fileRow
-	err := h.idb.NewSelect().Model(&rows).
-		OrderExpr("created_at ASC, id ASC").
+	sel := h.idb.NewSelect().Model(&rows)
+	if q.OwnerUUID != "" {
+		sel = sel.Where("owner_uuid = ?", q.OwnerUUID)
+	}
+	err := sel.OrderExpr("created_at ASC, id ASC").
 		Limit(int64(clampLimit(q.Limit, defaultFileLimit, maxFileLimit))).Offset(int64(max(q.Offset, 0))).
 		Scan(ctx)
 	if err != nil {

@@ -85,6 +85,10 @@ func testFileInsertRead(t *testing.T, st usermgmt.Store) {
 	if err != nil || len(page) != 1 || page[0].ID != f2.ID {
 		t.Fatalf("ListFiles page = %v, %v", page, err)
 	}
+	owned, err := st.ListFiles(ctx, usermgmt.FileQuery{OwnerUUID: b.UUID})
+	if err != nil || len(owned) != 1 || owned[0].ID != f3.ID {
+		t.Fatalf("ListFiles(owner) = %v, %v", owned, err)
+	}
 	byIDs, err := st.FilesByIDs(ctx, []int64{f3.ID, 424242, f1.ID})
 	if err != nil || len(byIDs) != 2 {
 		t.Fatalf("FilesByIDs = %v, %v", byIDs, err)
