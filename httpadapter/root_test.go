@@ -109,6 +109,8 @@ func TestRouteTable(t *testing.T) {
 		"READ_BLOCKED_USERS", "BLOCK_USERS", "UPDATE_BLOCKED_USERS", "DELETE_BLOCKED_USERS", "READ_AUDIT",
 		"DB_EXPORT", "DB_IMPORT", "DB_RECOVER", "READ_USERS_ME_EXPORT", "_OPENAPI", "_REDOC_HTML",
 		"_DOCS_ASSET", "_CUSTOM_SWAGGER_UI_HTML", "REDIRECT_URI",
+		"SEND_EMAIL_SINGLE", "SEND_EMAIL_MULTIPLE", "SEND_EMAIL_ALL", "TEST_EMAIL", "OTP_EMAIL",
+		"RESET_PASSWORD_EMAIL", "VALIDATION_EMAIL",
 	}
 	// The pages keep the reference's flags, which their form posts and
 	// aliases (/signin, /signup) share.
@@ -163,7 +165,7 @@ func TestRouteTable(t *testing.T) {
 	e := newEnv(t, backends[0].dsn(t), httpadapter.Options{Pages: &httpadapter.PagesOptions{}})
 	for _, rt := range httpadapter.Routes() {
 		path := strings.NewReplacer("{uuid}", "00000000-0000-4000-8000-000000000000", "{id}", "00000000-0000-4000-8000-000000000000",
-			"{file_id}", "1", "{method}", "email", "{file}", "style.css").Replace(rt.Path)
+			"{file_id}", "1", "{method}", "email", "{file}", "swagger-ui.css").Replace(rt.Path)
 		if !rt.Root {
 			path = "/api" + path
 		}
