@@ -240,6 +240,9 @@ func (a *Actor) sendAdminMail(ctx context.Context, action string, recipients []s
 		return 0, err
 	}
 	n, err := a.m.adminMailTo(ctx, t, to)
+	if err != nil && n == 0 {
+		return 0, err
+	}
 	if aerr := a.mailAudit(ctx, "", "email."+action, n); err == nil {
 		err = aerr
 	}
@@ -274,7 +277,9 @@ func (a *Actor) SendMailToAll(ctx context.Context, msg AdminMail) (int, error) {
 		n, err := a.m.adminMailTo(ctx, t, to)
 		total += n
 		if err != nil {
-			_ = a.mailAudit(ctx, "", "email.all", total)
+			if total > 0 { // some were queued: that is on the record
+				_ = a.mailAudit(ctx, "", "email.all", total)
+			}
 			return total, err
 		}
 		if len(page) < q.Limit {
