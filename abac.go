@@ -143,8 +143,10 @@ var selfEditable = []string{"username", "display_name", "email", "description"}
 
 // DefaultPolicy returns the reference service's permission table with its
 // faults fixed: a user may edit their own profile (not their roles, state or
-// password, which has its own flow), and listing or counting users stays
-// with admins and moderators.
+// password, which has its own flow), listing or counting users stays with
+// admins and moderators, and the mail tools (resource "email") are the
+// admins' only: the reference let moderators send free-form mail to any
+// address in the project's name.
 func DefaultPolicy() *Policy {
 	p := NewPolicy(RoleAdmin, RoleModerator, RoleUser, RoleTester)
 
@@ -195,9 +197,6 @@ func DefaultPolicy() *Policy {
 		Set(RoleModerator, "file", "create", Allow).
 		Set(RoleModerator, "file", "read", Allow).
 		Set(RoleModerator, "file", "update", Allow).
-		Set(RoleModerator, "email", "single", Allow).
-		Set(RoleModerator, "email", "multiple", Allow).
-		Set(RoleModerator, "email", "auth", Allow).
 		Set(RoleModerator, "admin", "ban", When(targetNotPrivileged)).
 		Set(RoleModerator, "docs", "redoc", Allow)
 

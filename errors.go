@@ -127,6 +127,9 @@ var (
 	ErrEmailUndeliverable  = newError(http.StatusBadRequest, "email_undeliverable", "This email address cannot receive mail.")
 	ErrWrongPasswordChange = newError(http.StatusBadRequest, "invalid_password", "Invalid password")
 	ErrSamePassword        = newError(http.StatusBadRequest, "same_password", "New password cannot be the same as old password")
+	// Admin mail.
+	ErrConfirmRequired     = newError(http.StatusBadRequest, "confirmation_required", "You must confirm the email")
+	ErrInvalidMailTemplate = newError(http.StatusBadRequest, "invalid_mail_template", "The mail content is not a valid template.")
 	// Feature flags and rate limits.
 	ErrFeatureDisabled    = newError(http.StatusForbidden, "feature_disabled", "This feature is not available.")
 	ErrRateLimited        = newError(http.StatusTooManyRequests, "rate_limited", "Too Many Requests")

@@ -2,6 +2,7 @@ package httpadapter_test
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"net/http/httptest"
 	"net/url"
@@ -228,15 +229,27 @@ func TestImportSizeLimit(t *testing.T) {
 func TestUserSelfExport(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
 		jane := e.register("jane_doe")
+		bob := e.register("bob_smith")
+		e.upload("POST", "/api/file/?description=my%20notes", jane.AccessToken, "notes.txt", []byte("hello")).wantStatus(t, 200)
+		e.upload("POST", "/api/file/", bob.AccessToken, "bobs.txt", []byte("other")).wantStatus(t, 200)
+		now := e.clock.Now()
+		if err := e.m.Config().Store.InsertExternalIdentity(context.Background(), &usermgmt.ExternalIdentity{
+			Provider: "github", Subject: "4242", UserUUID: jane.uuid, Username: "janeocto", Email: "jane@github.example",
+			Tokens: []byte("sealed-provider-token"), CreatedAt: now, UpdatedAt: now,
+		}); err != nil {
+			t.Fatal(err)
+		}
 		r := e.do(request{method: "GET", path: "/api/user/me/export", token: jane.AccessToken})
 		r.wantStatus(t, 200)
 		body := string(r.body)
-		for _, want := range []string{jane.uuid, `"Username":"jane_doe"`, `"sessions":[{`, `"Action":"register"`} {
+		for _, want := range []string{jane.uuid, `"Username":"jane_doe"`, `"sessions":[{`, `"Action":"register"`,
+			`"two_factor":{"method":"none"}`, `"file_name":"notes.txt"`, `"description":"my notes"`, `"size":5`,
+			`"external_accounts":[{"provider":"github","subject":"4242","username":"janeocto"`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("export lacks %s: %s", want, body)
 			}
 		}
-		for _, secret := range []string{"$2a$", "PasswordHash", "OTPSecret", "refresh"} {
+		for _, secret := range []string{"$2a$", "PasswordHash", "OTPSecret", "refresh", "bobs.txt", "storage", "c2VhbGVk", "sealed", "Tokens", "recovery"} {
 			if strings.Contains(body, secret) {
 				t.Errorf("export carries %s: %s", secret, body)
 			}

@@ -110,8 +110,9 @@ func muxPath(p string) string {
 }
 
 // bind returns the http.Handler serving rt, its body bounded by
-// Options.MaxBodyBytes, or for an upload route by Config.MaxUploadBytes
-// plus room for the multipart framing.
+// Options.MaxBodyBytes, for an upload route by Config.MaxUploadBytes
+// plus room for the multipart framing, and for a database import by
+// Options.MaxImportBytes (smaller or larger than the general limit).
 func (h *handler) bind(rt route) http.Handler {
 	limit := h.maxBody
 	if rt.Upload {

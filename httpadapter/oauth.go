@@ -29,7 +29,7 @@ func oauthRoutes() []route {
 			flowOp[oauthStartInput]{decodeOAuthStart, (*handler).oauthStart}},
 		{Route{Method: get, Path: "/oauth/{provider}/callback", Name: "oauth_callback", Flag: "OAUTH_CALLBACK", Tag: "oauth",
 			Summary: "Finish a provider login: tokens as JSON, or a redirect to the flow's redirect_uri with the tokens in the fragment.",
-			Request: "OAuthCallback", Status: ok, Response: "Token"},
+			Request: "OAuthCallback", Status: ok, Response: "OAuthResult"},
 			flowOp[usermgmt.OAuthCallback]{decodeOAuthCallback, (*handler).oauthCallback}},
 		{Route{Method: get, Path: "/oauth/{provider}/link", Name: "oauth_link", Flag: "OAUTH_LINK", Tag: "oauth", Auth: true,
 			Summary: "Begin linking a provider account to the caller (bearer or the pages' session cookie; optional redirect_uri): redirects to the provider.",

@@ -13,7 +13,8 @@ import (
 // OpenAPI builds the OpenAPI 3.1 document of the routes New serves under
 // prefix (normalised as Options.Prefix is), from the route table (Routes)
 // and the schema registry (schemas.go). The documentation routes are left
-// out, as the reference hid them.
+// out, and so are the hosted pages (Route.Page), as the reference hid
+// them.
 func OpenAPI(prefix, version string) ([]byte, error) {
 	opts := Options{Prefix: prefix}.withDefaults(nil)
 	return buildOpenAPI(routes(), opts.Prefix, projectVersion(version))
@@ -25,7 +26,7 @@ func buildOpenAPI(rs []route, prefix, version string) ([]byte, error) {
 	components := componentSchemas()
 	paths := map[string]js{}
 	for _, rt := range rs {
-		if rt.Tag == "docs" {
+		if rt.Tag == "docs" || rt.Page {
 			continue
 		}
 		op, err := operation(rt.Route, components)
@@ -65,53 +66,61 @@ func operation(rt Route, components js) (js, error) {
 		"x-feature-flag": rt.Flag,
 	}
 	var params []any
+	var def requestDef
+	if rt.Request != "" {
+		var ok bool
+		if def, ok = requestDefs[rt.Request]; !ok {
+			return nil, fmt.Errorf("httpadapter: route %s %s: request %q has no schema", rt.Method, rt.Path, rt.Request)
+		}
+	}
 	for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
 		s := str()
 		if m[1] == "uuid" {
 			s = uuidStr()
 		}
+		if ps, ok := def.path[m[1]]; ok {
+			s = ps
+		}
 		params = append(params, js{"name": m[1], "in": "path", "required": true, "schema": s})
 	}
-	if rt.Request != "" {
-		def, ok := requestDefs[rt.Request]
-		if !ok {
-			return nil, fmt.Errorf("httpadapter: route %s %s: request %q has no schema", rt.Method, rt.Path, rt.Request)
+	for _, q := range def.params {
+		in := q.in
+		if in == "" {
+			in = "query"
 		}
-		for _, q := range def.query {
-			p := js{"name": q.name, "in": "query", "required": q.required, "schema": q.schema}
-			if q.desc != "" {
-				p["description"] = q.desc
-			}
-			if q.schema["type"] == "array" {
-				p["style"], p["explode"] = "form", true
-			}
-			params = append(params, p)
+		p := js{"name": q.name, "in": in, "required": q.required, "schema": q.schema}
+		if q.desc != "" {
+			p["description"] = q.desc
 		}
-		if def.body != "" {
-			if _, ok := components[def.body]; !ok {
-				return nil, fmt.Errorf("httpadapter: route %s %s: body %q has no schema", rt.Method, rt.Path, def.body)
-			}
-			content := js{}
-			encodings := rt.Encodings
-			if len(encodings) == 0 {
-				encodings = jsonOnly
-			}
-			for _, e := range encodings {
-				content[e] = js{"schema": ref(def.body)}
-			}
-			op["requestBody"] = js{"required": len(def.query) == 0, "content": content}
+		if q.schema["type"] == "array" {
+			p["style"], p["explode"] = "form", true
 		}
+		params = append(params, p)
+	}
+	if def.body != "" {
+		if _, ok := components[def.body]; !ok {
+			return nil, fmt.Errorf("httpadapter: route %s %s: body %q has no schema", rt.Method, rt.Path, def.body)
+		}
+		content := js{}
+		encodings := rt.Encodings
+		if len(encodings) == 0 {
+			encodings = jsonOnly
+		}
+		for _, e := range encodings {
+			content[e] = js{"schema": ref(def.body)}
+		}
+		op["requestBody"] = js{"required": def.bodyRequired, "content": content}
 	}
 	if params != nil {
 		op["parameters"] = params
 	}
 	ok := js{"description": http.StatusText(rt.Status)}
 	if rt.Response != "" {
-		schema, media, found := responseSchema(rt.Response, components)
+		content, found := responseContent(rt.Response, components)
 		if !found {
 			return nil, fmt.Errorf("httpadapter: route %s %s: response %q has no schema", rt.Method, rt.Path, rt.Response)
 		}
-		ok["content"] = js{media: js{"schema": schema}}
+		ok["content"] = content
 	}
 	responses := js{strconv.Itoa(rt.Status): ok}
 	errs := []int{http.StatusUnprocessableEntity}

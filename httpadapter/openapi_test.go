@@ -84,6 +84,9 @@ func (v *validator) schema(where string, s any) {
 	if items := m["items"]; items != nil {
 		v.schema(where+"[]", items)
 	}
+	if ap, ok := m["additionalProperties"].(map[string]any); ok {
+		v.schema(where+"{}", ap)
+	}
 	for _, k := range []string{"oneOf", "anyOf", "allOf"} {
 		if alts, ok := m[k].([]any); ok {
 			for i, a := range alts {
@@ -240,9 +243,9 @@ func TestOpenAPIDocument(t *testing.T) {
 				full = p + rt.Path
 			}
 			op := obj(obj(obj(doc["paths"])[full])[strings.ToLower(rt.Method)])
-			if rt.Tag == "docs" {
+			if rt.Tag == "docs" || rt.Page {
 				if op != nil {
-					t.Errorf("documentation route %s %s is in the document", rt.Method, full)
+					t.Errorf("documentation or page route %s %s is in the document", rt.Method, full)
 				}
 				continue
 			}

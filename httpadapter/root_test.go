@@ -109,6 +109,8 @@ func TestRouteTable(t *testing.T) {
 		"READ_BLOCKED_USERS", "BLOCK_USERS", "UPDATE_BLOCKED_USERS", "DELETE_BLOCKED_USERS", "READ_AUDIT",
 		"DB_EXPORT", "DB_IMPORT", "DB_RECOVER", "READ_USERS_ME_EXPORT", "_OPENAPI", "_REDOC_HTML",
 		"_DOCS_ASSET", "_CUSTOM_SWAGGER_UI_HTML", "REDIRECT_URI",
+		"SEND_EMAIL_SINGLE", "SEND_EMAIL_MULTIPLE", "SEND_EMAIL_ALL", "TEST_EMAIL", "OTP_EMAIL",
+		"RESET_PASSWORD_EMAIL", "VALIDATION_EMAIL",
 	}
 	// The pages keep the reference's flags, which their form posts and
 	// aliases (/signin, /signup) share.

@@ -98,6 +98,7 @@ func routes() []route {
 		flagRoutes(),
 		blockedRoutes(),
 		adminToolRoutes(),
+		emailRoutes(),
 		docsRoutes(),
 	} {
 		rs = append(rs, group...)

@@ -4,6 +4,11 @@ package httpadapter
 // OpenAPI document. Every name a route uses must be here (a test checks);
 // a subject that adds routes adds its names in this one file.
 
+import (
+	"slices"
+	"strings"
+)
+
 // js is a JSON Schema object.
 type js = map[string]any
 
@@ -24,43 +29,62 @@ func obj(props js, required ...string) js {
 	return o
 }
 
-// param is a query parameter of a request.
+// param is a query or header parameter of a request.
 type param struct {
 	name     string
 	schema   js
 	required bool
 	desc     string
+	// in is "query" (when empty) or "header".
+	in string
 }
 
-// requestDef is what a Request name stands for: query parameters and/or a
-// body (a component schema name). Path parameters come from the path.
+// requestDef is what a Request name stands for: query and header
+// parameters and/or a body (a component schema name). Path parameters come
+// from the path, as strings unless path gives their schema.
 type requestDef struct {
-	query []param
-	body  string
+	params []param
+	path   map[string]js
+	body   string
+	// bodyRequired is true when the body must be sent; a body whose
+	// fields may all come elsewhere (query, header, cookie) or may all be
+	// absent is optional.
+	bodyRequired bool
 }
 
-// requestDefs maps every Request name of the route table.
-var requestDefs = map[string]requestDef{
-	"RegisterForm":       {body: "RegisterForm"},
-	"LoginForm":          {body: "LoginForm"},
-	"RefreshForm":        {body: "RefreshForm"},
-	"SessionID":          {},
-	"UserUUID":           {},
-	"UserCreate":         {body: "UserCreate"},
-	"UserUpdate":         {body: "UserUpdate"},
-	"BanForm":            {body: "BanForm"},
-	"UnbanForm":          {body: "UnbanForm"},
-	"ExportUpload":       {body: "ExportUpload"},
-	"BlockedUsersIDs":    {query: []param{{name: "users_ids", schema: arrayOf(uuidStr()), desc: "Repeatable; or users_ids in the JSON body."}}, body: "BlockedUsersIDs"},
-	"BlockedUsersChange": {query: []param{{name: "remove", schema: arrayOf(uuidStr())}, {name: "add", schema: arrayOf(uuidStr())}}, body: "BlockedUsersChange"},
-	"UserIDs":            {query: []param{{name: "users_ids", schema: arrayOf(str()), desc: "Repeatable."}}},
-	"UserPage": {query: []param{
+var (
+	pageParams = []param{
 		{name: "skip", schema: js{"type": "integer", "minimum": 0, "default": 0}},
 		{name: "limit", schema: js{"type": "integer", "minimum": 0, "maximum": 1000, "default": 100}},
-		{name: "search", schema: str(), desc: "Username or email prefix."},
-		{name: "cursor", schema: str(), desc: "The X-Next-Cursor header of the previous page."},
-	}},
-	"AuditQuery": {query: []param{
+	}
+	fileIDPath   = map[string]js{"file_id": integer()}
+	otpCodeQuery = param{name: "otp_code", schema: str(), desc: "Or otp_code in the body."}
+	confirmParam = param{name: "confirm", schema: js{"type": "boolean", "default": false},
+		desc: "Must be true: without it a permitted caller gets 400 confirmation_required."}
+	subjectParam   = param{name: "subject", schema: str(), required: true}
+	recipientParam = param{name: "recipient", schema: js{"type": "string", "format": "email"}, required: true}
+)
+
+// requestDefs maps every Request name of the route table but the pages'.
+var requestDefs = map[string]requestDef{
+	"RegisterForm":       {body: "RegisterForm", bodyRequired: true},
+	"LoginForm":          {body: "LoginForm", bodyRequired: true},
+	"RefreshForm":        {body: "RefreshForm", bodyRequired: true},
+	"SessionID":          {},
+	"UserUUID":           {},
+	"UserCreate":         {body: "UserCreate", bodyRequired: true},
+	"UserUpdate":         {body: "UserUpdate", bodyRequired: true},
+	"BanForm":            {body: "BanForm", bodyRequired: true},
+	"UnbanForm":          {body: "UnbanForm"},
+	"ExportUpload":       {body: "ExportUpload", bodyRequired: true},
+	"BlockedUsersIDs":    {params: []param{{name: "users_ids", schema: arrayOf(uuidStr()), desc: "Repeatable; or users_ids in the JSON body."}}, body: "BlockedUsersIDs"},
+	"BlockedUsersChange": {params: []param{{name: "remove", schema: arrayOf(uuidStr())}, {name: "add", schema: arrayOf(uuidStr())}}, body: "BlockedUsersChange"},
+	"UserIDs":            {params: []param{{name: "users_ids", schema: arrayOf(str()), desc: "Repeatable."}}},
+	"UserPage": {params: append(slices.Clone(pageParams),
+		param{name: "search", schema: str(), desc: "Username or email prefix."},
+		param{name: "cursor", schema: str(), desc: "The X-Next-Cursor header of the previous page."},
+	)},
+	"AuditQuery": {params: []param{
 		{name: "actor", schema: uuidStr()},
 		{name: "subject", schema: uuidStr()},
 		{name: "action", schema: arrayOf(str()), desc: "Repeatable."},
@@ -69,6 +93,49 @@ var requestDefs = map[string]requestDef{
 		{name: "limit", schema: js{"type": "integer", "minimum": 0, "maximum": 1000, "default": 50}},
 		{name: "cursor", schema: str(), desc: "next_cursor of the previous page."},
 	}},
+
+	// files
+	"UploadForm": {params: []param{{name: "description", schema: str(), desc: "Or a description part before the file."}},
+		body: "UploadForm", bodyRequired: true},
+	"FilePage":   {params: pageParams},
+	"FileIDs":    {params: []param{{name: "files_ids", schema: arrayOf(integer()), desc: "Repeatable."}}},
+	"FileID":     {path: fileIDPath},
+	"FileUpdate": {path: fileIDPath, body: "FileUpdate"},
+
+	// third-party login
+	"OAuthStart": {params: []param{
+		{name: "redirect_uri", schema: str(), desc: "An allow-listed target to send the tokens to (in the fragment)."},
+		{name: "ticket", schema: str(), desc: "A link ticket from POST /oauth/{provider}/link."},
+	}},
+	"OAuthCallback": {params: []param{{name: "state", schema: str()}, {name: "code", schema: str()}, {name: "error", schema: str()}}},
+	"OAuthLinkForm": {body: "OAuthLinkForm"},
+	"Provider":      {},
+
+	// account security
+	"OTPLoginForm": {params: []param{otpCodeQuery}, body: "OTPLoginForm"},
+	"OTPMethodForm": {params: []param{otpCodeQuery}, body: "OTPMethodForm",
+		path: map[string]js{"method": js{"type": "string", "enum": []string{"authenticator", "email", "none"}}}},
+	"VerifyEmailQuery": {params: []param{
+		{name: "token", schema: str(), required: true},
+		{name: "redirect", schema: str(), desc: "An allow-listed target instead of FRONTEND_URL."},
+	}},
+	"ResendVerificationForm": {body: "ResendVerificationForm", bodyRequired: true},
+	"ForgotPasswordForm":     {body: "ForgotPasswordForm", bodyRequired: true},
+	"ForgotPasswordQuery":    {params: []param{{name: "username", schema: str()}, {name: "email", schema: str()}}},
+	"ResetPasswordForm": {params: []param{{name: "Authorization-Header", in: "header", schema: str(),
+		desc: "The reference's \"bearer <token>\", when token is not in the body."}}, body: "ResetPasswordForm", bodyRequired: true},
+	"ChangePasswordForm": {body: "ChangePasswordForm", bodyRequired: true},
+
+	// feature flags
+	"FeatureFlagsUpdate": {body: "FeatureFlagsUpdate", bodyRequired: true},
+
+	// admin mail
+	"EmailSingle":   {params: []param{confirmParam, subjectParam, recipientParam}, body: "MailContent", bodyRequired: true},
+	"EmailMultiple": {params: []param{confirmParam, subjectParam, {name: "recipients", schema: arrayOf(js{"type": "string", "format": "email"}), required: true, desc: "Repeatable."}}, body: "MailContent", bodyRequired: true},
+	"EmailAll":      {params: []param{confirmParam, subjectParam}, body: "MailContent", bodyRequired: true},
+	"EmailTest":     {params: []param{{name: "recipient", schema: js{"type": "string", "format": "email"}, desc: "Default: CONTACT_EMAIL."}}},
+	"EmailAuth":     {params: []param{confirmParam, recipientParam}},
+	"EmailReset":    {params: []param{confirmParam, recipientParam}, body: "EmailResetForm"},
 }
 
 // componentSchemas are the named schemas of request bodies and responses.
@@ -80,7 +147,7 @@ func componentSchemas() js {
 		"is_active": boolean(), "blocked_uuids": arrayOf(str()), "profile_picture": js{"oneOf": []any{ref("FileRead"), js{"type": "null"}}},
 		"created_at": unixTime(), "updated_at": unixTime(),
 		"user_history":      arrayOf(obj(js{"time": str(), "action": str(), "description": str(), "by": str()})),
-		"external_accounts": arrayOf(obj(js{"external_account_id": str(), "provider": str(), "user_uuid": str(), "username": str(), "display_name": str(), "email": str(), "picture_url": str()})),
+		"external_accounts": arrayOf(obj(externalAccountProps)),
 		"files":             arrayOf(ref("FileRead")), "picture_url": str(),
 	}
 	details := js{}
@@ -100,8 +167,9 @@ func componentSchemas() js {
 			"ip": str(), "user_agent": str(), "current": boolean()}),
 		"UserRead":    obj(user),
 		"UserDetails": obj(details),
-		"FileRead": obj(js{"id": integer(), "file_name": str(), "file_type": str(), "description": str(),
-			"created_at": unixTime(), "created_by_uuid": str()}),
+		"FileRead": obj(js{"id": integer(), "file_name": str(), "file_type": str(), "description": nullable("string"),
+			"created_at": unixTime(), "created_by_uuid": nullable("string"), "owner_uuid": str(), "content_type": str(),
+			"size": integer(), "sha256": str(), "file_url": str()}),
 		"UserCreate": obj(js{"username": str(), "email": str(), "password": str(), "display_name": str(), "roles": arrayOf(str()),
 			"description": str(), "email_verified": boolean(), "is_active": boolean()}, "username", "email", "password"),
 		"UserUpdate": obj(js{"username": str(), "display_name": str(), "email": str(), "password": str(), "description": str(),
@@ -126,35 +194,108 @@ func componentSchemas() js {
 			"oneOf": []any{obj(js{"file": js{"type": "string", "contentMediaType": "application/json"}}, "file"), ref("Export")}},
 		"ImportResult": obj(js{"tables": arrayOf(obj(js{"table": str(), "inserted": integer(), "updated": integer(), "unchanged": integer()}))}),
 		"UserExport": obj(js{"exported_at": js{"type": "string", "format": "date-time"}, "user": js{"type": "object"},
-			"sessions": arrayOf(js{"type": "object"}), "audit": arrayOf(js{"type": "object"})}),
+			"sessions": arrayOf(js{"type": "object"}), "audit": arrayOf(js{"type": "object"}),
+			"two_factor": obj(js{"method": js{"type": "string", "enum": []string{"none", "authenticator", "email"}}}, "method"),
+			"files": arrayOf(obj(js{"id": integer(), "file_name": str(), "file_type": str(), "content_type": str(), "size": integer(),
+				"sha256": str(), "description": str(), "created_by_uuid": str(), "created_at": js{"type": "string", "format": "date-time"}})),
+			"external_accounts": arrayOf(obj(js{"provider": str(), "subject": str(), "username": str(), "display_name": str(), "email": str(),
+				"picture_url": str(), "created_at": js{"type": "string", "format": "date-time"}, "updated_at": js{"type": "string", "format": "date-time"}})),
+		}, "exported_at", "user", "sessions", "audit", "two_factor", "files", "external_accounts"),
+
+		// files
+		"UploadForm": obj(js{"description": str(), "file": js{"type": "string", "contentMediaType": "application/octet-stream"}}, "file"),
+		"FileUpdate": obj(js{"description": js{"type": []string{"string", "null"}, "description": "Absent or null clears it."}}),
+
+		// third-party login
+		"ExternalAccount": obj(externalAccountProps),
+		"OAuthResult": js{"description": "The tokens of a login, or the linked account of a link flow.",
+			"oneOf": []any{ref("Token"), ref("ExternalAccount")}},
+		"OAuthLinkForm": obj(js{"redirect_uri": strDesc("An allow-listed target to return to after the link.")}),
+		"OAuthURL":      obj(js{"url": str(), "expires_at": unixTime()}, "url", "expires_at"),
+
+		// account security
+		"OTPLoginForm":  obj(js{"otp_code": otpCode, "otp_token": strDesc("The challenge; or the otp_token cookie, or a bearer header.")}),
+		"OTPMethodForm": obj(js{"otp_code": otpCode, "password": strDesc("Instead of otp_code, to turn two-factor off.")}),
+		"OTPMethodResult": js{"allOf": []any{ref("UserRead"),
+			obj(js{"recovery_codes": js{"type": "array", "items": str(), "description": "Only when two-factor was just turned on."}})}},
+		"OTPSetup":               obj(js{"uri": str(), "secret": str()}, "uri", "secret"),
+		"ResendVerificationForm": obj(js{"email": str(), "username": strDesc("Instead of email.")}),
+		"ForgotPasswordForm":     obj(js{"username": str(), "email": str()}),
+		"ResetPasswordForm": obj(js{"token": strDesc("Or the Authorization-Header header."), "new_password": str(), "confirm_password": str()},
+			"new_password", "confirm_password"),
+		"ChangePasswordForm": obj(js{"old_password": str(), "new_password": str(), "confirm_password": str()},
+			"old_password", "new_password", "confirm_password"),
+
+		// feature flags
+		"Flag": js{"description": "true or false, or a list of rules of which any one must pass.", "oneOf": []any{boolean(),
+			arrayOf(obj(js{"percentageOfUsers": js{"type": "number", "minimum": 0, "maximum": 1}, "userRoles": arrayOf(str())}))}},
+		"FeatureFlags": js{"type": "object", "additionalProperties": ref("Flag")},
+		"FeatureFlagsUpdate": obj(js{
+			"add":    js{"type": "object", "additionalProperties": ref("Flag"), "description": "In a form, a JSON object."},
+			"remove": js{"description": "Flag names (or an object whose keys are); in a form, JSON or repeated names.", "oneOf": []any{arrayOf(str()), js{"type": "object"}}},
+		}),
+
+		// admin mail
+		"MailContent": js{"description": "The HTML content, a template rendered with the mail data (ProjectName, Username, Email, ...): a bare JSON string, or an object.",
+			"oneOf": []any{str(), obj(js{"content": str()}, "content")}},
+		"EmailResetForm": obj(js{"endpoint": js{"type": "string", "enum": []string{"/reset-password", "/forgot-password/reset-form"}}}),
 	}
 }
 
-// responseSchema returns the schema and media type of a Response name; ok
-// is false for a name without one.
-func responseSchema(name string, components js) (schema js, media string, ok bool) {
+// otpCode is a one-time or recovery code, as a string or a number.
+var otpCode = js{"type": []string{"string", "integer"}}
+
+// externalAccountProps are the properties of the JSON of a linked third-party account.
+var externalAccountProps = js{"external_account_id": str(), "provider": str(), "user_uuid": str(), "username": str(),
+	"display_name": str(), "email": str(), "picture_url": str()}
+
+// rawContent is the schema of raw content.
+func rawContent(media string) js { return js{"type": "string", "contentMediaType": media} }
+
+// imageTypes are the media types a stored picture is served as.
+var imageTypes = []string{"image/png", "image/jpeg", "image/gif", "image/bmp"}
+
+// responseContent returns the content (media type → schema) of a Response
+// name; ok is false for a name without one.
+func responseContent(name string, components js) (content js, ok bool) {
+	one := func(media string, s js) (js, bool) { return js{media: js{"schema": s}}, true }
 	switch name {
 	case "text":
-		return str(), "text/plain", true
+		return one("text/plain", str())
 	case "html":
-		return str(), "text/html", true
+		return one("text/html", str())
 	case "binary":
-		return js{"type": "string", "contentMediaType": "application/octet-stream"}, "application/octet-stream", true
-	case "string":
-		return str(), mediaJSON, true
-	case "integer":
-		return integer(), mediaJSON, true
-	case "[]string":
-		return arrayOf(str()), mediaJSON, true
-	}
-	if len(name) > 2 && name[:2] == "[]" {
-		if _, found := components[name[2:]]; found {
-			return arrayOf(ref(name[2:])), mediaJSON, true
+		return one("application/octet-stream", rawContent("application/octet-stream"))
+	case "image/png":
+		return one("image/png", rawContent("image/png"))
+	case "image", "file":
+		// A picture (or the generated initials, a PNG); a file's raster
+		// images are inline, plain text is text, the rest octet-stream.
+		c := js{}
+		for _, t := range imageTypes {
+			c[t] = js{"schema": rawContent(t)}
 		}
-		return nil, "", false
+		if name == "file" {
+			for _, t := range []string{"text/plain", "application/octet-stream"} {
+				c[t] = js{"schema": rawContent(t)}
+			}
+		}
+		return c, true
+	case "string":
+		return one(mediaJSON, str())
+	case "integer":
+		return one(mediaJSON, integer())
+	case "[]string":
+		return one(mediaJSON, arrayOf(str()))
+	}
+	if elem, isList := strings.CutPrefix(name, "[]"); isList {
+		if _, found := components[elem]; found {
+			return one(mediaJSON, arrayOf(ref(elem)))
+		}
+		return nil, false
 	}
 	if _, found := components[name]; found {
-		return ref(name), mediaJSON, true
+		return one(mediaJSON, ref(name))
 	}
-	return nil, "", false
+	return nil, false
 }

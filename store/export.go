@@ -41,16 +41,44 @@ const (
 type exportTable struct {
 	name string
 	key  []string // the primary key columns
+	// afterChange, when set, is run by an import that inserted or updated
+	// rows of the table.
+	afterChange string
 }
 
 // exportTables lists every table an export carries, parents before the
 // tables that reference them (imports insert in this order). A migration
 // that adds a table adds one line here; its columns are read from the
 // database.
+//
+// What an export is: the lasting state of the accounts, portable to
+// another instance. Left out, on purpose:
+//   - one_time_tokens (verification and reset links, emailed codes, login
+//     challenges) and oauth_states (pending provider logins): short-lived
+//     secrets (minutes to a day) bound to a flow in progress; carrying them
+//     would only widen where a live token's hash can be read, and a user
+//     whose link dies with the move asks for a new one;
+//   - otp_state and login_failures: the two-factor and password lockout
+//     counters, transient by nature (a lockout ends by itself);
+//   - feature_flags_version: the change counter the instances of one
+//     database poll; an import that changes feature_flags bumps it;
+//   - file_deletions: pending removals from this instance's file storage,
+//     which the export does not carry (files rows are the metadata: the
+//     contents are copied with the storage, under the same storage_key).
+//
+// Carried secrets stay as stored: recovery_codes hold hashes only, and
+// external_identities.tokens are sealed by the Manager's key (unreadable
+// on an instance with another key, until the user logs in with the
+// provider again).
 var exportTables = []exportTable{
 	{name: "users", key: []string{"uuid"}},
 	{name: "sessions", key: []string{"id"}},
 	{name: "audit_log", key: []string{"id"}},
+	{name: "recovery_codes", key: []string{"id"}},
+	{name: "feature_flags", key: []string{"name"},
+		afterChange: "UPDATE feature_flags_version SET version = version + 1 WHERE id = 1"},
+	{name: "files", key: []string{"id"}},
+	{name: "external_identities", key: []string{"provider", "subject"}},
 }
 
 // ExportTables returns the names of the tables an export carries, in
@@ -421,6 +449,11 @@ func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows
 	}
 	if err := h.resetSequence(ctx, tx, t); err != nil {
 		return ti, err
+	}
+	if t.afterChange != "" && ti.Inserted+ti.Updated > 0 {
+		if _, err := tx.ExecContext(ctx, t.afterChange); err != nil {
+			return ti, fail("import "+t.name, err)
+		}
 	}
 	return ti, nil
 }

@@ -63,6 +63,33 @@ func TestExportRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("users differ after the round trip")
 		}
+		fa, err := sqlite1.ListFiles(ctx, usermgmt.FileQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb, err := st.ListFiles(ctx, usermgmt.FileQuery{})
+		if err != nil || len(fa) != 2 || !reflect.DeepEqual(fa, fb) {
+			t.Fatalf("files differ after the round trip: %v", err)
+		}
+		xa, _ := sqlite1.ExternalIdentity(ctx, "github", "4242")
+		xb, err := st.ExternalIdentity(ctx, "github", "4242")
+		if err != nil || !reflect.DeepEqual(xa, xb) {
+			t.Fatalf("external identity differs after the round trip: %v", err)
+		}
+		ra, _ := sqlite1.RecoveryCodes(ctx, xa.UserUUID)
+		rb, err := st.RecoveryCodes(ctx, xa.UserUUID)
+		if err != nil || len(ra) == 0 || !reflect.DeepEqual(ra, rb) {
+			t.Fatalf("recovery codes differ after the round trip: %v %v, %v", ra, rb, err)
+		}
+		ga, _ := sqlite1.FeatureFlags(ctx)
+		gb, err := st.FeatureFlags(ctx)
+		if err != nil || len(ga) != 2 || !reflect.DeepEqual(ga, gb) {
+			t.Fatalf("flags differ after the round trip: %v %v, %v", ga, gb, err)
+		}
+		// The instances of the target database see the new flags.
+		if v, err := st.FeatureFlagsVersion(ctx); err != nil || v == 0 {
+			t.Fatalf("flags version after the import: %d, %v", v, err)
+		}
 	}
 }
 

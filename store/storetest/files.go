@@ -89,6 +89,10 @@ func testFileInsertRead(t *testing.T, st usermgmt.Store) {
 	if err != nil || len(mine) != 2 || mine[0].ID != f1.ID || mine[1].ID != f2.ID {
 		t.Fatalf("ListFiles of an owner = %v, %v", mine, err)
 	}
+	owned, err := st.ListFiles(ctx, usermgmt.FileQuery{OwnerUUID: b.UUID})
+	if err != nil || len(owned) != 1 || owned[0].ID != f3.ID {
+		t.Fatalf("ListFiles(owner) = %v, %v", owned, err)
+	}
 	byIDs, err := st.FilesByIDs(ctx, []int64{f3.ID, 424242, f1.ID})
 	if err != nil || len(byIDs) != 2 {
 		t.Fatalf("FilesByIDs = %v, %v", byIDs, err)
