@@ -412,6 +412,12 @@ func (m *Manager) oauthSession(ctx context.Context, userUUID string, x *External
 	if !u.IsActive {
 		return nil, m.inactiveError(ctx, u)
 	}
+	// The provider stands for the password only: a second factor the user
+	// turned on applies here too (an *OTPChallengeError, which LoginOTP
+	// completes), as do the rules on verified addresses.
+	if err := m.loginSecondStep(ctx, u); err != nil {
+		return nil, err
+	}
 	t, err := m.openSession(ctx, u, AuditOAuthLogin, "")
 	if err != nil {
 		return nil, err

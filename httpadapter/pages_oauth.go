@@ -2,6 +2,7 @@ package httpadapter
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -134,6 +135,10 @@ func (h *handler) pageCallback(w http.ResponseWriter, r *http.Request, cb usermg
 	target, ok := p.pageFlow(value, cb.Cookie)
 	if !ok || (err == nil && res.RedirectURI != "") {
 		return false
+	}
+	if c, ok := errors.AsType[*usermgmt.OTPChallengeError](err); ok {
+		p.startOTP(w, r, c, &PageData{RedirectURI: target})
+		return true
 	}
 	if err != nil {
 		d := p.data(w, r, "login", titleLogin, nil)
