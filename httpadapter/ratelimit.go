@@ -246,9 +246,14 @@ func (lim *limiter) route(name string, next http.Handler) http.Handler {
 func requestAccounts(r *http.Request, names []string) []string {
 	var out []string
 	add := func(v string) {
-		if v != "" && len(v) <= maxAccountKeyLen {
-			out = append(out, v)
+		// As the Manager reads a login or an address: spaces around it do
+		// not count, so padding cannot move a name to another bucket. A
+		// value too long to name an account still counts, cut short.
+		v = strings.ToLower(strings.TrimSpace(v))
+		if v == "" {
+			return
 		}
+		out = append(out, v[:min(len(v), maxAccountKeyLen)])
 	}
 	q := r.URL.Query()
 	for _, n := range names {

@@ -95,6 +95,10 @@ func TestRouteRateLimits(t *testing.T) {
 		if r.header.Get("Retry-After") != "20" {
 			t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
 		}
+		// Spaces around the name, or a name padded beyond any real one,
+		// do not reach another bucket.
+		login("192.0.2.5:1", "  jane_doe \t", false).wantError(t, 429, "rate_limited")
+		login("192.0.2.6:1", strings.Repeat(" ", 400)+"jane_doe", true).wantError(t, 429, "rate_limited")
 		// Per IP, whatever the account.
 		for _, name := range []string{"a_user", "b_user", "c_user", "d_user", "e_user"} {
 			login("192.0.2.1:1", name, false).wantError(t, 401, "invalid_credentials")
