@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unicode/utf8"
 
 	"github.com/usermgmt/usermgmt/files"
 )
@@ -214,6 +215,21 @@ type newUpload struct {
 	content                             io.Reader
 }
 
+// keyTail is the end of name that fits in a storage key's last part after
+// the 17 bytes of its random prefix (files.ValidKey allows MaxNameBytes),
+// cut on a rune boundary. The file's name itself is kept whole in its row.
+func keyTail(name string) string {
+	limit := files.MaxNameBytes - 17
+	if len(name) <= limit {
+		return name
+	}
+	start := len(name) - limit
+	for start < len(name) && !utf8.RuneStart(name[start]) {
+		start++
+	}
+	return name[start:]
+}
+
 // putContent stores content under a fresh key in the owner's folder,
 // recording the key first so that a crash before the row is written leaves
 // nothing behind (SweepFiles removes it). It returns the file to insert.
@@ -222,7 +238,7 @@ func (m *Manager) putContent(ctx context.Context, up newUpload) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := userFolder(up.owner) + "/" + hex.EncodeToString(rnd) + "_" + up.name
+	key := userFolder(up.owner) + "/" + hex.EncodeToString(rnd) + "_" + keyTail(up.name)
 	now := m.now()
 	if err := m.store.AddFileDeletion(ctx, FileDeletion{Key: key, CreatedAt: now}); err != nil {
 		return nil, err
