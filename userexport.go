@@ -91,6 +91,13 @@ func (m *Manager) ExportUser(ctx context.Context, uuid string) (*UserExport, err
 		if err != nil {
 			return nil, err
 		}
+		for _, e := range page {
+			// Another actor's address (an admin's, say) is theirs, not
+			// the user's: /user/me shows who acted, never from where.
+			if e.ActorUUID != u.UUID {
+				e.IP = ""
+			}
+		}
 		ex.Audit = append(ex.Audit, page...)
 		if len(page) < q.Limit {
 			break

@@ -239,9 +239,16 @@ func TestUserSelfExport(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+		// An admin's change is listed, without the admin's address.
+		admin := e.user("admin_user", usermgmt.RoleAdmin)
+		e.from("198.51.100.7:1", request{method: "PATCH", path: "/api/user/" + jane.uuid, token: admin.AccessToken,
+			json: map[string]any{"description": "edited by staff"}}).wantStatus(t, 200)
 		r := e.do(request{method: "GET", path: "/api/user/me/export", token: jane.AccessToken})
 		r.wantStatus(t, 200)
 		body := string(r.body)
+		if !strings.Contains(body, admin.uuid) || strings.Contains(body, "198.51.100.7") || !strings.Contains(body, `"IP":"192.0.2.1"`) {
+			t.Errorf("the export shows another actor's address, or not the user's own: %s", body)
+		}
 		for _, want := range []string{jane.uuid, `"Username":"jane_doe"`, `"sessions":[{`, `"Action":"register"`,
 			`"two_factor":{"method":"none"}`, `"file_name":"notes.txt"`, `"description":"my notes"`, `"size":5`,
 			`"external_accounts":[{"provider":"github","subject":"4242","username":"janeocto"`} {
