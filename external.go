@@ -350,11 +350,37 @@ func (m *Manager) oauthLogin(ctx context.Context, prof *oauth.Profile, x *Extern
 	return res, err
 }
 
+// keepRefreshToken carries the stored refresh token over to x when the
+// provider sent none this time (Google sends one at the first consent
+// only), so that ProviderToken can still refresh. A token that cannot be
+// opened is left as it is (logged).
+func (m *Manager) keepRefreshToken(ctx context.Context, x, stored *ExternalIdentity) {
+	if len(x.Tokens) == 0 || len(stored.Tokens) == 0 {
+		return
+	}
+	fresh, err := m.openToken(x.Tokens, x.Provider, x.Subject)
+	if err != nil || fresh.RefreshToken != "" {
+		return
+	}
+	old, err := m.openToken(stored.Tokens, stored.Provider, stored.Subject)
+	if err != nil || old.RefreshToken == "" {
+		return
+	}
+	fresh.RefreshToken = old.RefreshToken
+	sealed, err := m.sealToken(fresh, x.Provider, x.Subject)
+	if err != nil {
+		m.log.WarnContext(ctx, "usermgmt: provider token not resealed", "provider", x.Provider, "err", err)
+		return
+	}
+	x.Tokens = sealed
+}
+
 func (m *Manager) oauthLoginOnce(ctx context.Context, prof *oauth.Profile, x *ExternalIdentity) (*OAuthResult, error) {
 	cur, err := m.store.ExternalIdentity(ctx, x.Provider, x.Subject)
 	switch {
 	case err == nil:
 		x.UserUUID, x.CreatedAt = cur.UserUUID, cur.CreatedAt
+		m.keepRefreshToken(ctx, x, cur)
 		if err := m.store.UpdateExternalIdentity(ctx, x); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -248,6 +249,37 @@ func TestValidateOAuthConfig(t *testing.T) {
 	} {
 		if errs := c.validateOAuth(); len(errs) == 0 {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestKeepRefreshToken: a login whose token carries no refresh token keeps
+// the stored one; a new refresh token replaces it.
+func TestKeepRefreshToken(t *testing.T) {
+	m := oauthManager(t, nil)
+	m.log = slog.New(slog.DiscardHandler)
+	seal := func(tok *oauth2.Token) []byte {
+		t.Helper()
+		b, err := m.sealToken(tok, "google", "7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	stored := &ExternalIdentity{Provider: "google", Subject: "7", Tokens: seal(&oauth2.Token{AccessToken: "a1", RefreshToken: "r1"})}
+	for _, tc := range []struct {
+		name        string
+		fresh       *oauth2.Token
+		wantRefresh string
+	}{
+		{"none sent", &oauth2.Token{AccessToken: "a2"}, "r1"},
+		{"a new one", &oauth2.Token{AccessToken: "a3", RefreshToken: "r2"}, "r2"},
+	} {
+		x := &ExternalIdentity{Provider: "google", Subject: "7", Tokens: seal(tc.fresh)}
+		m.keepRefreshToken(context.Background(), x, stored)
+		got, err := m.openToken(x.Tokens, "google", "7")
+		if err != nil || got.RefreshToken != tc.wantRefresh || got.AccessToken != tc.fresh.AccessToken {
+			t.Errorf("%s: %+v, %v", tc.name, got, err)
 		}
 	}
 }
