@@ -73,8 +73,14 @@ func (m *Manager) ResetPassword(ctx context.Context, token, newPassword, confirm
 	if !ok {
 		return ErrInvalidToken
 	}
-	if _, err := m.liveToken(ctx, m.store, PurposeResetPassword, tok); err != nil {
+	live, err := m.liveToken(ctx, m.store, PurposeResetPassword, tok)
+	if err != nil {
 		return err
+	}
+	// A link mailed before a ban or a deactivation does not reopen the
+	// account.
+	if u, err := m.store.UserByUUID(ctx, live.UserUUID); err == nil && !u.IsActive {
+		return m.inactiveError(ctx, u)
 	}
 	hash, err := m.hasher.Hash(ctx, newPassword)
 	if err != nil {

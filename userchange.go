@@ -209,6 +209,14 @@ func (m *Manager) updateUser(ctx context.Context, uuid string, p UserPatch, acto
 		}
 		return n, endSessions, notes, nil
 	})
+	if err == nil && (emailChanged || p.Password != nil) {
+		// Links and codes mailed to the old address, or issued for the
+		// old password, no longer stand for the account.
+		if derr := m.store.DeleteOneTimeTokens(ctx, n.UUID, PurposeVerifyEmail, PurposeResetPassword,
+			PurposeEmailOTP, PurposeOTPChallenge); derr != nil {
+			m.log.WarnContext(ctx, "pending one-time tokens not voided", "user", n.UUID, "err", derr)
+		}
+	}
 	if err == nil && emailChanged {
 		m.sendVerificationAfter(ctx, n)
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/usermgmt/usermgmt"
 )
 
 const newPassword = "N3wPassw0rd!"
@@ -121,5 +123,45 @@ func TestResetPasswordEndsLockout(t *testing.T) {
 		_, token := mailToken(t, e.nextMail())
 		e.do(request{method: "POST", path: "/api/auth/forgot-password/reset", json: map[string]string{"token": token, "new_password": newPassword, "confirm_password": newPassword}}).wantStatus(t, 200)
 		e.do(request{method: "POST", path: "/api/auth/login", form: url.Values{"username": {"locked_out"}, "password": {newPassword}}}).tokens(t)
+	})
+}
+
+// TestResetLinksOutlivedByTheAccount: a reset link stops working when the
+// address changes, when the password is set otherwise, and for a banned
+// account (found in review).
+func TestResetLinksOutlivedByTheAccount(t *testing.T) {
+	eachBackendMail(t, nil, func(t *testing.T, e *secEnv) {
+		admin := e.user("admin_user", usermgmt.RoleAdmin)
+		a := e.register("moving_on")
+		e.nextMail() // verification
+		resetLink := func() string {
+			t.Helper()
+			e.do(request{method: "POST", path: "/api/auth/forgot-password/request", json: map[string]string{"username": "moving_on"}}).wantStatus(t, 200)
+			_, token := mailToken(t, e.nextMail())
+			return token
+		}
+		reset := func(token string) result {
+			return e.do(request{method: "POST", path: "/api/auth/forgot-password/reset", json: map[string]string{
+				"token": token, "new_password": newPassword, "confirm_password": newPassword}})
+		}
+
+		// A new address voids the link mailed to the old one.
+		token := resetLink()
+		e.do(request{method: "PATCH", path: "/api/user/" + a.uuid, token: a.AccessToken, json: map[string]any{"email": "new.home@example.com"}}).wantStatus(t, 200)
+		e.nextMail() // verification of the new address
+		reset(token).wantError(t, 401, "invalid_token")
+
+		// A password set by an admin voids it too.
+		token = resetLink()
+		e.do(request{method: "PATCH", path: "/api/user/" + a.uuid, token: admin.AccessToken, json: map[string]any{"password": "An0ther-Passw0rd!"}}).wantStatus(t, 200)
+		reset(token).wantError(t, 401, "invalid_token")
+
+		// A link mailed before a ban is void; one asked for while the
+		// account is banned does not reopen it.
+		token = resetLink()
+		e.do(request{method: "POST", path: "/api/admin/ban/" + a.uuid, token: admin.AccessToken, json: map[string]string{"reason": "spam"}}).wantStatus(t, 200)
+		reset(token).wantError(t, 401, "invalid_token")
+		reset(resetLink()).wantError(t, 400, "inactive_user")
+		e.do(request{method: "POST", path: "/api/auth/login", form: url.Values{"username": {"moving_on"}, "password": {newPassword}}}).wantError(t, 401, "invalid_credentials")
 	})
 }
