@@ -42,16 +42,20 @@ type mailQueue struct {
 // initAccountSecurity derives the keys of codes and TOTP secrets and, with
 // a mailer, starts the mail queue.
 func (m *Manager) initAccountSecurity() error {
-	var err error
-	if m.codeKey, err = deriveKey(m.cfg.JWTSecret, "usermgmt one-time codes"); err != nil {
-		return err
-	}
+	// Every secret yields its keys: the current one hashes new codes and
+	// seals new TOTP secrets, the previous ones still check and open what
+	// was made before a rotation (recovery codes live for years).
 	for _, s := range append([][]byte{m.cfg.JWTSecret}, m.cfg.JWTPreviousSecrets...) {
-		k, err := deriveKey(s, "usermgmt totp secret")
+		ck, err := deriveKey(s, "usermgmt one-time codes")
 		if err != nil {
 			return err
 		}
-		m.otpKeys = append(m.otpKeys, k)
+		tk, err := deriveKey(s, "usermgmt totp secret")
+		if err != nil {
+			return err
+		}
+		m.codeKeys = append(m.codeKeys, ck)
+		m.otpKeys = append(m.otpKeys, tk)
 	}
 	o := &m.mailOpt
 	if o.attempts <= 0 {

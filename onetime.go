@@ -85,11 +85,28 @@ func parseToken(s string) (string, bool) {
 	return s, true
 }
 
-// codeMAC hashes a low-entropy code (an email code, a recovery code) with a
-// key of the Manager, so that a copy of the database alone cannot be
-// searched for the codes.
+// codeMAC hashes a low-entropy code (an email code, a recovery code) with
+// the Manager's current code key, so that a copy of the database alone
+// cannot be searched for the codes.
 func (m *Manager) codeMAC(purpose, userUUID, code string) []byte {
-	mac := hmac.New(sha256.New, m.codeKey)
+	return codeMACWith(m.codeKeys[0], purpose, userUUID, code)
+}
+
+// codeMatches reports whether stored is the hash of code under any code key
+// (the current one or one of a previous JWT secret), in constant time for
+// each key.
+func (m *Manager) codeMatches(stored []byte, purpose, userUUID, code string) bool {
+	ok := false
+	for _, k := range m.codeKeys {
+		if subtle.ConstantTimeCompare(stored, codeMACWith(k, purpose, userUUID, code)) == 1 {
+			ok = true
+		}
+	}
+	return ok
+}
+
+func codeMACWith(key []byte, purpose, userUUID, code string) []byte {
+	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(purpose))
 	mac.Write([]byte{0})
 	mac.Write([]byte(userUUID))

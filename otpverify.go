@@ -194,9 +194,8 @@ func (m *Manager) matchCode(ctx context.Context, tx Store, u *User, st *OTPState
 	if err != nil {
 		return false, err
 	}
-	mac := m.codeMAC("recovery", u.UUID, rc)
 	for _, c := range codes {
-		if subtle.ConstantTimeCompare(c.CodeHash, mac) == 1 {
+		if m.codeMatches(c.CodeHash, "recovery", u.UUID, rc) {
 			return tx.UseRecoveryCode(ctx, c.ID, now)
 		}
 	}
@@ -240,9 +239,8 @@ func (m *Manager) matchEmailCode(ctx context.Context, tx Store, u *User, code st
 	if err != nil {
 		return false, err
 	}
-	mac := m.codeMAC(PurposeEmailOTP, u.UUID, code)
 	for _, t := range ts {
-		if now.Before(t.ExpiresAt) && subtle.ConstantTimeCompare(t.TokenHash, mac) == 1 {
+		if now.Before(t.ExpiresAt) && m.codeMatches(t.TokenHash, PurposeEmailOTP, u.UUID, code) {
 			return tx.UseOneTimeToken(ctx, t.ID, now)
 		}
 	}

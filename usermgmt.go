@@ -272,13 +272,13 @@ type Manager struct {
 	avatars *files.Avatars
 
 	// Account security: mail, templates, keys of codes and TOTP secrets.
-	mail    *mailQueue
-	mailer  Mailer
-	mailOpt mailOptions
-	codeKey []byte
-	otpKeys [][]byte // the first encrypts; all decrypt
-	flags   flagCache
-	limiter Limiter
+	mail     *mailQueue
+	mailer   Mailer
+	mailOpt  mailOptions
+	codeKeys [][]byte // the first hashes new codes; all check them
+	otpKeys  [][]byte // the first encrypts; all decrypt
+	flags    flagCache
+	limiter  Limiter
 
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
