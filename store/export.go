@@ -44,6 +44,11 @@ type exportTable struct {
 	// afterChange, when set, is run by an import that inserted or updated
 	// rows of the table.
 	afterChange string
+	// appendOnly tables are a record, not state: an import adds the rows
+	// it lacks and never changes one that exists.
+	appendOnly bool
+	// check, when set, refuses a row the application could not read back.
+	check func(row map[string]any) error
 }
 
 // exportTables lists every table an export carries, parents before the
@@ -73,12 +78,25 @@ type exportTable struct {
 var exportTables = []exportTable{
 	{name: "users", key: []string{"uuid"}},
 	{name: "sessions", key: []string{"id"}},
-	{name: "audit_log", key: []string{"id"}},
+	{name: "audit_log", key: []string{"id"}, appendOnly: true},
 	{name: "recovery_codes", key: []string{"id"}},
-	{name: "feature_flags", key: []string{"name"},
+	{name: "feature_flags", key: []string{"name"}, check: checkFlagRow,
 		afterChange: "UPDATE feature_flags_version SET version = version + 1 WHERE id = 1"},
 	{name: "files", key: []string{"id"}},
 	{name: "external_identities", key: []string{"provider", "subject"}},
+}
+
+// checkFlagRow refuses a flag that the flag set could not load (a bad name
+// or value would otherwise fail every later read of the flags).
+func checkFlagRow(row map[string]any) error {
+	name, _ := row["name"].(string)
+	value, _ := row["value"].(string)
+	nameJSON, err := json.Marshal(name)
+	if err != nil {
+		return err
+	}
+	_, err = usermgmt.ParseFlags([]byte("{" + string(nameJSON) + ":" + value + "}"))
+	return err
 }
 
 // ExportTables returns the names of the tables an export carries, in
@@ -401,6 +419,11 @@ func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows
 			}
 			in[c.name] = v
 		}
+		if t.check != nil {
+			if err := t.check(in); err != nil {
+				return ti, badExport("%s row %d: %v", t.name, n+1, err)
+			}
+		}
 		where, args := []string{}, []any{}
 		for _, k := range t.key {
 			v, ok := in[k]
@@ -419,6 +442,10 @@ func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows
 				return ti, importFail(t.name, n, err)
 			}
 			ti.Inserted++
+			continue
+		}
+		if t.appendOnly {
+			ti.Unchanged++
 			continue
 		}
 		set := map[string]any{}

@@ -200,6 +200,17 @@ func testDumpModes(t *testing.T, st usermgmt.Store) {
 	if ga.DisplayName != "User_001" {
 		t.Fatalf("after overwrite: %q", ga.DisplayName)
 	}
+	// The audit log is a record: an overwrite changes no entry.
+	rewritten := strings.Replace(buf.String(), `"action":"register"`, `"action":"forged"`, -1)
+	if rewritten == buf.String() {
+		t.Fatal("the export has no register entry to rewrite")
+	}
+	if _, err := st.ImportAll(ctx, strings.NewReader(rewritten), usermgmt.ImportOverwrite); err != nil {
+		t.Fatalf("overwrite of audit entries: %v", err)
+	}
+	if forged, err := st.Audit(ctx, usermgmt.AuditQuery{Actions: []string{"forged"}}); err != nil || len(forged) != 0 {
+		t.Fatalf("an import rewrote %d audit entries (%v)", len(forged), err)
+	}
 	// Entries added after the export stay; new ones still get fresh IDs.
 	es, err := st.Audit(ctx, usermgmt.AuditQuery{})
 	if err != nil || len(es) != 4 {
@@ -230,6 +241,9 @@ func testDumpBad(t *testing.T, st usermgmt.Store) {
 		`{"format":"usermgmt-export","version":1,"tables":[{"name":"users","rows":[{"uuid":"x","created_at":"yesterday"}]}]}`,
 		`{"format":"usermgmt-export","version":1,"tables":[{"name":"users","rows":[]},{"name":"users","rows":[]}]}`,
 		`{"format":"usermgmt-export","version":1,"tables":[{"name":"sessions","rows":[{"id":"s","refresh_hash":"%%%"}]}]}`,
+		// Flags the flag set could not load.
+		`{"format":"usermgmt-export","version":1,"tables":[{"name":"feature_flags","rows":[{"name":"GOOD","value":"{not json","updated_at":"2026-01-02T03:04:05Z"}]}]}`,
+		`{"format":"usermgmt-export","version":1,"tables":[{"name":"feature_flags","rows":[{"name":"bad name!","value":"true","updated_at":"2026-01-02T03:04:05Z"}]}]}`,
 	} {
 		if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), usermgmt.ImportFill); !errors.Is(err, usermgmt.ErrBadExport) {
 			t.Errorf("ImportAll(%s) = %v, want ErrBadExport", doc, err)
