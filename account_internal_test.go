@@ -1,66 +1,47 @@
 package usermgmt
 
 import (
-	"encoding/base64"
-	"strings"
+	"context"
+	"errors"
+	"log/slog"
 	"testing"
+	"time"
 )
 
-func FuzzParseToken(f *testing.F) {
-	good := base64.RawURLEncoding.EncodeToString(make([]byte, tokenBytes))
-	for _, s := range []string{good, "", "bearer " + good, good + "=", strings.Repeat("A", 43), strings.Repeat("_", 44)} {
-		f.Add(s)
+func TestValidFor(t *testing.T) {
+	for ttl, want := range map[time.Duration]string{
+		24 * time.Hour:   "24 hours",
+		time.Hour:        "1 hour",
+		30 * time.Minute: "30 minutes",
+		90 * time.Second: "90 seconds",
+		30 * time.Second: "30 seconds",
+		time.Minute:      "1 minute",
+	} {
+		if got := validFor(ttl); got != want {
+			t.Errorf("validFor(%v) = %q, want %q", ttl, got, want)
+		}
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		tok, ok := parseToken(s)
-		if !ok {
-			return
-		}
-		b, err := base64.RawURLEncoding.DecodeString(tok)
-		if err != nil || len(b) != tokenBytes || base64.RawURLEncoding.EncodeToString(b) != tok {
-			t.Fatalf("parseToken(%q) accepted a non-canonical token", s)
-		}
-	})
 }
 
-func TestOTPSecretSealing(t *testing.T) {
-	m := &Manager{cfg: Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef")}.withDefaults()}
-	if err := m.initAccountSecurity(); err != nil {
+// TestComparePasswordUnreadableHash: a stored hash the hasher cannot read
+// is a wrong password (as at login), not an internal error.
+func TestComparePasswordUnreadableHash(t *testing.T) {
+	m := &Manager{hasher: NewBcryptHasher(4, 1), log: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	good, err := m.hasher.Hash(ctx, "Correct-Horse-9")
+	if err != nil {
 		t.Fatal(err)
 	}
-	secret, err := m.newOTPSecret()
-	if err != nil || len(secret) != 32 {
-		t.Fatalf("secret %q %v", secret, err)
-	}
-	sealed, err := m.sealOTPSecret("user-1", secret)
-	if err != nil || !strings.HasPrefix(sealed, "v1:") || strings.Contains(sealed, secret) {
-		t.Fatalf("sealed %q %v", sealed, err)
-	}
-	if got, err := m.openOTPSecret("user-1", sealed); err != nil || got != secret {
-		t.Fatalf("open = %q %v", got, err)
-	}
-	// Bound to its user.
-	if _, err := m.openOTPSecret("user-2", sealed); err == nil {
-		t.Fatal("opened under another user")
-	}
-	// A rotated JWT secret still opens it; another secret does not.
-	rotated := &Manager{cfg: Config{JWTSecret: []byte("another-secret-of-32-bytes-long!"), JWTPreviousSecrets: [][]byte{m.cfg.JWTSecret}}.withDefaults()}
-	if err := rotated.initAccountSecurity(); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := rotated.openOTPSecret("user-1", sealed); err != nil || got != secret {
-		t.Fatalf("after rotation: %q %v", got, err)
-	}
-	stranger := &Manager{cfg: Config{JWTSecret: []byte("another-secret-of-32-bytes-long!")}.withDefaults()}
-	if err := stranger.initAccountSecurity(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stranger.openOTPSecret("user-1", sealed); err == nil {
-		t.Fatal("opened with the wrong key")
-	}
-	for _, bad := range []string{"plain", "v1:", "v1:!!!", "v1:AAAA"} {
-		if _, err := m.openOTPSecret("user-1", bad); err == nil {
-			t.Fatalf("opened %q", bad)
+	for hash, want := range map[string]error{
+		good:                 nil,
+		"md5$5f4dcc3b5aa765": ErrWrongPassword,
+		"":                   ErrWrongPassword,
+	} {
+		if err := m.comparePassword(ctx, hash, "Correct-Horse-9"); !errors.Is(err, want) && !(want == nil && err == nil) {
+			t.Errorf("comparePassword(%q) = %v, want %v", hash, err, want)
 		}
+	}
+	if err := m.comparePassword(ctx, good, "Wrong-Horse-9"); !errors.Is(err, ErrWrongPassword) {
+		t.Errorf("wrong password: %v", err)
 	}
 }

@@ -113,7 +113,7 @@ func (m *Manager) mailData(ctx context.Context, u *User) MailData {
 		ProjectName: m.cfg.ProjectName, FrontendURL: m.cfg.FrontendURL, BaseURL: m.cfg.BaseURL,
 		APIPrefix: m.cfg.APIPrefix, SupportEmail: m.cfg.ContactEmail,
 		PrivacyURL: m.cfg.FrontendURL + "/privacy", TermsURL: m.cfg.FrontendURL + "/terms",
-		Year: m.now().Year(), IP: orUnknown(ci.IP), UserAgent: orUnknown(ci.UserAgent),
+		Year: m.now().Year(), IP: orUnknown(cleanText(ci.IP, 64)), UserAgent: orUnknown(cleanText(ci.UserAgent, 256)),
 	}
 	if u != nil {
 		d.Username, d.Email = u.Username, u.Email
@@ -131,11 +131,24 @@ func orUnknown(s string) string {
 // expiry fills the expiry fields of d for a lifetime from now.
 func (m *Manager) expiry(d *MailData, ttl time.Duration) {
 	d.ExpiresAt = m.now().Add(ttl).Format("January 02, 2006 15:04:05 UTC")
+	d.ValidFor = validFor(ttl)
+}
+
+// validFor says a lifetime in the largest whole unit that fits it.
+func validFor(ttl time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
 	switch {
-	case ttl%time.Hour == 0:
-		d.ValidFor = fmt.Sprintf("%d hours", ttl/time.Hour)
+	case ttl >= time.Hour && ttl%time.Hour == 0:
+		return plural(int64(ttl/time.Hour), "hour")
+	case ttl >= time.Minute && ttl%time.Minute == 0:
+		return plural(int64(ttl/time.Minute), "minute")
 	default:
-		d.ValidFor = fmt.Sprintf("%d minutes", ttl/time.Minute)
+		return plural(int64(ttl.Round(time.Second)/time.Second), "second")
 	}
 }
 

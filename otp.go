@@ -291,7 +291,7 @@ func (m *Manager) verifyDisable(ctx context.Context, u *User, code, password str
 		if err := m.checkLock(ctx, u.UUID); err != nil {
 			return err
 		}
-		err := m.hasher.Compare(ctx, u.PasswordHash, password)
+		err := m.comparePassword(ctx, u.PasswordHash, password)
 		if err == nil {
 			return nil
 		}

@@ -175,3 +175,16 @@ func (p PasswordPolicy) Check(password string) error {
 	}
 	return nil
 }
+
+// comparePassword compares password with a user's stored hash like the
+// hasher, except that a hash the hasher cannot read (imported from another
+// scheme, say) counts as a wrong password, as it does at login, instead of
+// a 500. Only the end of ctx is another error.
+func (m *Manager) comparePassword(ctx context.Context, hash, password string) error {
+	err := m.hasher.Compare(ctx, hash, password)
+	if err == nil || errors.Is(err, ErrWrongPassword) || ctx.Err() != nil {
+		return err
+	}
+	m.log.ErrorContext(ctx, "password hash unreadable", "err", err)
+	return ErrWrongPassword
+}

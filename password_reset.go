@@ -123,7 +123,7 @@ func (m *Manager) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 	if u.PasswordHash == "" {
 		return ErrWrongPasswordChange
 	}
-	if err := m.hasher.Compare(ctx, u.PasswordHash, oldPassword); err != nil {
+	if err := m.comparePassword(ctx, u.PasswordHash, oldPassword); err != nil {
 		if errors.Is(err, ErrWrongPassword) {
 			return ErrWrongPasswordChange
 		}
