@@ -15,6 +15,7 @@ import (
 // SQLite extended result codes and PostgreSQL SQLSTATEs the store maps.
 const (
 	sqliteBusy                 = 5    // SQLITE_BUSY (primary code)
+	sqliteConstraint           = 19   // SQLITE_CONSTRAINT (primary code)
 	sqliteConstraintForeignKey = 787  // SQLITE_CONSTRAINT_FOREIGNKEY
 	sqliteConstraintPrimaryKey = 1555 // SQLITE_CONSTRAINT_PRIMARYKEY
 	sqliteConstraintUnique     = 2067 // SQLITE_CONSTRAINT_UNIQUE
@@ -109,4 +110,15 @@ func notFound(op string) error {
 func isBusy(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqliteBusy
+}
+
+// isConstraintViolation reports whether err is a constraint violation of
+// SQLite or PostgreSQL (class 23: not null, foreign key, unique, check).
+func isConstraintViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqliteConstraint
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "23")
 }

@@ -488,6 +488,11 @@ func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows
 // importFail reports a row the database refused: a conflict is a 409
 // naming the table and row, anything else an internal error.
 func importFail(table string, n int, err error) error {
+	if isConstraintViolation(err) && !errors.Is(fail("", err), usermgmt.ErrConflict) {
+		// A NULL in a required column, a check, a row whose parent is
+		// missing: the upload is wrong, not the server.
+		return badExport("row %d of %s breaks a constraint of the database (%v)", n+1, table, err)
+	}
 	err = fail("import "+table, err)
 	if errors.Is(err, usermgmt.ErrConflict) {
 		return usermgmt.ErrConflict.WithMessage(fmt.Sprintf("Row %d of %s conflicts with a different row of the database.", n+1, table)).Wrap(err)

@@ -135,18 +135,22 @@ func (w *rotatingFile) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// rotate closes the current file, opens a new one and prunes old ones.
+// rotate opens a new file, then closes the current one and prunes old
+// ones. When the new file cannot be opened the current one stays in use.
 func (w *rotatingFile) rotate() error {
+	opened := w.now().UTC()
+	name := opened.Format("2006-01-02_15-04-05.000000") + ".log"
+	f, err := os.OpenFile(filepath.Join(w.dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		if w.f != nil {
+			return nil // keep writing to the current file; the next write retries
+		}
+		return fmt.Errorf("open log file: %w", err)
+	}
 	if w.f != nil {
 		_ = w.f.Close()
 	}
-	w.opened = w.now().UTC()
-	name := w.opened.Format("2006-01-02_15-04-05.000000") + ".log"
-	f, err := os.OpenFile(filepath.Join(w.dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return fmt.Errorf("open log file: %w", err)
-	}
-	w.f, w.written = f, 0
+	w.f, w.written, w.opened = f, 0, opened
 	w.prune(name)
 	return nil
 }

@@ -181,3 +181,35 @@ func TestNewLoggerWritesFileAtItsLevel(t *testing.T) {
 		t.Fatalf("unusable log dir: %v", err)
 	}
 }
+
+// TestRotatingFileKeepsWritingWhenRotationFails: a new file that cannot be
+// opened leaves the current one in use (found in review: writes then failed
+// until the next period), and the next write tries again.
+func TestRotatingFileKeepsWritingWhenRotationFails(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "logs")
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	w, err := newRotatingFile(dir, rotation{Every: time.Hour}, 24*time.Hour, c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := os.RemoveAll(dir); err != nil { // no new file can be made there
+		t.Fatal(err)
+	}
+	c.Advance(2 * time.Hour)
+	if _, err := w.Write([]byte("still logged\n")); err != nil {
+		t.Fatalf("write after a failed rotation: %v", err)
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("in a new file\n")); err != nil {
+		t.Fatal(err)
+	}
+	if files := logFiles(t, dir); len(files) != 1 {
+		t.Fatalf("files after the retry: %v", files)
+	}
+}

@@ -244,6 +244,9 @@ func testDumpBad(t *testing.T, st usermgmt.Store) {
 		// Flags the flag set could not load.
 		`{"format":"usermgmt-export","version":1,"tables":[{"name":"feature_flags","rows":[{"name":"GOOD","value":"{not json","updated_at":"2026-01-02T03:04:05Z"}]}]}`,
 		`{"format":"usermgmt-export","version":1,"tables":[{"name":"feature_flags","rows":[{"name":"bad name!","value":"true","updated_at":"2026-01-02T03:04:05Z"}]}]}`,
+		// A required column missing, or a row whose parent is missing.
+		`{"format":"usermgmt-export","version":1,"tables":[{"name":"audit_log","rows":[{"id":424242,"time":"2026-01-02T03:04:05Z"}]}]}`,
+		`{"format":"usermgmt-export","version":1,"tables":[{"name":"sessions","rows":[{"id":"orphan","user_uuid":"00000000-0000-4000-8000-0000000fffff","created_at":"2026-01-02T03:04:05Z","rotated_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T03:04:05Z"}]}]}`,
 	} {
 		if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), usermgmt.ImportFill); !errors.Is(err, usermgmt.ErrBadExport) {
 			t.Errorf("ImportAll(%s) = %v, want ErrBadExport", doc, err)
