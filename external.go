@@ -65,6 +65,10 @@ type OAuthStart struct {
 	// Ticket, when set, is a link ticket from OAuthLinkTicket: the flow
 	// links to the ticket's user and ends at the ticket's RedirectURI.
 	Ticket string
+	// TicketBinder is the ticket's binder (OAuthTicket.Binder), which the
+	// browser that asked for the ticket holds: a ticket sent to someone
+	// else cannot link their provider account to the ticket's user.
+	TicketBinder string
 	// UserUUID, when set, makes the flow link to this user, whom the
 	// caller has authenticated (a cookie session, say).
 	UserUUID string
@@ -125,25 +129,43 @@ func (m *Manager) oauthCtx(ctx context.Context) context.Context {
 // begins (through OAuthStart.Ticket) a flow linking the provider's account
 // to the user: how a client holding only a bearer token sends a browser to
 // link an account.
-func (m *Manager) OAuthLinkTicket(ctx context.Context, userUUID, provider, redirectURI string) (string, time.Time, error) {
+func (m *Manager) OAuthLinkTicket(ctx context.Context, userUUID, provider, redirectURI string) (*OAuthTicket, error) {
 	if _, err := m.provider(provider); err != nil {
-		return "", time.Time{}, err
+		return nil, err
 	}
 	if redirectURI != "" && !m.oauthRedirectAllowed(redirectURI) {
-		return "", time.Time{}, ErrRedirectNotAllowed
+		return nil, ErrRedirectNotAllowed
 	}
 	ticket, err := m.newFlowSecret()
 	if err != nil {
-		return "", time.Time{}, err
+		return nil, err
+	}
+	binder, err := m.newFlowSecret()
+	if err != nil {
+		return nil, err
 	}
 	now := m.now()
-	st := &OAuthState{StateHash: hashSecret(ticket), Provider: provider, UserUUID: userUUID,
+	st := &OAuthState{StateHash: ticketHash(ticket), CookieHash: hashSecret(binder), Provider: provider, UserUUID: userUUID,
 		RedirectURI: redirectURI, CreatedAt: now, ExpiresAt: now.Add(m.cfg.OAuthStateTTL)}
 	if err := m.store.InsertOAuthState(ctx, st); err != nil {
-		return "", time.Time{}, err
+		return nil, err
 	}
-	return ticket, st.ExpiresAt, nil
+	return &OAuthTicket{Ticket: ticket, Binder: binder, ExpiresAt: st.ExpiresAt}, nil
 }
+
+// OAuthTicket is a one-time link ticket. The Ticket goes into the URL the
+// browser opens; the Binder must come back from the same browser (the
+// HTTP adapter keeps it in an HttpOnly cookie set by the answer that gave
+// the URL), so a link URL sent to another person links nothing.
+type OAuthTicket struct {
+	Ticket    string
+	Binder    string
+	ExpiresAt time.Time
+}
+
+// ticketHash is how a link ticket is stored: apart from flow states, so a
+// ticket can never pass for the state of a callback.
+func ticketHash(ticket string) []byte { return hashSecret("link-ticket\x00" + ticket) }
 
 // BeginOAuth starts a flow: it stores the pending state and returns the
 // provider's authorization URL with the cookie the browser must carry back.
@@ -160,14 +182,15 @@ func (m *Manager) BeginOAuth(ctx context.Context, in OAuthStart) (*OAuthRedirect
 		if _, err := parseFlowSecret(in.Ticket); err != nil {
 			return nil, err
 		}
-		t, err := m.store.TakeOAuthState(ctx, hashSecret(in.Ticket))
+		t, err := m.store.TakeOAuthState(ctx, ticketHash(in.Ticket))
 		if errors.Is(err, ErrNotFound) {
 			return nil, ErrOAuthState
 		}
 		if err != nil {
 			return nil, err
 		}
-		if len(t.CookieHash) != 0 || t.Provider != in.Provider || !now.Before(t.ExpiresAt) || t.UserUUID == "" {
+		if len(t.CookieHash) == 0 || subtle.ConstantTimeCompare(t.CookieHash, hashSecret(in.TicketBinder)) != 1 ||
+			t.Provider != in.Provider || !now.Before(t.ExpiresAt) || t.UserUUID == "" {
 			return nil, ErrOAuthState
 		}
 		in.UserUUID, in.RedirectURI = t.UserUUID, t.RedirectURI
@@ -618,9 +641,9 @@ func (m *Manager) ProviderToken(ctx context.Context, userUUID, provider string) 
 
 // OAuthLinkTicket returns a ticket that links a provider's account to the
 // actor (see Manager.OAuthLinkTicket).
-func (a *Actor) OAuthLinkTicket(ctx context.Context, provider, redirectURI string) (string, time.Time, error) {
+func (a *Actor) OAuthLinkTicket(ctx context.Context, provider, redirectURI string) (*OAuthTicket, error) {
 	if a.user == nil {
-		return "", time.Time{}, ErrForbidden
+		return nil, ErrForbidden
 	}
 	return a.m.OAuthLinkTicket(ctx, a.user.UUID, provider, redirectURI)
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/usermgmt/usermgmt"
 )
@@ -74,6 +75,10 @@ func (h *handler) callbackURL(provider string) string {
 // flowCookie returns the flow cookie with value, for maxAge seconds (a
 // negative maxAge deletes it). It is sent back only to the oauth routes,
 // on the provider's top-level redirect (SameSite=Lax), never to scripts.
+// oauthLinkCookie holds the binder of a link ticket (see
+// usermgmt.OAuthTicket) in the browser that asked for it.
+const oauthLinkCookie = "usermgmt_oauth_link"
+
 func (h *handler) flowCookie(value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name: oauthCookie, Value: value, Path: h.prefix + "/oauth/", MaxAge: maxAge,
@@ -82,7 +87,7 @@ func (h *handler) flowCookie(value string, maxAge int) *http.Cookie {
 	}
 }
 
-type oauthStartInput struct{ provider, redirectURI, ticket string }
+type oauthStartInput struct{ provider, redirectURI, ticket, binder string }
 
 // decodeOAuthStart reads the provider and the optional redirect_uri and
 // ticket query parameters.
@@ -91,13 +96,23 @@ func decodeOAuthStart(r *http.Request) (oauthStartInput, error) {
 	if err != nil {
 		return oauthStartInput{}, err
 	}
-	return oauthStartInput{provider: r.PathValue("provider"), redirectURI: q.Get("redirect_uri"), ticket: q.Get("ticket")}, nil
+	in := oauthStartInput{provider: r.PathValue("provider"), redirectURI: q.Get("redirect_uri"), ticket: q.Get("ticket")}
+	if c, err := r.Cookie(oauthLinkCookie); err == nil {
+		in.binder = c.Value
+	}
+	return in, nil
 }
 
 func (h *handler) oauthStart(w http.ResponseWriter, r *http.Request, in oauthStartInput) error {
 	red, err := h.m.BeginOAuth(r.Context(), usermgmt.OAuthStart{
-		Provider: in.provider, CallbackURL: h.callbackURL(in.provider), RedirectURI: in.redirectURI, Ticket: in.ticket,
+		Provider: in.provider, CallbackURL: h.callbackURL(in.provider), RedirectURI: in.redirectURI,
+		Ticket: in.ticket, TicketBinder: in.binder,
 	})
+	if in.ticket != "" { // the ticket is spent whatever the outcome: its binder goes
+		del := h.flowCookie("", -1)
+		del.Name = oauthLinkCookie
+		http.SetCookie(w, del)
+	}
 	if err != nil {
 		return err
 	}
@@ -186,13 +201,22 @@ type oauthURL struct {
 }
 
 func (h *handler) oauthLinkURL(ctx context.Context, p *usermgmt.Principal, in oauthLinkInput) (response, error) {
-	ticket, exp, err := h.m.As(p.User()).OAuthLinkTicket(ctx, in.provider, in.redirectURI)
+	t, err := h.m.As(p.User()).OAuthLinkTicket(ctx, in.provider, in.redirectURI)
 	if err != nil {
 		return response{}, err
 	}
 	u := strings.TrimRight(h.m.Config().BaseURL, "/") + h.prefix + "/oauth/" + url.PathEscape(in.provider) +
-		"?" + url.Values{"ticket": {ticket}}.Encode()
-	return jsonOK(oauthURL{URL: u, ExpiresAt: exp.Unix()}), nil
+		"?" + url.Values{"ticket": {t.Ticket}}.Encode()
+	// The binder stays in this browser (a client calling with
+	// credentials: "include"); the URL alone, sent elsewhere, links nothing.
+	binder := h.flowCookie(t.Binder, int(t.ExpiresAt.Sub(h.m.Config().Clock())/time.Second))
+	binder.Name = oauthLinkCookie
+	if binder.MaxAge <= 0 {
+		binder.MaxAge = int(h.m.Config().OAuthStateTTL / time.Second)
+	}
+	res := jsonOK(oauthURL{URL: u, ExpiresAt: t.ExpiresAt.Unix()})
+	res.header = http.Header{"Set-Cookie": {binder.String()}}
+	return res, nil
 }
 
 func (h *handler) oauthUnlink(ctx context.Context, p *usermgmt.Principal, provider string) (response, error) {

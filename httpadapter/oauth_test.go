@@ -24,6 +24,9 @@ const appURL = "https://app.example.com/after-login"
 type oauthEnv struct {
 	*env
 	fakes map[string]*oauthtest.Provider
+	// binder is the link-ticket cookie of the last link URL asked for: the
+	// browser of these tests holds it, as a real one would.
+	binder string
 }
 
 // newOAuthEnv builds an oauthEnv over the store at dsn; mod, when not nil,
@@ -104,7 +107,11 @@ type started struct {
 // start begins a flow at path (GET /api/oauth/{provider}...).
 func (e *oauthEnv) start(t *testing.T, provider, path string) started {
 	t.Helper()
-	r := e.do(request{method: "GET", path: path})
+	q := request{method: "GET", path: path}
+	if e.binder != "" && strings.Contains(path, "ticket=") {
+		q.header = map[string]string{"Cookie": "usermgmt_oauth_link=" + e.binder}
+	}
+	r := e.do(q)
 	r.wantStatus(t, http.StatusFound)
 	var cookie string
 	for _, c := range (&http.Response{Header: r.header}).Cookies() {
@@ -270,6 +277,11 @@ func (e *oauthEnv) linkURL(t *testing.T, provider, token string, body map[string
 	}
 	r := e.do(request{method: "POST", path: "/api/oauth/" + provider + "/link", token: token, json: body})
 	r.wantStatus(t, http.StatusOK)
+	c := cookieOf(r.header, "usermgmt_oauth_link")
+	if c == nil || c.Value == "" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/api/oauth/" || c.MaxAge <= 0 {
+		t.Fatalf("link binder cookie %+v", c)
+	}
+	e.binder = c.Value
 	u, _ := r.object(t)["url"].(string)
 	if !strings.HasPrefix(u, baseURL+"/api/oauth/"+provider+"?ticket=") {
 		t.Fatalf("link url %q", u)
@@ -290,7 +302,14 @@ func TestOAuthLinkAndUnlink(t *testing.T) {
 			t.Fatalf("link answer %s", r.body)
 		}
 		// The ticket is single-use.
-		e.do(request{method: "GET", path: path}).wantError(t, 400, "invalid_oauth_state")
+		e.do(request{method: "GET", path: path, header: map[string]string{"Cookie": "usermgmt_oauth_link=" + e.binder}}).wantError(t, 400, "invalid_oauth_state")
+		// A link URL opened in another browser (without the binder of the
+		// browser that asked for it) links nothing, and is spent.
+		sent := e.linkURL(t, "github", alice.AccessToken, nil)
+		e.do(request{method: "GET", path: sent}).wantError(t, 400, "invalid_oauth_state")
+		e.do(request{method: "GET", path: sent, header: map[string]string{"Cookie": "usermgmt_oauth_link=" + e.binder}}).wantError(t, 400, "invalid_oauth_state")
+		other := e.linkURL(t, "github", alice.AccessToken, nil)
+		e.do(request{method: "GET", path: other, header: map[string]string{"Cookie": "usermgmt_oauth_link=" + strings.Repeat("A", 43)}}).wantError(t, 400, "invalid_oauth_state")
 		// The linked account now logs alice in.
 		if e.whoami(e.login(t, "github", gh).tokens(t).AccessToken) != alice.uuid {
 			t.Fatal("linked account logged into another user")
