@@ -80,6 +80,8 @@ var routeLimitClasses = map[string]string{
 	"forgot_password_reset":       ClassPasswordReset,
 	"reset_password_reset":        ClassPasswordReset,
 	"change_password":             ClassPasswordReset,
+	"oauth_login":                 ClassLogin,
+	"oauth_callback":              ClassLogin,
 
 	// The hosted pages' forms call the same Manager methods, so they take
 	// the same limits.
