@@ -145,18 +145,13 @@ func (m *Manager) purge(ctx context.Context, d FileDeletion) bool {
 func (m *Manager) SweepFiles(ctx context.Context) (int, error) {
 	done := 0
 	cutoff := m.now().Add(-pendingUploadTimeout)
-	seen := map[string]bool{}
+	var after *FileDeletion // pages go on past deletions that keep failing
 	for {
-		ds, err := m.store.FileDeletions(ctx, fileSweepBatch)
+		ds, err := m.store.FileDeletions(ctx, after, fileSweepBatch)
 		if err != nil {
 			return done, err
 		}
-		fresh := false
 		for _, d := range ds {
-			if seen[d.Key] {
-				continue
-			}
-			seen[d.Key], fresh = true, true
 			if !d.Folder && d.CreatedAt.After(cutoff) {
 				continue // maybe an upload in progress elsewhere
 			}
@@ -164,9 +159,10 @@ func (m *Manager) SweepFiles(ctx context.Context) (int, error) {
 				done++
 			}
 		}
-		if !fresh || len(ds) < fileSweepBatch {
+		if len(ds) < fileSweepBatch {
 			return done, nil
 		}
+		after = &ds[len(ds)-1]
 	}
 }
 

@@ -203,8 +203,9 @@ type FileStore interface {
 	AddFileDeletion(ctx context.Context, d FileDeletion) error
 	// RemoveFileDeletion forgets a deletion done (a no-op when absent).
 	RemoveFileDeletion(ctx context.Context, key string) error
-	// FileDeletions returns up to limit recorded deletions, oldest first.
-	FileDeletions(ctx context.Context, limit int) ([]FileDeletion, error)
+	// FileDeletions returns up to limit recorded deletions, oldest first
+	// (by CreatedAt, then Key), after the given one when after is not nil.
+	FileDeletions(ctx context.Context, after *FileDeletion, limit int) ([]FileDeletion, error)
 }
 
 // FileQuery selects a page of files.

@@ -185,10 +185,14 @@ func (h *handle) RemoveFileDeletion(ctx context.Context, key string) error {
 }
 
 // FileDeletions implements usermgmt.FileStore.
-func (h *handle) FileDeletions(ctx context.Context, limit int) ([]usermgmt.FileDeletion, error) {
+func (h *handle) FileDeletions(ctx context.Context, after *usermgmt.FileDeletion, limit int) ([]usermgmt.FileDeletion, error) {
 	var rows []*fileDeletionRow
-	err := h.idb.NewSelect().Model(&rows).
-		OrderExpr("created_at ASC, storage_key ASC").
+	sel := h.idb.NewSelect().Model(&rows)
+	if after != nil {
+		at := after.CreatedAt.UTC()
+		sel = sel.Where("created_at > ? OR (created_at = ? AND storage_key > ?)", at, at, after.Key)
+	}
+	err := sel.OrderExpr("created_at ASC, storage_key ASC").
 		Limit(int64(clampLimit(limit, defaultFileLimit, maxFileLimit))).
 		Scan(ctx)
 	if err != nil {

@@ -211,7 +211,7 @@ func testFileDeletions(t *testing.T, st usermgmt.Store) {
 	if err := st.AddFileDeletion(ctx, usermgmt.FileDeletion{Key: "users/a", CreatedAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatalf("AddFileDeletion twice: %v", err)
 	}
-	got, err := st.FileDeletions(ctx, 0)
+	got, err := st.FileDeletions(ctx, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,8 +222,32 @@ func testFileDeletions(t *testing.T, st usermgmt.Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("FileDeletions =\n %+v\nwant\n %+v", got, want)
 	}
-	if got, _ := st.FileDeletions(ctx, 1); len(got) != 1 || got[0].Key != "users/a" {
+	if got, _ := st.FileDeletions(ctx, nil, 1); len(got) != 1 || got[0].Key != "users/a" {
 		t.Fatalf("FileDeletions(1) = %+v", got)
+	}
+	// Pages go on after a given deletion, ties on the time ordered by key.
+	tie := usermgmt.FileDeletion{Key: "users/c/k_z.txt", CreatedAt: t0.Add(time.Second)}
+	if err := st.AddFileDeletion(ctx, tie); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	var after *usermgmt.FileDeletion
+	for {
+		page, err := st.FileDeletions(ctx, after, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		keys = append(keys, page[0].Key)
+		after = &page[0]
+	}
+	if want := []string{"users/a", "users/c/k_y.txt", "users/c/k_z.txt", "users/b/k_x.txt"}; !reflect.DeepEqual(keys, want) {
+		t.Fatalf("paged FileDeletions = %v, want %v", keys, want)
+	}
+	if err := st.RemoveFileDeletion(ctx, tie.Key); err != nil {
+		t.Fatal(err)
 	}
 	if err := st.RemoveFileDeletion(ctx, "users/a"); err != nil {
 		t.Fatal(err)
@@ -231,7 +255,7 @@ func testFileDeletions(t *testing.T, st usermgmt.Store) {
 	if err := st.RemoveFileDeletion(ctx, "users/a"); err != nil {
 		t.Fatalf("RemoveFileDeletion twice: %v", err)
 	}
-	if got, _ := st.FileDeletions(ctx, 0); len(got) != 2 {
+	if got, _ := st.FileDeletions(ctx, nil, 0); len(got) != 2 {
 		t.Fatalf("after removal: %+v", got)
 	}
 }
