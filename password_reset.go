@@ -111,7 +111,10 @@ func (m *Manager) ResetPassword(ctx context.Context, token, newPassword, confirm
 }
 
 // ChangePassword changes the caller's password after checking the old
-// one, revokes every other session of the caller and mails a notice.
+// one, revokes every other session of the caller and mails a notice. A
+// wrong old password counts as a failed login (LockoutPolicy), so a stolen
+// access token cannot guess the password faster than a login could; a
+// locked account gets ErrRateLimited.
 func (m *Manager) ChangePassword(ctx context.Context, p *Principal, oldPassword, newPassword, confirm string) error {
 	if err := m.checkPassword(newPassword, confirm, true); err != nil {
 		return err
@@ -123,11 +126,22 @@ func (m *Manager) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 	if u.PasswordHash == "" {
 		return ErrWrongPasswordChange
 	}
-	if err := m.comparePassword(ctx, u.PasswordHash, oldPassword); err != nil {
-		if errors.Is(err, ErrWrongPassword) {
+	attempt, err := m.beginLoginAttempt(ctx, u)
+	if err != nil {
+		return err
+	}
+	if attempt.locked {
+		return ErrRateLimited.WithMessage("Too many wrong passwords; try again later.")
+	}
+	cmpErr := m.comparePassword(ctx, u.PasswordHash, oldPassword)
+	if err := m.endLoginAttempt(ctx, u, attempt, cmpErr == nil); err != nil {
+		return err
+	}
+	if cmpErr != nil {
+		if errors.Is(cmpErr, ErrWrongPassword) {
 			return ErrWrongPasswordChange
 		}
-		return err
+		return cmpErr
 	}
 	if oldPassword == newPassword {
 		return ErrSamePassword

@@ -165,3 +165,21 @@ func TestResetLinksOutlivedByTheAccount(t *testing.T) {
 		e.do(request{method: "POST", path: "/api/auth/login", form: url.Values{"username": {"moving_on"}, "password": {newPassword}}}).wantError(t, 401, "invalid_credentials")
 	})
 }
+
+// TestChangePasswordCountsWrongPasswords: wrong old passwords count as
+// failed logins, so a stolen access token cannot guess the password faster
+// than a login could (found in review).
+func TestChangePasswordCountsWrongPasswords(t *testing.T) {
+	eachBackendMail(t, nil, func(t *testing.T, e *secEnv) {
+		a := e.register("guessed_at")
+		e.nextMail()
+		body := func(old string) url.Values {
+			return url.Values{"old_password": {old}, "new_password": {newPassword}, "confirm_password": {newPassword}}
+		}
+		for range 5 {
+			e.do(request{method: "PATCH", path: "/api/auth/password", token: a.AccessToken, form: body("Wrong-Passw0rd!")}).wantError(t, 400, "invalid_password")
+		}
+		e.do(request{method: "PATCH", path: "/api/auth/password", token: a.AccessToken, form: body(password)}).wantError(t, 429, "rate_limited")
+		e.do(request{method: "POST", path: "/api/auth/login", form: url.Values{"username": {"guessed_at"}, "password": {password}}}).wantError(t, 401, "invalid_credentials")
+	})
+}
