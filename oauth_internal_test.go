@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -219,7 +221,9 @@ func TestFetchProviderPicture(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	m := oauthManager(t, nil)
+	// The test server is on loopback, which the default picture client
+	// refuses (TestPictureClientPublicOnly).
+	m := oauthManager(t, func(c *Config) { c.OAuthPictureClient = http.DefaultClient })
 	ctx := context.Background()
 	name, body, err := m.fetchProviderPicture(ctx, srv.URL+"/ok.png")
 	if err != nil || name != "picture.png" || !bytes.Equal(body, png) {
@@ -281,5 +285,32 @@ func TestKeepRefreshToken(t *testing.T) {
 		if err != nil || got.RefreshToken != tc.wantRefresh || got.AccessToken != tc.fresh.AccessToken {
 			t.Errorf("%s: %+v, %v", tc.name, got, err)
 		}
+	}
+}
+
+// TestPictureClientPublicOnly: the default picture client connects to
+// public addresses only, whatever the URL names.
+func TestPictureClientPublicOnly(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"93.184.215.14": true, "2606:2800:21f:cb07:6820:80da:af6b:8b2c": true,
+		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "192.168.0.1": false, "172.16.5.4": false,
+		"169.254.169.254": false, "fe80::1": false, "fd00::1": false, "100.64.0.1": false,
+		"0.0.0.0": false, "::": false, "224.0.0.1": false, "::ffff:127.0.0.1": false,
+	} {
+		if got := publicAddr(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("publicAddr(%s) = %v, want %v", addr, got, want)
+		}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+	}))
+	defer srv.Close()
+	m := oauthManager(t, nil)
+	if _, _, err := m.fetchProviderPicture(context.Background(), srv.URL+"/p.png"); !errors.Is(err, errNotPublic) {
+		t.Fatalf("a loopback picture URL: %v, want errNotPublic", err)
+	}
+	u := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/p.png" // a name resolving to loopback
+	if _, _, err := m.fetchProviderPicture(context.Background(), u); !errors.Is(err, errNotPublic) {
+		t.Fatalf("a name resolving to loopback: %v, want errNotPublic", err)
 	}
 }

@@ -111,6 +111,12 @@ type Config struct {
 	// OAuthHTTPClient makes the requests to the providers. Default: a
 	// client with a 10 s timeout.
 	OAuthHTTPClient *http.Client
+	// OAuthPictureClient downloads providers' profile pictures. Their URLs
+	// come from the profile, which a user may be able to edit, so the
+	// default client connects to public addresses only (never loopback,
+	// private, link-local or cloud metadata addresses, whatever a name
+	// resolves to or a redirect says), with a 5 s timeout.
+	OAuthPictureClient *http.Client
 	// Account security (verify.go, password_reset.go, otp.go, mail.go).
 	AccountSecurity
 
@@ -177,6 +183,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.OAuthHTTPClient == nil {
 		c.OAuthHTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if c.OAuthPictureClient == nil {
+		c.OAuthPictureClient = publicOnlyClient(providerPictureTimeout)
 	}
 	c.AccountSecurity = c.AccountSecurity.withDefaults(c.BaseURL)
 	if c.FlagPollInterval == 0 {

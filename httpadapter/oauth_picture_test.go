@@ -48,7 +48,12 @@ func TestOAuthImportsPicture(t *testing.T) {
 	srv := httptest.NewServer(pics)
 	t.Cleanup(srv.Close)
 
-	withFiles := func(c *usermgmt.Config) { c.DataDir = t.TempDir() }
+	withFiles := func(c *usermgmt.Config) {
+		c.DataDir = t.TempDir()
+		// The pictures are served on loopback, which the default picture
+		// client refuses.
+		c.OAuthPictureClient = http.DefaultClient
+	}
 	eachOAuthBackend(t, withFiles, func(t *testing.T, e *oauthEnv) {
 		for i, tc := range []struct {
 			path         string
