@@ -63,9 +63,9 @@ func (m *Memory) Next(ctx context.Context) (Message, error) {
 	}
 }
 
-// Log writes each message (recipients, subject and the links of its text
-// body) to a logger instead of sending it: for development only, since the
-// links carry live tokens.
+// Log writes each message (recipients, subject, the links of its text body
+// and the text itself) to a logger instead of sending it: for development
+// only, since its links and codes are live secrets.
 type Log struct {
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
