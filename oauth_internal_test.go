@@ -314,3 +314,25 @@ func TestPictureClientPublicOnly(t *testing.T) {
 		t.Fatalf("a name resolving to loopback: %v, want errNotPublic", err)
 	}
 }
+
+// TestProviderTokensSurviveKeyRotation: without OAuthTokenKey, a token
+// sealed under one JWT secret still opens once it is a previous secret
+// (found in review: provider tokens were lost at a rotation).
+func TestProviderTokensSurviveKeyRotation(t *testing.T) {
+	old := []byte("the-jwt-secret-before-rotation!!")
+	before := oauthManager(t, func(c *Config) { c.JWTSecret = old })
+	sealed, err := before.sealToken(&oauth2.Token{AccessToken: "acc", RefreshToken: "ref"}, "github", "42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := oauthManager(t, func(c *Config) {
+		c.JWTSecret, c.JWTPreviousSecrets = []byte("the-jwt-secret-after-rotation!!!"), [][]byte{old}
+	})
+	if tok, err := after.openToken(sealed, "github", "42"); err != nil || tok.RefreshToken != "ref" {
+		t.Fatalf("after the rotation: %+v, %v", tok, err)
+	}
+	stranger := oauthManager(t, func(c *Config) { c.JWTSecret = []byte("an-unrelated-secret-of-32-bytes!") })
+	if _, err := stranger.openToken(sealed, "github", "42"); err == nil {
+		t.Fatal("a token opened under an unrelated key")
+	}
+}

@@ -29,8 +29,8 @@ import (
 type oauthKit struct {
 	providers map[string]oauth.Provider
 	names     []string
-	aead      cipher.AEAD
-	flowKey   []byte // derives each flow's PKCE verifier and nonce
+	aeads     []cipher.AEAD // the first seals; every one opens
+	flowKey   []byte        // derives each flow's PKCE verifier and nonce
 	client    *http.Client
 	stateTTL  time.Duration
 }
@@ -42,23 +42,31 @@ func newOAuthKit(cfg Config) (*oauthKit, error) {
 		k.providers[p.Name()] = p
 		k.names = append(k.names, p.Name())
 	}
-	secret, salt := cfg.OAuthTokenKey, []byte("usermgmt oauth token key")
-	if len(secret) == 0 {
-		secret, salt = cfg.JWTSecret, []byte("usermgmt oauth key from JWT secret")
+	// Without OAuthTokenKey the keys come from the JWT secret and, so that
+	// stored provider tokens still open after a rotation, from each previous
+	// one.
+	secrets, salt := [][]byte{cfg.OAuthTokenKey}, []byte("usermgmt oauth token key")
+	if len(cfg.OAuthTokenKey) == 0 {
+		secrets, salt = append([][]byte{cfg.JWTSecret}, cfg.JWTPreviousSecrets...), []byte("usermgmt oauth key from JWT secret")
 	}
-	tokenKey, err := hkdf.Key(sha256.New, secret, salt, "provider tokens", 32)
-	if err != nil {
-		return nil, fmt.Errorf("usermgmt: derive oauth token key: %w", err)
-	}
-	if k.flowKey, err = hkdf.Key(sha256.New, secret, salt, "flow secrets", 32); err != nil {
+	var err error
+	if k.flowKey, err = hkdf.Key(sha256.New, secrets[0], salt, "flow secrets", 32); err != nil {
 		return nil, fmt.Errorf("usermgmt: derive oauth flow key: %w", err)
 	}
-	block, err := aes.NewCipher(tokenKey)
-	if err != nil {
-		return nil, fmt.Errorf("usermgmt: oauth token cipher: %w", err)
-	}
-	if k.aead, err = cipher.NewGCM(block); err != nil {
-		return nil, fmt.Errorf("usermgmt: oauth token cipher: %w", err)
+	for _, secret := range secrets {
+		tokenKey, err := hkdf.Key(sha256.New, secret, salt, "provider tokens", 32)
+		if err != nil {
+			return nil, fmt.Errorf("usermgmt: derive oauth token key: %w", err)
+		}
+		block, err := aes.NewCipher(tokenKey)
+		if err != nil {
+			return nil, fmt.Errorf("usermgmt: oauth token cipher: %w", err)
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, fmt.Errorf("usermgmt: oauth token cipher: %w", err)
+		}
+		k.aeads = append(k.aeads, aead)
 	}
 	return k, nil
 }
@@ -152,21 +160,28 @@ func (m *Manager) sealToken(tok *oauth2.Token, provider, subject string) ([]byte
 	if err != nil {
 		return nil, fmt.Errorf("usermgmt: seal token: %w", err)
 	}
-	nonce, err := m.randomBytes(m.oauth.aead.NonceSize())
+	aead := m.oauth.aeads[0]
+	nonce, err := m.randomBytes(aead.NonceSize())
 	if err != nil {
 		return nil, err
 	}
 	out := append([]byte{sealVersion}, nonce...)
-	return m.oauth.aead.Seal(out, nonce, plain, []byte(provider+"\x00"+subject)), nil
+	return aead.Seal(out, nonce, plain, []byte(provider+"\x00"+subject)), nil
 }
 
 // openToken decrypts a token sealed by sealToken for the same account.
 func (m *Manager) openToken(sealed []byte, provider, subject string) (*oauth2.Token, error) {
-	ns := m.oauth.aead.NonceSize()
+	ns := m.oauth.aeads[0].NonceSize()
 	if len(sealed) < 1+ns || sealed[0] != sealVersion {
 		return nil, errors.New("usermgmt: sealed provider token is malformed")
 	}
-	plain, err := m.oauth.aead.Open(nil, sealed[1:1+ns], sealed[1+ns:], []byte(provider+"\x00"+subject))
+	var plain []byte
+	err := errors.New("no key")
+	for _, aead := range m.oauth.aeads { // the current key, then the previous ones
+		if plain, err = aead.Open(nil, sealed[1:1+ns], sealed[1+ns:], []byte(provider+"\x00"+subject)); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("usermgmt: open provider token: %w", err)
 	}
