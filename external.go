@@ -407,6 +407,7 @@ func (m *Manager) oauthLoginOnce(ctx context.Context, prof *oauth.Profile, x *Ex
 		if err := m.store.UpdateExternalIdentity(ctx, x); err != nil {
 			return nil, err
 		}
+		m.cache.invalidateUser(cur.UserUUID) // the profile shows the account's details
 		return m.oauthSession(ctx, cur.UserUUID, x, false, false)
 	case !errors.Is(err, ErrNotFound):
 		return nil, err

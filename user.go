@@ -368,6 +368,12 @@ func (m *Manager) History(ctx context.Context, uuid string, limit int) ([]*Audit
 // is served from the in-process cache when fresh; the returned value is
 // shared and must not be modified.
 func (m *Manager) Profile(ctx context.Context, uuid string) (*Profile, error) {
+	// One spelling of the UUID, so that the cache entry is the one
+	// invalidateUser clears.
+	uuid, err := canonicalUUID(uuid)
+	if err != nil {
+		return nil, ErrUserNotFound
+	}
 	now := m.now()
 	if p, ok := m.cache.profile(uuid, now); ok {
 		return p, nil
@@ -385,11 +391,20 @@ func (m *Manager) Profile(ctx context.Context, uuid string) (*Profile, error) {
 		return nil, err
 	}
 	p := &Profile{User: u, History: h}
-	if p.Picture, err = m.pictureOf(ctx, u); err != nil {
-		return nil, err
-	}
 	if p.Files, err = m.store.ListFiles(ctx, FileQuery{OwnerUUID: uuid, Limit: ProfileFilesLimit}); err != nil {
 		return nil, err
+	}
+	// The picture is one of the user's files: read it again only when it
+	// is not among those listed.
+	for _, f := range p.Files {
+		if u.ProfilePictureID != nil && f.ID == *u.ProfilePictureID {
+			p.Picture = f
+		}
+	}
+	if p.Picture == nil {
+		if p.Picture, err = m.pictureOf(ctx, u); err != nil {
+			return nil, err
+		}
 	}
 	if p.Identities, err = m.store.ExternalIdentitiesByUser(ctx, uuid); err != nil {
 		return nil, err
