@@ -45,3 +45,18 @@ func TestComparePasswordUnreadableHash(t *testing.T) {
 		t.Errorf("wrong password: %v", err)
 	}
 }
+
+// TestCleanTextDropsFormatCharacters: bidirectional overrides and other
+// format characters go, as control characters do.
+func TestCleanTextDropsFormatCharacters(t *testing.T) {
+	for in, want := range map[string]string{
+		"jane\u202Egnp.exe": "janegnp.exe",
+		"a\u200Bb\u2066c":   "abc",
+		"tab\there\x00":     "tabhere",
+		"Zoë 東京":            "Zoë 東京",
+	} {
+		if got := cleanText(in, 64); got != want {
+			t.Errorf("cleanText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

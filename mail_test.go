@@ -301,6 +301,10 @@ func TestAllowedRedirect(t *testing.T) {
 		{"", false},
 		{"relative/path", false},
 		{"https://app.example.com/\r\nx", false},
+		{"https://partner.example.org/cb/../admin", false},
+		{"https://partner.example.org/cb/%2e%2e/admin", false},
+		{"https://partner.example.org/cb/done/", true},
+		{"/profile/../admin", false},
 	}
 	for _, tt := range tests {
 		if got := m.AllowedRedirect(tt.target); got != tt.ok {

@@ -2,6 +2,7 @@ package usermgmt
 
 import (
 	"net/url"
+	"path"
 	"strings"
 )
 
@@ -16,7 +17,12 @@ func (m *Manager) AllowedRedirect(target string) bool {
 		return false
 	}
 	u, err := url.Parse(target)
-	if err != nil || u.User != nil {
+	if err != nil || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	// A path with dot segments ("/cb/../admin", "%2e%2e" included) would
+	// leave an allowed prefix once the browser resolves it.
+	if u.Path != "" && path.Clean(u.Path) != u.Path && path.Clean(u.Path)+"/" != u.Path {
 		return false
 	}
 	if u.Scheme == "" && u.Host == "" {

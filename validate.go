@@ -74,11 +74,13 @@ func validText(s string, max int) bool {
 	return true
 }
 
-// cleanText drops control characters from text taken from request headers
-// (a User-Agent, say) and cuts it to at most n bytes.
+// cleanText drops control and format characters (bidirectional overrides
+// among them, which could make text shown to a user read otherwise) from
+// text taken from headers or from a provider's profile, and cuts it to at
+// most n bytes.
 func cleanText(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
 			return -1
 		}
 		return r
