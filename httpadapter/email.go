@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/usermgmt/usermgmt"
@@ -82,7 +81,8 @@ func readMailInput(r *http.Request) (mailInput, error) {
 	}
 	in := mailInput{subject: q.Get("subject"), recipients: q["recipients"]}
 	if c := q.Get("confirm"); c != "" {
-		if in.confirm, err = strconv.ParseBool(c); err != nil {
+		var ok bool
+		if in.confirm, ok = parseBool(c); !ok { // the same booleans as every other route
 			return mailInput{}, invalid("confirm: must be a boolean")
 		}
 	}

@@ -73,7 +73,7 @@ func TestAdminMailGuards(t *testing.T) {
 				continue // no confirm needed
 			}
 			// Then confirm: absent or false is refused with nothing sent.
-			for _, c := range []string{"", "&confirm=false", "&confirm=0"} {
+			for _, c := range []string{"", "&confirm=false", "&confirm=0", "&confirm=no", "&confirm=off"} {
 				msg := e.do(request{method: "POST", path: mailPrefix + p + q + c, token: admin.AccessToken, raw: body, contentType: "application/json"}).
 					wantError(t, 400, "confirmation_required")
 				if msg != "You must confirm the email" {

@@ -83,7 +83,7 @@ func (h *handler) flowCookie(value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name: oauthCookie, Value: value, Path: h.prefix + "/oauth/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: strings.HasPrefix(h.m.Config().BaseURL, "https://"),
+		Secure: len(h.m.Config().BaseURL) >= 8 && strings.EqualFold(h.m.Config().BaseURL[:8], "https://"),
 	}
 }
 
