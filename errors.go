@@ -137,6 +137,15 @@ var (
 
 	// Service state.
 	ErrInternal = newError(http.StatusInternalServerError, "internal_error", "Internal server error")
+	// ErrUnavailable is an outage of a part the service depends on (the
+	// database refused or dropped the connection, timed out, is shutting
+	// down, or its pool had no connection in time): the request may
+	// succeed later. The HTTP layer answers 503 with Retry-After.
+	ErrUnavailable = newError(http.StatusServiceUnavailable, "service_unavailable", "Service temporarily unavailable, try again later.")
+	// ErrInsufficientStorage is a write refused for lack of space (ENOSPC,
+	// EDQUOT, a full database): nothing was kept. The HTTP layer answers
+	// 507.
+	ErrInsufficientStorage = newError(http.StatusInsufficientStorage, "insufficient_storage", "The server has no room to store this; nothing was saved.")
 )
 
 // ConflictOn returns ErrConflict naming the unique field that was violated
