@@ -186,7 +186,7 @@ func (m *Manager) openSession(ctx context.Context, u *User, action, passwordHash
 		IP: cleanText(ci.IP, 64), UserAgent: cleanText(ci.UserAgent, 256),
 	}
 	var cur *User
-	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
 		var err error
 		cur, err = tx.LockUser(ctx, u.UUID)
 		switch {
@@ -319,7 +319,7 @@ func (m *Manager) revokeSession(ctx context.Context, userUUID, sessionID, actorU
 		return err
 	}
 	now := m.now()
-	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
 		s, err := tx.SessionByID(ctx, id)
 		if errors.Is(err, ErrNotFound) || (err == nil && (s.UserUUID != userUUID || !s.Active(now))) {
 			return ErrSessionNotFound

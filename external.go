@@ -311,7 +311,7 @@ func (m *Manager) identityFrom(prof *oauth.Profile, tok *oauth2.Token) (*Externa
 // linkIdentity links x to the user who began a link flow.
 func (m *Manager) linkIdentity(ctx context.Context, userUUID string, x *ExternalIdentity) (*OAuthResult, error) {
 	var u *User
-	err := m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err := m.InTx(ctx, func(ctx context.Context, tx Store) error {
 		var err error
 		if u, err = tx.LockUser(ctx, userUUID); errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound
@@ -498,7 +498,7 @@ func (m *Manager) createExternalUser(ctx context.Context, prof *oauth.Profile, x
 			return nil, ErrOAuthProfile.WithMessage("The provider's profile cannot make an account.").Wrap(err)
 		}
 		u.PasswordHash, u.IsExternalOnly = "", true
-		err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
 			if err := tx.InsertUser(ctx, u); err != nil {
 				return takenError(err)
 			}
@@ -564,7 +564,7 @@ func (m *Manager) UnlinkOAuth(ctx context.Context, userUUID, provider string) er
 	if err != nil {
 		return ErrUserNotFound
 	}
-	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
 		u, err := tx.LockUser(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound

@@ -272,7 +272,7 @@ func (m *Manager) ChangeOTPMethod(ctx context.Context, uuid, method, code, passw
 	if err != nil {
 		return nil, nil, err
 	}
-	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
 		if err := tx.ReplaceRecoveryCodes(ctx, u.UUID, hashed); err != nil {
 			return err
 		}

@@ -87,7 +87,7 @@ func (m *Manager) setPicture(ctx context.Context, userUUID, actorUUID string, up
 		return nil, err
 	}
 	var old *FileDeletion
-	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
 		u, err := tx.LockUser(ctx, target.UUID)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound
@@ -194,7 +194,7 @@ func (m *Manager) changeUserTx(ctx context.Context, uuid string, authorize func(
 		return nil, ErrUserNotFound
 	}
 	var out *User
-	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
 		u, err := tx.LockUser(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound

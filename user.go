@@ -257,7 +257,7 @@ func (m *Manager) createUser(ctx context.Context, nu NewUser, actorUUID, action 
 			return nil, err
 		}
 	}
-	err = m.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
 		if err := tx.InsertUser(ctx, u); err != nil {
 			return takenError(err)
 		}
@@ -411,13 +411,4 @@ func (m *Manager) Profile(ctx context.Context, uuid string) (*Profile, error) {
 	}
 	m.cache.putProfile(epoch, uuid, p, now)
 	return p, nil
-}
-
-// audit appends an entry through s (a transaction, usually), stamping the
-// time and the client's IP from ctx.
-func (m *Manager) audit(ctx context.Context, s Store, actorUUID, subjectUUID, action, detail string) error {
-	return s.AppendAudit(ctx, &AuditEntry{
-		Time: m.now(), ActorUUID: actorUUID, SubjectUUID: subjectUUID,
-		Action: action, Detail: detail, IP: ClientInfoFrom(ctx).IP,
-	})
 }

@@ -289,6 +289,9 @@ type Manager struct {
 	flags    flagCache
 	limiter  Limiter
 
+	features []Feature
+	events   []EventHandler
+
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
 	dummyHash string
@@ -334,6 +337,12 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	m.dummyHash, err = m.hasher.Hash(context.Background(), fmt.Sprintf("%x", dummy))
 	if err != nil {
 		return nil, fmt.Errorf("usermgmt: prepare dummy hash: %w", err)
+	}
+	for _, f := range m.features {
+		if err := f.InitFeature(m); err != nil {
+			m.closeMail()
+			return nil, fmt.Errorf("usermgmt: feature %s: %w", f.FeatureName(), err)
+		}
 	}
 	return m, nil
 }

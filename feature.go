@@ -1,0 +1,148 @@
+package usermgmt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+)
+
+// The seams: what a feature package builds on. A capability that a host
+// may or may not enable lives in its own package (dbtools, adminmail, ...)
+// and reaches the core only through these calls, so that a host that does
+// not enable it neither implements its store nor links it.
+//
+//   - Feature and WithFeature: the feature is handed the Manager when New
+//     builds it, and httpadapter serves the routes it declares.
+//   - NeedStore: the feature's own store interface, checked at New.
+//   - Manager.InTx: work in the store's transaction.
+//   - Manager.AppendAudit: an audit entry, published as an event once stored.
+//   - Manager.Authorize (abac.go): an action checked as an actor.
+//   - Manager.OpenSession with AuthMethod: a session after the feature's
+//     own proof of identity.
+//   - Manager.ForgetCached: the cache after a write the Manager did not see.
+//   - NewError: errors with a stable code and an HTTP status.
+
+// A Feature is an optional capability built over the core in its own
+// package. Pass it to New with WithFeature; New calls InitFeature once,
+// after the core is built, so that the feature can check its store
+// (NeedStore) and keep the Manager. A feature that also serves HTTP routes
+// implements httpadapter.Feature, and httpadapter.New serves them.
+type Feature interface {
+	// FeatureName names the feature in errors and logs ("dbtools").
+	FeatureName() string
+	// InitFeature prepares the feature for m; an error fails New.
+	InitFeature(m *Manager) error
+}
+
+// WithFeature enables features: New initialises them in order.
+func WithFeature(fs ...Feature) Option {
+	return func(m *Manager) { m.features = append(m.features, fs...) }
+}
+
+// Features returns the features enabled with WithFeature, in order.
+func (m *Manager) Features() []Feature { return append([]Feature(nil), m.features...) }
+
+// ErrStoreCapability is the error New returns when the store lacks an
+// interface that a configured feature needs; errors.Is matches it, and the
+// message names the interface.
+var ErrStoreCapability = errors.New("usermgmt: the store does not implement an interface a feature needs")
+
+// NeedStore returns st as T, the store interface feature needs, or an
+// error (matching ErrStoreCapability) naming T. Features call it from
+// InitFeature with m.Store(), and inside InTx with the transaction's Store
+// (an implementation hands fn a Store of the same capabilities as itself).
+func NeedStore[T any](st Store, feature string) (T, error) {
+	t, ok := st.(T)
+	if !ok {
+		var zero T
+		return zero, fmt.Errorf("%w: %s needs %s, which %T does not implement",
+			ErrStoreCapability, feature, reflect.TypeFor[T](), st)
+	}
+	return t, nil
+}
+
+// NewError returns an error with a stable snake_case code, the HTTP status
+// the HTTP layer answers it with, and a message for the client. Feature
+// packages declare their errors with it, as the core does in errors.go.
+func NewError(status int, code, message string) *Error { return newError(status, code, message) }
+
+// InTx runs fn inside one write transaction of the store (see Store.InTx).
+// The audit entries fn writes through Manager.AppendAudit are published as
+// events only once the transaction has committed; nested calls join the
+// outer transaction.
+func (m *Manager) InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error {
+	if _, inside := ctx.Value(txEventsKey{}).(*txEvents); inside {
+		return m.store.InTx(ctx, fn)
+	}
+	buf := &txEvents{}
+	err := m.store.InTx(context.WithValue(ctx, txEventsKey{}, buf), fn)
+	if err != nil {
+		return err
+	}
+	for _, e := range buf.entries {
+		m.publish(ctx, e)
+	}
+	return nil
+}
+
+// AppendAudit appends e to the audit log through st (the Manager's store, or the
+// transaction's inside InTx), setting its time and, when e.IP is empty,
+// the client's IP (ClientInfoFrom). Once stored (after the commit, inside
+// InTx) it is published to the handlers of WithEventHandler.
+func (m *Manager) AppendAudit(ctx context.Context, st Store, e AuditEntry) error {
+	e.Time = m.now()
+	if e.IP == "" {
+		e.IP = ClientInfoFrom(ctx).IP
+	}
+	if err := st.AppendAudit(ctx, &e); err != nil {
+		return err
+	}
+	if buf, inside := ctx.Value(txEventsKey{}).(*txEvents); inside {
+		buf.entries = append(buf.entries, e)
+		return nil
+	}
+	m.publish(ctx, e)
+	return nil
+}
+
+// audit is AppendAudit with the entry's fields as arguments.
+func (m *Manager) audit(ctx context.Context, s Store, actorUUID, subjectUUID, action, detail string) error {
+	return m.AppendAudit(ctx, s, AuditEntry{ActorUUID: actorUUID, SubjectUUID: subjectUUID, Action: action, Detail: detail})
+}
+
+// An EventHandler receives each audit entry once it is stored: the stream
+// of what the Manager changed (webhooks and metrics subscribe to it). It
+// runs synchronously on the request's goroutine, after the change is
+// committed, so it must not block: a slow consumer queues the work.
+type EventHandler func(ctx context.Context, e AuditEntry)
+
+// WithEventHandler adds h to the handlers of the event stream.
+func WithEventHandler(h EventHandler) Option {
+	return func(m *Manager) { m.events = append(m.events, h) }
+}
+
+func (m *Manager) publish(ctx context.Context, e AuditEntry) {
+	for _, h := range m.events {
+		h(ctx, e)
+	}
+}
+
+// txEvents collects the entries audited inside one InTx until it commits.
+// A transaction runs on one goroutine, so it needs no lock.
+type txEvents struct{ entries []AuditEntry }
+
+type txEventsKey struct{}
+
+// ForgetCached drops what the Manager caches about the given users (their
+// profiles and sessions), or everything when none is given. A feature
+// that writes users' rows directly calls it after its transaction.
+func (m *Manager) ForgetCached(userUUIDs ...string) {
+	if len(userUUIDs) == 0 {
+		m.cache.purge()
+		return
+	}
+	for _, id := range userUUIDs {
+		m.cache.invalidateUser(id)
+	}
+}
