@@ -27,6 +27,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpadapter"
+	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -175,6 +176,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		FeatureFlags:   cfg.FeatureFlagsEnabled,
 		RateLimit:      httpadapter.RateLimitOptions{Enabled: cfg.RateLimiterEnabled, Global: cfg.RateLimit},
 
+		SwaggerUI:             swaggerui.FS(), // /docs and /interactive-docs, as the reference served them
 		PublicInteractiveDocs: !cfg.ProtectedInteractiveDocs,
 	})
 	return serve(ctx, cfg, handler, log, onListen)
