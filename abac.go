@@ -141,6 +141,12 @@ func privileged(roles []string) bool {
 // selfEditable are the fields a plain user may change on their own account.
 var selfEditable = []string{"username", "display_name", "email", "description"}
 
+// adminOnly reports whether an update of another user's field is the
+// admins' alone among the roles that may edit others.
+func adminOnly(field string) bool {
+	return field == "password" || field == "email_verified" || field == "otp_method"
+}
+
 // DefaultPolicy returns the reference service's permission table with its
 // faults fixed: a user may edit their own profile (not their roles, state or
 // password, which has its own flow), listing or counting users stays with
@@ -189,8 +195,10 @@ func DefaultPolicy() *Policy {
 	p.Set(RoleModerator, "user", "create", When(func(r AccessRequest) bool { return !privileged(r.Roles) })).
 		Set(RoleModerator, "user", "read", Allow).
 		Set(RoleModerator, "user", "update", When(func(r AccessRequest) bool {
-			// Not another's password: that is the owner's (or an admin's).
-			return targetNotPrivileged(r) && !privileged(r.Roles) && !slices.Contains(r.Fields, "password") || selfEdit(r)
+			// Not another's password: that is the owner's (or an admin's);
+			// vouching for an email or removing a second factor is an
+			// admin's.
+			return targetNotPrivileged(r) && !privileged(r.Roles) && !slices.ContainsFunc(r.Fields, adminOnly) || selfEdit(r)
 		})).
 		Set(RoleModerator, "user", "delete", When(self)).
 		Set(RoleModerator, "user_image", "read", Allow).

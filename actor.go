@@ -82,17 +82,21 @@ func (a *Actor) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 }
 
 // UpdateUser changes a user (policy user.update, which sees the target, the
-// roles asked for and the fields changed). Changing is_active is also a ban
+// roles asked for and the fields changed; a roles, is_active,
+// email_verified or otp_method value the target already has is no change). Changing is_active is also a ban
 // or an unban, so it needs admin.ban or admin.unban on the target too.
 func (a *Actor) UpdateUser(ctx context.Context, uuid string, p UserPatch) (*User, error) {
-	var roles []string
-	if p.Roles != nil {
-		roles = slices.Clone(*p.Roles)
-		if roles == nil {
-			roles = []string{}
-		}
-	}
 	return a.m.updateUser(ctx, uuid, p, a.uuid(), func(t *User) error {
+		// Values the target already has change nothing, so the policy
+		// is not asked about them.
+		p := p.withoutUnchanged(t)
+		var roles []string
+		if p.Roles != nil {
+			roles = slices.Clone(*p.Roles)
+			if roles == nil {
+				roles = []string{}
+			}
+		}
 		err := a.authorize(ctx, AccessRequest{Resource: "user", Action: "update", Target: t, Roles: roles, Fields: p.patchFields()})
 		if err != nil || p.IsActive == nil || *p.IsActive == t.IsActive {
 			return err

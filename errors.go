@@ -123,6 +123,7 @@ var (
 	ErrInvalidOTP          = newError(http.StatusUnauthorized, "invalid_otp", "Invalid OTP code")
 	ErrOTPLocked           = newError(http.StatusTooManyRequests, "otp_locked", "Too many failed codes; try again later.")
 	ErrInvalidOTPMethod    = newError(http.StatusBadRequest, "invalid_otp_method", "Invalid OTP method")
+	ErrOTPProofRequired    = newError(http.StatusUnprocessableEntity, "otp_proof_required", "A second factor is turned on by its owner with a code (PATCH /auth/OTP/{method}); an edit can only turn it off.")
 	ErrEmailNotVerified    = newError(http.StatusForbidden, "email_not_verified", "Email not verified; check your inbox for the verification link.")
 	ErrEmailUndeliverable  = newError(http.StatusBadRequest, "email_undeliverable", "This email address cannot receive mail.")
 	ErrWrongPasswordChange = newError(http.StatusBadRequest, "invalid_password", "Invalid password")

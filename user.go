@@ -118,6 +118,15 @@ type UserPatch struct {
 	Description *string
 	Roles       *[]string
 	IsActive    *bool
+	// EmailVerified marks the email as proven (or not) on the owner's
+	// behalf. It applies after Email, so a patch may set a new address and
+	// vouch for it at once.
+	EmailVerified *bool
+	// OTPMethod may only turn the second factor off (OTPNone), removing its
+	// secret and recovery codes: turning one on needs the owner's code
+	// (Manager.ChangeOTPMethod), so any other change is ErrOTPProofRequired.
+	// The current method is accepted as a no-op.
+	OTPMethod *string
 }
 
 // Profile is a user together with what their own profile page shows: the

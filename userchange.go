@@ -3,6 +3,7 @@ package usermgmt
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -98,12 +99,49 @@ func (p UserPatch) patchFields() []string {
 		{"description", p.Description != nil},
 		{"roles", p.Roles != nil},
 		{"is_active", p.IsActive != nil},
+		{"email_verified", p.EmailVerified != nil},
+		{"otp_method", p.OTPMethod != nil},
 	} {
 		if field.set {
 			f = append(f, field.name)
 		}
 	}
 	return f
+}
+
+// withoutUnchanged returns p without the roles, state, verification and
+// second-factor values that u already has, so that a client sending back
+// what it read (its own roles, say) asks the policy only about what it
+// changes, as the reference did.
+func (p UserPatch) withoutUnchanged(u *User) UserPatch {
+	if p.Roles != nil && len(*p.Roles) > 0 && sameRoles(*p.Roles, u.Roles) {
+		p.Roles = nil
+	}
+	if p.IsActive != nil && *p.IsActive == u.IsActive {
+		p.IsActive = nil
+	}
+	if p.EmailVerified != nil && *p.EmailVerified == u.EmailVerified && (p.Email == nil || *p.Email == u.Email) {
+		p.EmailVerified = nil
+	}
+	if p.OTPMethod != nil && *p.OTPMethod == u.OTPMethod {
+		p.OTPMethod = nil
+	}
+	return p
+}
+
+// sameRoles reports whether a and b hold the same roles, in any order.
+func sameRoles(a, b []string) bool {
+	for _, r := range a {
+		if !slices.Contains(b, r) {
+			return false
+		}
+	}
+	for _, r := range b {
+		if !slices.Contains(a, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // applyPatch validates p and applies it to a copy of u; passwordHash is the
@@ -157,6 +195,19 @@ func (m *Manager) applyPatch(u *User, p UserPatch, passwordHash string) (*User, 
 		n.IsActive = *p.IsActive
 		endSessions = !n.IsActive
 	}
+	if p.EmailVerified != nil {
+		n.EmailVerified = *p.EmailVerified
+	}
+	if p.OTPMethod != nil && *p.OTPMethod != u.OTPMethod {
+		switch *p.OTPMethod {
+		case OTPNone:
+			n.OTPMethod, n.OTPSecret = OTPNone, ""
+		case OTPAuthenticator, OTPEmail:
+			return nil, false, ErrOTPProofRequired
+		default:
+			return nil, false, ErrInvalidOTPMethod
+		}
+	}
 	if p.Password != nil {
 		n.PasswordHash = passwordHash
 		n.IsExternalOnly = false
@@ -196,13 +247,14 @@ func (m *Manager) updateUser(ctx context.Context, uuid string, p UserPatch, acto
 			}
 		}
 	}
-	emailChanged := false
+	emailChanged, otpOff := false, false
 	n, err := m.changeUser(ctx, uuid, actorUUID, authorize, func(u *User) (*User, bool, []auditNote, error) {
 		n, endSessions, err := m.applyPatch(u, p, hash)
 		if err != nil {
 			return nil, false, nil, err
 		}
 		emailChanged = n.Email != u.Email
+		otpOff = n.OTPMethod == OTPNone && u.OTPMethod != OTPNone
 		notes := []auditNote{{AuditUserUpdated, strings.Join(p.patchFields(), ",")}}
 		if p.Password != nil {
 			notes = append(notes, auditNote{AuditPasswordChange, ""})
@@ -215,6 +267,12 @@ func (m *Manager) updateUser(ctx context.Context, uuid string, p UserPatch, acto
 		if derr := m.store.DeleteOneTimeTokens(ctx, n.UUID, PurposeVerifyEmail, PurposeResetPassword,
 			PurposeEmailOTP, PurposeOTPChallenge); derr != nil {
 			m.log.WarnContext(ctx, "pending one-time tokens not voided", "user", n.UUID, "err", derr)
+		}
+	}
+	if err == nil && otpOff {
+		// The factor is gone, and so are the codes that stood in for it.
+		if derr := m.store.ReplaceRecoveryCodes(ctx, n.UUID, nil); derr != nil {
+			m.log.WarnContext(ctx, "recovery codes not removed", "user", n.UUID, "err", derr)
 		}
 	}
 	if err == nil && emailChanged {

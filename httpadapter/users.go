@@ -154,24 +154,42 @@ type patchInput struct {
 	patch usermgmt.UserPatch
 }
 
+// patchElsewhere are the UserUpdate fields the reference took that an edit
+// no longer sets, with where a client sets them instead: answering them
+// with a 200 that changed nothing would be a silent lie.
+var patchElsewhere = []struct{ field, instead string }{
+	{"blocked_uuids", "the blocked_users routes set the blocked list"},
+	{"profile_picture_id", "PUT /user/{uuid}/image sets the picture"},
+	{"is_external_only", "it follows from setting a password"},
+	{"action", "the history is written by the server alone"},
+	{"isActive", "the field is is_active"},
+}
+
 // decodeUserPatch reads the reference's UserUpdate JSON: every field
 // optional, an explicit null the same as an absent field, unknown fields
-// ignored.
+// ignored, and the fields of patchElsewhere refused (422).
 func decodeUserPatch(r *http.Request) (patchInput, error) {
 	f, err := readBody(r, jsonOnly)
 	if err != nil {
 		return patchInput{}, err
 	}
 	in := patchInput{uuid: r.PathValue("uuid"), patch: usermgmt.UserPatch{
-		Username:    f.OptionalString("username"),
-		DisplayName: f.OptionalString("display_name"),
-		Email:       f.OptionalString("email"),
-		Password:    f.OptionalString("password"),
-		Description: f.OptionalString("description"),
-		IsActive:    f.Bool("is_active"),
+		Username:      f.OptionalString("username"),
+		DisplayName:   f.OptionalString("display_name"),
+		Email:         f.OptionalString("email"),
+		Password:      f.OptionalString("password"),
+		Description:   f.OptionalString("description"),
+		IsActive:      f.Bool("is_active"),
+		EmailVerified: f.Bool("email_verified"),
+		OTPMethod:     f.OptionalString("otp_method"),
 	}}
 	if roles := f.Strings("roles"); roles != nil {
 		in.patch.Roles = &roles
+	}
+	for _, e := range patchElsewhere {
+		if _, _, sent := f.raw(e.field); sent {
+			f.fail(e.field, "cannot be changed here; "+e.instead)
+		}
 	}
 	return in, f.Err()
 }
