@@ -7,12 +7,12 @@ import (
 	"log"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/sqlite"
 )
 
 // newExampleManager returns a Manager over an in-memory store.
 func newExampleManager(ctx context.Context) (*usermgmt.Manager, func()) {
-	st, err := store.Open(ctx, "sqlite://:memory:")
+	st, err := sqlite.Open(ctx, ":memory:")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,13 +7,13 @@ import (
 	"log"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/sqlite"
 )
 
 // A host builds one Manager over a store and calls it directly.
 func Example() {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://:memory:")
+	st, err := sqlite.Open(ctx, ":memory:")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func Example() {
 // the HTTP handlers make.
 func ExampleManager_As() {
 	ctx := context.Background()
-	st, _ := store.Open(ctx, "sqlite://:memory:")
+	st, _ := sqlite.Open(ctx, ":memory:")
 	defer st.Close()
 	m, _ := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte("a secret of at least 16 bytes, better 32"), BcryptCost: 4})
 

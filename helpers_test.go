@@ -11,6 +11,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // quiet is a logger that drops everything.
@@ -44,7 +45,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // openStore opens a SQLite store in a file of the test's temp dir.
 func openStore(t testing.TB) *store.DB {
 	t.Helper()
-	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "test.db"))
+	st, err := anydb.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/internal/testpg"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // realCompares counts the comparisons against one stored hash (not the
@@ -40,7 +40,7 @@ func TestLockoutParallelGuesses(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			st, err := store.Open(ctx, dsn(t))
+			st, err := anydb.Open(ctx, dsn(t))
 			if err != nil {
 				t.Fatal(err)
 			}

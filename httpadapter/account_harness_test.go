@@ -13,7 +13,7 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/mail"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // fakeResolver answers DNS from a table: domains under "invalid" have no
@@ -61,7 +61,7 @@ func newSecEnv(t testing.TB, dsn string, edit func(*usermgmt.Config)) *secEnv {
 func newSecEnvOpts(t testing.TB, dsn string, edit func(*usermgmt.Config), opts httpadapter.Options) *secEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dsn)
+	st, err := anydb.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}

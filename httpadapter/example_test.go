@@ -10,13 +10,13 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpadapter"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/sqlite"
 )
 
 // Mount the library and guard one of the host's own routes with it.
 func ExampleNew() {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://:memory:")
+	st, err := sqlite.Open(ctx, ":memory:")
 	if err != nil {
 		log.Fatal(err)
 	}

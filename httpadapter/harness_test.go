@@ -20,7 +20,7 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/internal/testpg"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // password satisfies the default password policy.
@@ -111,7 +111,7 @@ func newEnv(t testing.TB, dsn string, opts httpadapter.Options) *env {
 func newEnvAt(t testing.TB, dsn, base string, opts httpadapter.Options) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dsn)
+	st, err := anydb.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}

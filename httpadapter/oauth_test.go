@@ -13,7 +13,7 @@ import (
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/internal/oauthtest"
 	"github.com/usermgmt/usermgmt/oauth"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // appURL is the only redirect target the OAuth tests allow.
@@ -58,7 +58,7 @@ func newOAuthEnv(t *testing.T, dsn string, mod func(*usermgmt.Config)) *oauthEnv
 			ClientID: oauthtest.ClientID, ClientSecret: oauthtest.ClientSecret})),
 	}
 
-	st, err := store.Open(context.Background(), dsn)
+	st, err := anydb.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}

@@ -18,7 +18,7 @@ const (
 func (h *handle) AppendAudit(ctx context.Context, e *usermgmt.AuditEntry) error {
 	row := newAuditRow(e)
 	if _, err := h.idb.NewInsert().Model(row).Returning("id").Exec(ctx); err != nil {
-		return fail("append audit", err)
+		return h.fail("append audit", err)
 	}
 	e.ID = row.ID
 	return nil
@@ -50,7 +50,7 @@ func (h *handle) Audit(ctx context.Context, q usermgmt.AuditQuery) ([]*usermgmt.
 		sel = sel.Where("action IN (?)", bun.List(q.Actions))
 	}
 	if err := sel.OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
-		return nil, fail("audit", err)
+		return nil, h.fail("audit", err)
 	}
 	out := make([]*usermgmt.AuditEntry, len(rows))
 	for i, r := range rows {

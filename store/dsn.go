@@ -25,8 +25,9 @@ type target struct {
 	pgURL string
 }
 
-// errBadDSN is wrapped by every DSN parsing error.
-var errBadDSN = errors.New("store: invalid DSN")
+// ErrBadDSN is wrapped by every error about a DSN: those of Open and those
+// a Driver returns for the location Open read from it.
+var ErrBadDSN = errors.New("store: invalid DSN")
 
 // parseDSN reads the DSN forms Open accepts:
 //
@@ -40,7 +41,7 @@ var errBadDSN = errors.New("store: invalid DSN")
 func parseDSN(dsn string) (target, error) {
 	scheme, rest, ok := strings.Cut(dsn, "://")
 	if !ok || scheme == "" {
-		return target{}, fmt.Errorf("%w: no scheme (want sqlite://PATH or postgres://...)", errBadDSN)
+		return target{}, fmt.Errorf("%w: no scheme (want sqlite://PATH or postgres://...)", ErrBadDSN)
 	}
 	switch strings.ToLower(scheme) {
 	case "sqlite":
@@ -52,18 +53,18 @@ func parseDSN(dsn string) (target, error) {
 		}
 		path, ok := strings.CutPrefix(rest, "/")
 		if !ok {
-			return target{}, fmt.Errorf("%w: %q: want sqlite+aiosqlite:///PATH (three slashes)", errBadDSN, dsn)
+			return target{}, fmt.Errorf("%w: %q: want sqlite+aiosqlite:///PATH (three slashes)", ErrBadDSN, dsn)
 		}
 		return sqliteTarget(dsn, path)
 	case "postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2":
 		pgURL := "postgresql://" + rest
 		if _, err := url.Parse(pgURL); err != nil {
 			// url's error quotes the input, password included: drop it.
-			return target{}, fmt.Errorf("%w: malformed PostgreSQL URL", errBadDSN)
+			return target{}, fmt.Errorf("%w: malformed PostgreSQL URL", ErrBadDSN)
 		}
 		return target{dialect: DialectPostgres, pgURL: pgURL}, nil
 	default:
-		return target{}, fmt.Errorf("%w: unsupported scheme %q (want sqlite, sqlite+aiosqlite, postgres, postgresql or postgresql+psycopg)", errBadDSN, scheme)
+		return target{}, fmt.Errorf("%w: unsupported scheme %q (want sqlite, sqlite+aiosqlite, postgres, postgresql or postgresql+psycopg)", ErrBadDSN, scheme)
 	}
 }
 
@@ -71,13 +72,13 @@ func parseDSN(dsn string) (target, error) {
 func sqliteTarget(dsn, path string) (target, error) {
 	switch {
 	case path == "":
-		return target{}, fmt.Errorf("%w: %q names no SQLite file", errBadDSN, dsn)
+		return target{}, fmt.Errorf("%w: %q names no SQLite file", ErrBadDSN, dsn)
 	case strings.ContainsAny(path, "?#"):
-		return target{}, fmt.Errorf("%w: %q: query parameters are not supported in SQLite DSNs (use Options)", errBadDSN, dsn)
+		return target{}, fmt.Errorf("%w: %q: query parameters are not supported in SQLite DSNs (use Options)", ErrBadDSN, dsn)
 	case strings.ContainsRune(path, 0):
-		return target{}, fmt.Errorf("%w: SQLite path contains a NUL byte", errBadDSN)
+		return target{}, fmt.Errorf("%w: SQLite path contains a NUL byte", ErrBadDSN)
 	case path != memoryPath && strings.HasSuffix(path, "/"):
-		return target{}, fmt.Errorf("%w: %q names a directory, not a SQLite file", errBadDSN, dsn)
+		return target{}, fmt.Errorf("%w: %q names a directory, not a SQLite file", ErrBadDSN, dsn)
 	}
 	return target{dialect: DialectSQLite, path: path}, nil
 }

@@ -71,8 +71,8 @@ func TestParseDSNRejects(t *testing.T) {
 			if err == nil {
 				t.Fatal("parseDSN accepted it")
 			}
-			if !errors.Is(err, errBadDSN) {
-				t.Errorf("error %v does not wrap errBadDSN", err)
+			if !errors.Is(err, ErrBadDSN) {
+				t.Errorf("error %v does not wrap ErrBadDSN", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q lacks %q", err, tt.want)

@@ -172,7 +172,7 @@ func (h *handle) ExportAll(ctx context.Context, w io.Writer) error {
 					return err
 				}
 			}
-			if err := exportTable1(ctx, tx, t, w); err != nil {
+			if err := h.exportTable1(ctx, tx, t, w); err != nil {
 				return err
 			}
 		}
@@ -182,15 +182,15 @@ func (h *handle) ExportAll(ctx context.Context, w io.Writer) error {
 }
 
 // readColumns returns a table's columns, in the database's order.
-func readColumns(ctx context.Context, db bun.IDB, table string) ([]column, error) {
+func (h *handle) readColumns(ctx context.Context, db bun.IDB, table string) ([]column, error) {
 	rows, err := db.QueryContext(ctx, "SELECT * FROM "+quoteIdent(table)+" WHERE 1 = 0")
 	if err != nil {
-		return nil, fail("read columns of "+table, err)
+		return nil, h.fail("read columns of "+table, err)
 	}
 	defer rows.Close()
 	types, err := rows.ColumnTypes()
 	if err != nil {
-		return nil, fail("read columns of "+table, err)
+		return nil, h.fail("read columns of "+table, err)
 	}
 	cols := make([]column, len(types))
 	for i, ct := range types {
@@ -199,8 +199,8 @@ func readColumns(ctx context.Context, db bun.IDB, table string) ([]column, error
 	return cols, rows.Err()
 }
 
-func exportTable1(ctx context.Context, db bun.IDB, t exportTable, w io.Writer) error {
-	cols, err := readColumns(ctx, db, t.name)
+func (h *handle) exportTable1(ctx context.Context, db bun.IDB, t exportTable, w io.Writer) error {
+	cols, err := h.readColumns(ctx, db, t.name)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func exportTable1(ctx context.Context, db bun.IDB, t exportTable, w io.Writer) e
 	}
 	rows, err := db.QueryContext(ctx, "SELECT * FROM "+quoteIdent(t.name)+" ORDER BY "+strings.Join(keys, ", "))
 	if err != nil {
-		return fail("export "+t.name, err)
+		return h.fail("export "+t.name, err)
 	}
 	defer rows.Close()
 	vals := make([]any, len(cols))
@@ -225,7 +225,7 @@ func exportTable1(ctx context.Context, db bun.IDB, t exportTable, w io.Writer) e
 	first := true
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return fail("export "+t.name, err)
+			return h.fail("export "+t.name, err)
 		}
 		obj := make(map[string]any, len(cols))
 		for i, c := range cols {
@@ -248,7 +248,7 @@ func exportTable1(ctx context.Context, db bun.IDB, t exportTable, w io.Writer) e
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fail("export "+t.name, err)
+		return h.fail("export "+t.name, err)
 	}
 	_, err = io.WriteString(w, "]}")
 	return err
@@ -402,7 +402,7 @@ func (h *handle) ImportAll(ctx context.Context, r io.Reader, mode usermgmt.Impor
 
 func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows []map[string]json.RawMessage, mode usermgmt.ImportMode) (usermgmt.TableImport, error) {
 	ti := usermgmt.TableImport{Table: t.name}
-	cols, err := readColumns(ctx, tx, t.name)
+	cols, err := h.readColumns(ctx, tx, t.name)
 	if err != nil {
 		return ti, err
 	}
@@ -433,13 +433,13 @@ func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows
 			where = append(where, quoteIdent(k)+" = ?")
 			args = append(args, v)
 		}
-		live, found, err := selectRow(ctx, tx, t.name, cols, strings.Join(where, " AND "), args)
+		live, found, err := h.selectRow(ctx, tx, t.name, cols, strings.Join(where, " AND "), args)
 		if err != nil {
 			return ti, err
 		}
 		if !found {
 			if _, err := tx.NewInsert().Model(&in).TableExpr(quoteIdent(t.name)).Exec(ctx); err != nil {
-				return ti, importFail(t.name, n, err)
+				return ti, h.importFail(t.name, n, err)
 			}
 			ti.Inserted++
 			continue
@@ -470,7 +470,7 @@ func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows
 			q = q.Where(w, args[i])
 		}
 		if _, err := q.Exec(ctx); err != nil {
-			return ti, importFail(t.name, n, err)
+			return ti, h.importFail(t.name, n, err)
 		}
 		ti.Updated++
 	}
@@ -479,7 +479,7 @@ func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows
 	}
 	if t.afterChange != "" && ti.Inserted+ti.Updated > 0 {
 		if _, err := tx.ExecContext(ctx, t.afterChange); err != nil {
-			return ti, fail("import "+t.name, err)
+			return ti, h.fail("import "+t.name, err)
 		}
 	}
 	return ti, nil
@@ -487,13 +487,13 @@ func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows
 
 // importFail reports a row the database refused: a conflict is a 409
 // naming the table and row, anything else an internal error.
-func importFail(table string, n int, err error) error {
-	if isConstraintViolation(err) && !errors.Is(fail("", err), usermgmt.ErrConflict) {
+func (h *handle) importFail(table string, n int, err error) error {
+	if h.classify(err).constraintViolation() && !errors.Is(h.fail("", err), usermgmt.ErrConflict) {
 		// A NULL in a required column, a check, a row whose parent is
 		// missing: the upload is wrong, not the server.
 		return badExport("row %d of %s breaks a constraint of the database (%v)", n+1, table, err)
 	}
-	err = fail("import "+table, err)
+	err = h.fail("import "+table, err)
 	if errors.Is(err, usermgmt.ErrConflict) {
 		return usermgmt.ErrConflict.WithMessage(fmt.Sprintf("Row %d of %s conflicts with a different row of the database.", n+1, table)).Wrap(err)
 	}
@@ -509,14 +509,14 @@ func (h *handle) resetSequence(ctx context.Context, tx bun.Tx, t exportTable) er
 	var seq sql.NullString
 	err := tx.QueryRowContext(ctx, "SELECT pg_get_serial_sequence(?, ?)", quoteIdent(t.name), t.key[0]).Scan(&seq)
 	if err != nil {
-		return fail("find the sequence of "+t.name, err)
+		return h.fail("find the sequence of "+t.name, err)
 	}
 	if !seq.Valid {
 		return nil
 	}
 	q := fmt.Sprintf("SELECT setval(?, (SELECT COALESCE(MAX(%s), 0) + 1 FROM %s), false)", quoteIdent(t.key[0]), quoteIdent(t.name))
 	if _, err := tx.ExecContext(ctx, q, seq.String); err != nil {
-		return fail("reset sequence of "+t.name, err)
+		return h.fail("reset sequence of "+t.name, err)
 	}
 	return nil
 }
@@ -531,10 +531,10 @@ func isKey(t exportTable, col string) bool {
 }
 
 // selectRow reads one row as driver values by column name.
-func selectRow(ctx context.Context, tx bun.Tx, table string, cols []column, where string, args []any) (map[string]any, bool, error) {
+func (h *handle) selectRow(ctx context.Context, tx bun.Tx, table string, cols []column, where string, args []any) (map[string]any, bool, error) {
 	rows, err := tx.QueryContext(ctx, "SELECT * FROM "+quoteIdent(table)+" WHERE "+where, args...)
 	if err != nil {
-		return nil, false, fail("import "+table, err)
+		return nil, false, h.fail("import "+table, err)
 	}
 	defer rows.Close()
 	if !rows.Next() {
@@ -546,7 +546,7 @@ func selectRow(ctx context.Context, tx bun.Tx, table string, cols []column, wher
 		ptrs[i] = &vals[i]
 	}
 	if err := rows.Scan(ptrs...); err != nil {
-		return nil, false, fail("import "+table, err)
+		return nil, false, h.fail("import "+table, err)
 	}
 	out := make(map[string]any, len(cols))
 	for i, c := range cols {

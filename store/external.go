@@ -57,7 +57,7 @@ type oauthStateRow struct {
 // InsertExternalIdentity implements usermgmt.ExternalStore.
 func (h *handle) InsertExternalIdentity(ctx context.Context, x *usermgmt.ExternalIdentity) error {
 	if _, err := h.idb.NewInsert().Model(newExternalRow(x)).Exec(ctx); err != nil {
-		return fail("insert external identity", err)
+		return h.fail("insert external identity", err)
 	}
 	return nil
 }
@@ -67,7 +67,7 @@ func (h *handle) ExternalIdentity(ctx context.Context, provider, subject string)
 	row := new(externalRow)
 	err := h.idb.NewSelect().Model(row).Where("provider = ?", provider).Where("subject = ?", subject).Limit(1).Scan(ctx)
 	if err != nil {
-		return nil, fail("external identity", err)
+		return nil, h.fail("external identity", err)
 	}
 	return row.identity(), nil
 }
@@ -76,7 +76,7 @@ func (h *handle) ExternalIdentity(ctx context.Context, provider, subject string)
 func (h *handle) ExternalIdentitiesByUser(ctx context.Context, userUUID string) ([]*usermgmt.ExternalIdentity, error) {
 	var rows []*externalRow
 	if err := h.idb.NewSelect().Model(&rows).Where("user_uuid = ?", userUUID).OrderExpr("provider").Scan(ctx); err != nil {
-		return nil, fail("external identities by user", err)
+		return nil, h.fail("external identities by user", err)
 	}
 	out := make([]*usermgmt.ExternalIdentity, len(rows))
 	for i, r := range rows {
@@ -98,9 +98,9 @@ func (h *handle) UpdateExternalIdentity(ctx context.Context, x *usermgmt.Externa
 		Where("subject = ?", x.Subject).
 		Exec(ctx)
 	if err != nil {
-		return fail("update external identity", err)
+		return h.fail("update external identity", err)
 	}
-	return expectRow(res, "update external identity")
+	return h.expectRow(res, "update external identity")
 }
 
 // DeleteExternalIdentity implements usermgmt.ExternalStore.
@@ -108,9 +108,9 @@ func (h *handle) DeleteExternalIdentity(ctx context.Context, userUUID, provider 
 	res, err := h.idb.NewDelete().Model((*externalRow)(nil)).
 		Where("user_uuid = ?", userUUID).Where("provider = ?", provider).Exec(ctx)
 	if err != nil {
-		return fail("delete external identity", err)
+		return h.fail("delete external identity", err)
 	}
-	return expectRow(res, "delete external identity")
+	return h.expectRow(res, "delete external identity")
 }
 
 // InsertOAuthState implements usermgmt.ExternalStore.
@@ -120,7 +120,7 @@ func (h *handle) InsertOAuthState(ctx context.Context, s *usermgmt.OAuthState) e
 		RedirectURI: s.RedirectURI, CreatedAt: dbTime(s.CreatedAt), ExpiresAt: dbTime(s.ExpiresAt),
 	}
 	if _, err := h.idb.NewInsert().Model(row).Exec(ctx); err != nil {
-		return fail("insert oauth state", err)
+		return h.fail("insert oauth state", err)
 	}
 	return nil
 }
@@ -135,7 +135,7 @@ func (h *handle) TakeOAuthState(ctx context.Context, stateHash []byte) (*usermgm
 		Returning("state_hash, cookie_hash, provider, user_uuid, redirect_uri, created_at, expires_at").
 		Exec(ctx, &rows)
 	if err != nil {
-		return nil, fail("take oauth state", err)
+		return nil, h.fail("take oauth state", err)
 	}
 	if len(rows) == 0 {
 		return nil, notFound("take oauth state")
@@ -151,11 +151,11 @@ func (h *handle) TakeOAuthState(ctx context.Context, stateHash []byte) (*usermgm
 func (h *handle) DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int, error) {
 	res, err := h.idb.NewDelete().Model((*oauthStateRow)(nil)).Where("expires_at <= ?", dbTime(now)).Exec(ctx)
 	if err != nil {
-		return 0, fail("delete expired oauth states", err)
+		return 0, h.fail("delete expired oauth states", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fail("delete expired oauth states", err)
+		return 0, h.fail("delete expired oauth states", err)
 	}
 	return int(n), nil
 }

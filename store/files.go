@@ -79,7 +79,7 @@ func (h *handle) InsertFile(ctx context.Context, f *usermgmt.File) error {
 	row := newFileRow(f)
 	row.ID = 0
 	if _, err := h.idb.NewInsert().Model(row).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
-		return fail("insert file", err)
+		return h.fail("insert file", err)
 	}
 	f.ID = row.ID
 	return nil
@@ -89,7 +89,7 @@ func (h *handle) InsertFile(ctx context.Context, f *usermgmt.File) error {
 func (h *handle) FileByID(ctx context.Context, id int64) (*usermgmt.File, error) {
 	row := new(fileRow)
 	if err := h.idb.NewSelect().Model(row).Where("id = ?", id).Limit(1).Scan(ctx); err != nil {
-		return nil, fail("file by id", err)
+		return nil, h.fail("file by id", err)
 	}
 	return row.file(), nil
 }
@@ -101,7 +101,7 @@ func (h *handle) FilesByIDs(ctx context.Context, ids []int64) ([]*usermgmt.File,
 	}
 	var rows []*fileRow
 	if err := h.idb.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
-		return nil, fail("files by ids", err)
+		return nil, h.fail("files by ids", err)
 	}
 	return fileList(rows), nil
 }
@@ -118,7 +118,7 @@ func (h *handle) ListFiles(ctx context.Context, q usermgmt.FileQuery) ([]*usermg
 		Limit(int64(clampLimit(q.Limit, defaultFileLimit, maxFileLimit))).Offset(int64(max(q.Offset, 0))).
 		Scan(ctx)
 	if err != nil {
-		return nil, fail("list files", err)
+		return nil, h.fail("list files", err)
 	}
 	return fileList(rows), nil
 }
@@ -127,7 +127,7 @@ func (h *handle) ListFiles(ctx context.Context, q usermgmt.FileQuery) ([]*usermg
 func (h *handle) CountFiles(ctx context.Context) (int, error) {
 	n, err := h.idb.NewSelect().Model((*fileRow)(nil)).Count(ctx)
 	if err != nil {
-		return 0, fail("count files", err)
+		return 0, h.fail("count files", err)
 	}
 	return int(n), nil
 }
@@ -139,18 +139,18 @@ func (h *handle) UpdateFile(ctx context.Context, f *usermgmt.File) error {
 		Where("id = ?", f.ID).
 		Exec(ctx)
 	if err != nil {
-		return fail("update file", err)
+		return h.fail("update file", err)
 	}
-	return expectRow(res, "update file")
+	return h.expectRow(res, "update file")
 }
 
 // DeleteFile implements usermgmt.FileStore.
 func (h *handle) DeleteFile(ctx context.Context, id int64) error {
 	res, err := h.idb.NewDelete().Model((*fileRow)(nil)).Where("id = ?", id).Exec(ctx)
 	if err != nil {
-		return fail("delete file", err)
+		return h.fail("delete file", err)
 	}
-	return expectRow(res, "delete file")
+	return h.expectRow(res, "delete file")
 }
 
 // ClearProfilePicture implements usermgmt.FileStore.
@@ -162,7 +162,7 @@ func (h *handle) ClearProfilePicture(ctx context.Context, fileID int64) ([]strin
 		Returning("uuid").
 		Exec(ctx, &uuids)
 	if err != nil {
-		return nil, fail("clear profile picture", err)
+		return nil, h.fail("clear profile picture", err)
 	}
 	return uuids, nil
 }
@@ -171,7 +171,7 @@ func (h *handle) ClearProfilePicture(ctx context.Context, fileID int64) ([]strin
 func (h *handle) AddFileDeletion(ctx context.Context, d usermgmt.FileDeletion) error {
 	row := &fileDeletionRow{StorageKey: d.Key, Folder: d.Folder, CreatedAt: dbTime(d.CreatedAt)}
 	if _, err := h.idb.NewInsert().Model(row).On("CONFLICT (storage_key) DO NOTHING").Exec(ctx); err != nil {
-		return fail("add file deletion", err)
+		return h.fail("add file deletion", err)
 	}
 	return nil
 }
@@ -179,7 +179,7 @@ func (h *handle) AddFileDeletion(ctx context.Context, d usermgmt.FileDeletion) e
 // RemoveFileDeletion implements usermgmt.FileStore.
 func (h *handle) RemoveFileDeletion(ctx context.Context, key string) error {
 	if _, err := h.idb.NewDelete().Model((*fileDeletionRow)(nil)).Where("storage_key = ?", key).Exec(ctx); err != nil {
-		return fail("remove file deletion", err)
+		return h.fail("remove file deletion", err)
 	}
 	return nil
 }
@@ -196,7 +196,7 @@ func (h *handle) FileDeletions(ctx context.Context, after *usermgmt.FileDeletion
 		Limit(int64(clampLimit(limit, defaultFileLimit, maxFileLimit))).
 		Scan(ctx)
 	if err != nil {
-		return nil, fail("file deletions", err)
+		return nil, h.fail("file deletions", err)
 	}
 	out := make([]usermgmt.FileDeletion, len(rows))
 	for i, r := range rows {

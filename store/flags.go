@@ -16,13 +16,13 @@ func (h *handle) FeatureFlags(ctx context.Context) (usermgmt.FlagSet, error) {
 		Value string `bun:"value"`
 	}
 	if err := h.idb.NewRaw("SELECT name, value FROM feature_flags").Scan(ctx, &rows); err != nil {
-		return nil, fail("feature flags", err)
+		return nil, h.fail("feature flags", err)
 	}
 	set := make(usermgmt.FlagSet, len(rows))
 	for _, r := range rows {
 		var f usermgmt.Flag
 		if err := json.Unmarshal([]byte(r.Value), &f); err != nil {
-			return nil, fail("feature flags", fmt.Errorf("flag %q: %w", r.Name, err))
+			return nil, h.fail("feature flags", fmt.Errorf("flag %q: %w", r.Name, err))
 		}
 		set[r.Name] = f
 	}
@@ -33,7 +33,7 @@ func (h *handle) FeatureFlags(ctx context.Context) (usermgmt.FlagSet, error) {
 func (h *handle) FeatureFlagsVersion(ctx context.Context) (int64, error) {
 	var v int64
 	if err := h.idb.NewRaw("SELECT version FROM feature_flags_version WHERE id = 1").Scan(ctx, &v); err != nil {
-		return 0, fail("feature flags version", err)
+		return 0, h.fail("feature flags version", err)
 	}
 	return v, nil
 }
@@ -42,13 +42,13 @@ func (h *handle) FeatureFlagsVersion(ctx context.Context) (int64, error) {
 func (h *handle) PutFeatureFlag(ctx context.Context, name string, f usermgmt.Flag, at time.Time) error {
 	value, err := json.Marshal(f)
 	if err != nil {
-		return fail("put feature flag", err)
+		return h.fail("put feature flag", err)
 	}
 	_, err = h.idb.NewRaw(`INSERT INTO feature_flags (name, value, updated_at) VALUES (?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 		name, string(value), dbTime(at)).Exec(ctx)
 	if err != nil {
-		return fail("put feature flag", err)
+		return h.fail("put feature flag", err)
 	}
 	return nil
 }
@@ -56,7 +56,7 @@ ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.u
 // DeleteFeatureFlag implements usermgmt.FlagStore.
 func (h *handle) DeleteFeatureFlag(ctx context.Context, name string) error {
 	if _, err := h.idb.NewRaw("DELETE FROM feature_flags WHERE name = ?", name).Exec(ctx); err != nil {
-		return fail("delete feature flag", err)
+		return h.fail("delete feature flag", err)
 	}
 	return nil
 }
@@ -66,7 +66,7 @@ func (h *handle) BumpFeatureFlagsVersion(ctx context.Context) (int64, error) {
 	var v int64
 	err := h.idb.NewRaw("UPDATE feature_flags_version SET version = version + 1 WHERE id = 1 RETURNING version").Scan(ctx, &v)
 	if err != nil {
-		return 0, fail("bump feature flags version", err)
+		return 0, h.fail("bump feature flags version", err)
 	}
 	return v, nil
 }

@@ -34,7 +34,7 @@ func (h *handle) CountLoginAttempt(ctx context.Context, userUUID string, now, wi
 	}
 	err := h.idb.NewRaw(countAttemptSQL, userUUID, now, now, windowStart, now, windowStart, now).Scan(ctx, &row)
 	if err != nil {
-		return usermgmt.LoginAttempts{}, fail("count login attempt", err)
+		return usermgmt.LoginAttempts{}, h.fail("count login attempt", err)
 	}
 	a := usermgmt.LoginAttempts{Failures: row.Failures, WindowStart: row.WindowStart.UTC()}
 	if row.LockedUntil != nil {
@@ -50,7 +50,7 @@ func (h *handle) LockAccount(ctx context.Context, userUUID string, until time.Ti
 	_, err := h.idb.NewRaw(`UPDATE login_failures SET locked_until = ?, failures = 0, window_start = ? WHERE user_uuid = ?`,
 		until, until, userUUID).Exec(ctx)
 	if err != nil {
-		return fail("lock account", err)
+		return h.fail("lock account", err)
 	}
 	return nil
 }
@@ -58,7 +58,7 @@ func (h *handle) LockAccount(ctx context.Context, userUUID string, until time.Ti
 // ClearLoginFailures implements usermgmt.LockoutStore.
 func (h *handle) ClearLoginFailures(ctx context.Context, userUUID string) error {
 	if _, err := h.idb.NewRaw("DELETE FROM login_failures WHERE user_uuid = ?", userUUID).Exec(ctx); err != nil {
-		return fail("clear login failures", err)
+		return h.fail("clear login failures", err)
 	}
 	return nil
 }

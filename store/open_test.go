@@ -14,6 +14,7 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/internal/testpg"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 func closeStore(t testing.TB, db *store.DB) {
@@ -176,7 +177,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, err := store.Open(ctx, tt.dsn)
+			db, err := anydb.Open(ctx, tt.dsn)
 			if err == nil {
 				db.Close()
 				t.Fatal("Open succeeded")
@@ -234,7 +235,7 @@ func testConcurrentOpen(t *testing.T, dsn string) {
 		go func() {
 			defer wg.Done()
 			<-start
-			dbs[i], errs[i] = store.Open(ctx, dsn, store.WithMaxOpenConns(2))
+			dbs[i], errs[i] = anydb.Open(ctx, dsn, store.WithMaxOpenConns(2))
 		}()
 	}
 	close(start)
@@ -420,7 +421,7 @@ func TestTxStoreCloseIsHarmless(t *testing.T) {
 func TestSQLiteFileIsPrivate(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "private.db")
-	db, err := store.Open(context.Background(), "sqlite://"+path)
+	db, err := anydb.Open(context.Background(), "sqlite://"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +439,7 @@ func TestSQLiteFileIsPrivate(t *testing.T) {
 	if err := os.WriteFile(shared, nil, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	db2, err := store.Open(context.Background(), "sqlite://"+shared)
+	db2, err := anydb.Open(context.Background(), "sqlite://"+shared)
 	if err != nil {
 		t.Fatal(err)
 	}

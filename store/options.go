@@ -1,30 +1,49 @@
 package store
 
 import (
+	"database/sql"
 	"runtime"
 	"time"
 )
 
 // Option configures Open.
-type Option func(*config)
+type Option func(*Pool)
 
-// config holds what the Options set.
-type config struct {
-	maxOpenConns    int
-	connMaxIdleTime time.Duration
-	connMaxLifetime time.Duration
-	busyTimeout     time.Duration
-	applicationName string
+// Pool holds the connection pool's settings, as Open's Options set them; a
+// Driver's Connect receives them. The zero value is not meant for use:
+// Open starts from the defaults the Options document.
+type Pool struct {
+	// MaxOpenConns bounds the pool's connections; as many are kept idle.
+	MaxOpenConns int
+	// ConnMaxIdleTime closes a connection unused for that long (0: never).
+	ConnMaxIdleTime time.Duration
+	// ConnMaxLifetime replaces a connection that old (0: never).
+	ConnMaxLifetime time.Duration
+	// BusyTimeout is how long a SQLite statement waits for another
+	// connection's write lock.
+	BusyTimeout time.Duration
+	// ApplicationName is the application_name of PostgreSQL connections,
+	// unless the DSN sets one.
+	ApplicationName string
 }
 
-// defaultConfig returns the settings Open uses when no Option says otherwise.
-func defaultConfig() config {
-	return config{
-		maxOpenConns:    4 * runtime.GOMAXPROCS(0),
-		connMaxIdleTime: 5 * time.Minute,
-		connMaxLifetime: time.Hour,
-		busyTimeout:     5 * time.Second,
-		applicationName: "usermgmt",
+// Apply sizes db as p says, so that its connections stay open between
+// requests.
+func (p Pool) Apply(db *sql.DB) {
+	db.SetMaxOpenConns(p.MaxOpenConns)
+	db.SetMaxIdleConns(p.MaxOpenConns)
+	db.SetConnMaxIdleTime(p.ConnMaxIdleTime)
+	db.SetConnMaxLifetime(p.ConnMaxLifetime)
+}
+
+// defaultPool returns the settings Open uses when no Option says otherwise.
+func defaultPool() Pool {
+	return Pool{
+		MaxOpenConns:    4 * runtime.GOMAXPROCS(0),
+		ConnMaxIdleTime: 5 * time.Minute,
+		ConnMaxLifetime: time.Hour,
+		BusyTimeout:     5 * time.Second,
+		ApplicationName: "usermgmt",
 	}
 }
 
@@ -33,9 +52,9 @@ func defaultConfig() config {
 // 4×GOMAXPROCS; n <= 0 keeps it. An in-memory SQLite database always uses
 // one connection.
 func WithMaxOpenConns(n int) Option {
-	return func(c *config) {
+	return func(p *Pool) {
 		if n > 0 {
-			c.maxOpenConns = n
+			p.MaxOpenConns = n
 		}
 	}
 }
@@ -43,22 +62,22 @@ func WithMaxOpenConns(n int) Option {
 // WithConnMaxIdleTime closes pooled connections that stayed unused for d
 // (default 5 minutes; d <= 0 keeps them forever).
 func WithConnMaxIdleTime(d time.Duration) Option {
-	return func(c *config) { c.connMaxIdleTime = max(d, 0) }
+	return func(p *Pool) { p.ConnMaxIdleTime = max(d, 0) }
 }
 
 // WithConnMaxLifetime replaces pooled connections older than d (default one
 // hour; d <= 0 keeps them forever).
 func WithConnMaxLifetime(d time.Duration) Option {
-	return func(c *config) { c.connMaxLifetime = max(d, 0) }
+	return func(p *Pool) { p.ConnMaxLifetime = max(d, 0) }
 }
 
 // WithBusyTimeout sets how long a SQLite statement waits for another
 // connection's write lock before failing (default 5 s; d <= 0 keeps the
 // default). It has no effect on PostgreSQL.
 func WithBusyTimeout(d time.Duration) Option {
-	return func(c *config) {
+	return func(p *Pool) {
 		if d > 0 {
-			c.busyTimeout = d
+			p.BusyTimeout = d
 		}
 	}
 }
@@ -67,5 +86,5 @@ func WithBusyTimeout(d time.Duration) Option {
 // pool's connections (default "usermgmt"), unless the DSN sets one. It has no
 // effect on SQLite.
 func WithApplicationName(name string) Option {
-	return func(c *config) { c.applicationName = name }
+	return func(p *Pool) { p.ApplicationName = name }
 }

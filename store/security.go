@@ -64,7 +64,7 @@ func (h *handle) InsertOneTimeToken(ctx context.Context, t *usermgmt.OneTimeToke
 		ExpiresAt: dbTime(t.ExpiresAt), UsedAt: dbTimePtr(t.UsedAt), CreatedAt: dbTime(t.CreatedAt),
 	}
 	if _, err := h.idb.NewInsert().Model(row).Exec(ctx); err != nil {
-		return fail("insert one-time token", err)
+		return h.fail("insert one-time token", err)
 	}
 	return nil
 }
@@ -74,7 +74,7 @@ func (h *handle) OneTimeTokenByHash(ctx context.Context, purpose string, hash []
 	row := new(oneTimeTokenRow)
 	err := h.idb.NewSelect().Model(row).Where("purpose = ?", purpose).Where("token_hash = ?", hash).Limit(1).Scan(ctx)
 	if err != nil {
-		return nil, fail("one-time token by hash", err)
+		return nil, h.fail("one-time token by hash", err)
 	}
 	return row.token(), nil
 }
@@ -86,7 +86,7 @@ func (h *handle) OneTimeTokensByUser(ctx context.Context, userUUID, purpose stri
 		Where("user_uuid = ?", userUUID).Where("purpose = ?", purpose).Where("used_at IS NULL").
 		OrderExpr("created_at DESC, id DESC").Scan(ctx)
 	if err != nil {
-		return nil, fail("one-time tokens by user", err)
+		return nil, h.fail("one-time tokens by user", err)
 	}
 	out := make([]*usermgmt.OneTimeToken, len(rows))
 	for i, r := range rows {
@@ -101,11 +101,11 @@ func (h *handle) UseOneTimeToken(ctx context.Context, id string, at time.Time) (
 	res, err := h.idb.NewUpdate().Model((*oneTimeTokenRow)(nil)).
 		Set("used_at = ?", dbTime(at)).Where("id = ?", id).Where("used_at IS NULL").Exec(ctx)
 	if err != nil {
-		return false, fail("use one-time token", err)
+		return false, h.fail("use one-time token", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fail("use one-time token", err)
+		return false, h.fail("use one-time token", err)
 	}
 	return n == 1, nil
 }
@@ -117,7 +117,7 @@ func (h *handle) DeleteOneTimeTokens(ctx context.Context, userUUID string, purpo
 		q = q.Where("purpose IN (?)", bun.List(purposes))
 	}
 	if _, err := q.Exec(ctx); err != nil {
-		return fail("delete one-time tokens", err)
+		return h.fail("delete one-time tokens", err)
 	}
 	return nil
 }
@@ -126,7 +126,7 @@ func (h *handle) DeleteOneTimeTokens(ctx context.Context, userUUID string, purpo
 // InTx so that the old codes and the new ones never both hold.
 func (h *handle) ReplaceRecoveryCodes(ctx context.Context, userUUID string, codes []*usermgmt.RecoveryCode) error {
 	if _, err := h.idb.NewDelete().Model((*recoveryCodeRow)(nil)).Where("user_uuid = ?", userUUID).Exec(ctx); err != nil {
-		return fail("delete recovery codes", err)
+		return h.fail("delete recovery codes", err)
 	}
 	if len(codes) == 0 {
 		return nil
@@ -136,7 +136,7 @@ func (h *handle) ReplaceRecoveryCodes(ctx context.Context, userUUID string, code
 		rows[i] = &recoveryCodeRow{ID: c.ID, UserUUID: userUUID, CodeHash: c.CodeHash, UsedAt: dbTimePtr(c.UsedAt), CreatedAt: dbTime(c.CreatedAt)}
 	}
 	if _, err := h.idb.NewInsert().Model(&rows).Exec(ctx); err != nil {
-		return fail("insert recovery codes", err)
+		return h.fail("insert recovery codes", err)
 	}
 	return nil
 }
@@ -146,7 +146,7 @@ func (h *handle) RecoveryCodes(ctx context.Context, userUUID string) ([]*usermgm
 	var rows []*recoveryCodeRow
 	err := h.idb.NewSelect().Model(&rows).Where("user_uuid = ?", userUUID).Where("used_at IS NULL").OrderExpr("id").Scan(ctx)
 	if err != nil {
-		return nil, fail("recovery codes", err)
+		return nil, h.fail("recovery codes", err)
 	}
 	out := make([]*usermgmt.RecoveryCode, len(rows))
 	for i, r := range rows {
@@ -160,11 +160,11 @@ func (h *handle) UseRecoveryCode(ctx context.Context, id string, at time.Time) (
 	res, err := h.idb.NewUpdate().Model((*recoveryCodeRow)(nil)).
 		Set("used_at = ?", dbTime(at)).Where("id = ?", id).Where("used_at IS NULL").Exec(ctx)
 	if err != nil {
-		return false, fail("use recovery code", err)
+		return false, h.fail("use recovery code", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fail("use recovery code", err)
+		return false, h.fail("use recovery code", err)
 	}
 	return n == 1, nil
 }
@@ -174,7 +174,7 @@ func (h *handle) OTPState(ctx context.Context, userUUID string) (*usermgmt.OTPSt
 	row := new(otpStateRow)
 	err := h.idb.NewSelect().Model(row).Where("user_uuid = ?", userUUID).Limit(1).Scan(ctx)
 	if err != nil {
-		err = fail("otp state", err)
+		err = h.fail("otp state", err)
 		if errors.Is(err, usermgmt.ErrNotFound) {
 			return &usermgmt.OTPState{UserUUID: userUUID}, nil
 		}
@@ -198,7 +198,7 @@ func (h *handle) SaveOTPState(ctx context.Context, s *usermgmt.OTPState) error {
 		Set("locked_until = EXCLUDED.locked_until").
 		Exec(ctx)
 	if err != nil {
-		return fail("save otp state", err)
+		return h.fail("save otp state", err)
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 // does not exist is ErrNotFound; a duplicate ID is a conflict on "id".
 func (h *handle) InsertSession(ctx context.Context, s *usermgmt.Session) error {
 	if _, err := h.idb.NewInsert().Model(newSessionRow(s)).Exec(ctx); err != nil {
-		return fail("insert session", err)
+		return h.fail("insert session", err)
 	}
 	return nil
 }
@@ -22,7 +22,7 @@ func (h *handle) InsertSession(ctx context.Context, s *usermgmt.Session) error {
 func (h *handle) SessionByID(ctx context.Context, id string) (*usermgmt.Session, error) {
 	row := new(sessionRow)
 	if err := h.idb.NewSelect().Model(row).Where("id = ?", id).Limit(1).Scan(ctx); err != nil {
-		return nil, fail("session by id", err)
+		return nil, h.fail("session by id", err)
 	}
 	return row.session(), nil
 }
@@ -41,11 +41,11 @@ func (h *handle) RotateSession(ctx context.Context, id string, from int64, to us
 		Where("revoked_at IS NULL").
 		Exec(ctx)
 	if err != nil {
-		return false, fail("rotate session", err)
+		return false, h.fail("rotate session", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fail("rotate session", err)
+		return false, h.fail("rotate session", err)
 	}
 	return n == 1, nil
 }
@@ -58,9 +58,9 @@ func (h *handle) RevokeSession(ctx context.Context, id string, at time.Time) err
 		Where("id = ?", id).
 		Exec(ctx)
 	if err != nil {
-		return fail("revoke session", err)
+		return h.fail("revoke session", err)
 	}
-	return expectRow(res, "revoke session")
+	return h.expectRow(res, "revoke session")
 }
 
 // RevokeUserSessions implements usermgmt.SessionStore. Every session of the
@@ -75,7 +75,7 @@ func (h *handle) RevokeUserSessions(ctx context.Context, userUUID string, at tim
 		Returning("id").
 		Exec(ctx, &ids)
 	if err != nil {
-		return nil, fail("revoke user sessions", err)
+		return nil, h.fail("revoke user sessions", err)
 	}
 	slices.Sort(ids)
 	return ids, nil
@@ -91,7 +91,7 @@ func (h *handle) SessionsByUser(ctx context.Context, userUUID string, now time.T
 		OrderExpr("created_at DESC, id DESC").
 		Scan(ctx)
 	if err != nil {
-		return nil, fail("sessions by user", err)
+		return nil, h.fail("sessions by user", err)
 	}
 	out := make([]*usermgmt.Session, len(rows))
 	for i, r := range rows {

@@ -8,13 +8,14 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/internal/testpg"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 	"github.com/usermgmt/usermgmt/store/storetest"
 )
 
 // openStore opens dsn for t or fails it.
 func openStore(t testing.TB, dsn string, opts ...store.Option) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), dsn, opts...)
+	db, err := anydb.Open(context.Background(), dsn, opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

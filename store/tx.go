@@ -16,7 +16,7 @@ import (
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt.Store) error) error {
 	btx, err := db.bun.BeginTx(ctx, nil)
 	if err != nil {
-		return fail("begin transaction", err)
+		return db.fail("begin transaction", err)
 	}
 	done := false
 	defer func() {
@@ -26,7 +26,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt
 		}
 	}()
 
-	if err := fn(ctx, &txStore{handle: handle{idb: btx, dialect: db.dialect}}); err != nil {
+	if err := fn(ctx, &txStore{handle: handle{idb: btx, dialect: db.dialect, drv: db.drv}}); err != nil {
 		done = true
 		if rbErr := btx.Rollback(); rbErr != nil {
 			return fmt.Errorf("%w (and rollback failed: %v)", err, rbErr)
@@ -35,7 +35,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt
 	}
 	done = true
 	if err := btx.Commit(); err != nil {
-		return fail("commit", err)
+		return db.fail("commit", err)
 	}
 	return nil
 }

@@ -20,15 +20,16 @@ const (
 type handle struct {
 	idb     bun.IDB
 	dialect string
+	drv     Driver // classifies the database's errors
 }
 
 // InsertUser implements usermgmt.UserStore.
 func (h *handle) InsertUser(ctx context.Context, u *usermgmt.User) error {
 	if u.UUID == "" {
-		return fail("insert user", usermgmt.ErrInvalidUUID.WithMessage("a user needs a UUID"))
+		return h.fail("insert user", usermgmt.ErrInvalidUUID.WithMessage("a user needs a UUID"))
 	}
 	if _, err := h.idb.NewInsert().Model(newUserRow(u)).Exec(ctx); err != nil {
-		return fail("insert user", err)
+		return h.fail("insert user", err)
 	}
 	return nil
 }
@@ -58,19 +59,19 @@ func (h *handle) LockUser(ctx context.Context, uuid string) (*usermgmt.User, err
 	if h.dialect == DialectPostgres {
 		q = q.For("UPDATE")
 	}
-	return scanUser(ctx, q, "lock user")
+	return h.scanUser(ctx, q, "lock user")
 }
 
 // userWhere loads the one user matching where.
 func (h *handle) userWhere(ctx context.Context, op, where string, arg any) (*usermgmt.User, error) {
-	return scanUser(ctx, h.idb.NewSelect().Model(new(userRow)).Where(where, arg), op)
+	return h.scanUser(ctx, h.idb.NewSelect().Model(new(userRow)).Where(where, arg), op)
 }
 
 // scanUser runs a query of one user row.
-func scanUser(ctx context.Context, q *bun.SelectQuery, op string) (*usermgmt.User, error) {
+func (h *handle) scanUser(ctx context.Context, q *bun.SelectQuery, op string) (*usermgmt.User, error) {
 	row := q.GetModel().Value().(*userRow)
 	if err := q.Limit(1).Scan(ctx); err != nil {
-		return nil, fail(op, err)
+		return nil, h.fail(op, err)
 	}
 	return row.user(), nil
 }
@@ -79,9 +80,9 @@ func scanUser(ctx context.Context, q *bun.SelectQuery, op string) (*usermgmt.Use
 func (h *handle) UpdateUser(ctx context.Context, u *usermgmt.User) error {
 	res, err := h.idb.NewUpdate().Model(newUserRow(u)).WherePK().Exec(ctx)
 	if err != nil {
-		return fail("update user", err)
+		return h.fail("update user", err)
 	}
-	return expectRow(res, "update user")
+	return h.expectRow(res, "update user")
 }
 
 // DeleteUser implements usermgmt.UserStore. The sessions table's foreign key
@@ -89,9 +90,9 @@ func (h *handle) UpdateUser(ctx context.Context, u *usermgmt.User) error {
 func (h *handle) DeleteUser(ctx context.Context, uuid string) error {
 	res, err := h.idb.NewDelete().Model((*userRow)(nil)).Where("uuid = ?", uuid).Exec(ctx)
 	if err != nil {
-		return fail("delete user", err)
+		return h.fail("delete user", err)
 	}
-	return expectRow(res, "delete user")
+	return h.expectRow(res, "delete user")
 }
 
 // ListUsers implements usermgmt.UserStore. A zero limit means 100, larger
@@ -121,7 +122,7 @@ func (h *handle) ListUsers(ctx context.Context, q usermgmt.UserQuery) ([]*usermg
 		Limit(int64(limit)).Offset(int64(max(q.Offset, 0))).
 		Scan(ctx)
 	if err != nil {
-		return nil, fail("list users", err)
+		return nil, h.fail("list users", err)
 	}
 	return users(rows), nil
 }
@@ -138,7 +139,7 @@ func (h *handle) UsersByUUIDs(ctx context.Context, uuids []string) ([]*usermgmt.
 	}
 	var rows []*userRow
 	if err := h.idb.NewSelect().Model(&rows).Where("uuid IN (?)", bun.List(uuids)).Scan(ctx); err != nil {
-		return nil, fail("users by uuids", err)
+		return nil, h.fail("users by uuids", err)
 	}
 	return users(rows), nil
 }
@@ -147,7 +148,7 @@ func (h *handle) UsersByUUIDs(ctx context.Context, uuids []string) ([]*usermgmt.
 func (h *handle) CountUsers(ctx context.Context) (int, error) {
 	n, err := h.idb.NewSelect().Model((*userRow)(nil)).Count(ctx)
 	if err != nil {
-		return 0, fail("count users", err)
+		return 0, h.fail("count users", err)
 	}
 	return int(n), nil
 }
@@ -161,10 +162,10 @@ func users(rows []*userRow) []*usermgmt.User {
 }
 
 // expectRow turns an UPDATE or DELETE that matched no row into ErrNotFound.
-func expectRow(res sql.Result, op string) error {
+func (h *handle) expectRow(res sql.Result, op string) error {
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fail(op, err)
+		return h.fail(op, err)
 	}
 	if n == 0 {
 		return notFound(op)

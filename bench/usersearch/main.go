@@ -21,6 +21,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 func main() {
@@ -32,7 +33,7 @@ func main() {
 		log.Fatal("usersearch: give -dsn or USERMGMT_BENCH_POSTGRES")
 	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, *dsn)
+	db, err := anydb.Open(ctx, *dsn)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/sqlite"
 )
 
 func main() {
@@ -28,7 +28,7 @@ func main() {
 // run runs the walk-through; bcryptCost 0 means the library's default
 // (tests use 4).
 func run(ctx context.Context, out io.Writer, bcryptCost int) error {
-	st, err := store.Open(ctx, "sqlite://:memory:")
+	st, err := sqlite.Open(ctx, ":memory:")
 	if err != nil {
 		return err
 	}

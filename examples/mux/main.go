@@ -20,7 +20,7 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/examples/internal/exampleclient"
 	"github.com/usermgmt/usermgmt/httpadapter"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 func main() {
@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	st, err := store.Open(ctx, *dsn)
+	st, err := anydb.Open(ctx, *dsn)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // newTestManager opens a Manager over a SQLite file in dir, hashing at the
@@ -21,7 +21,7 @@ import (
 func newTestManager(t *testing.T, dir string) *usermgmt.Manager {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(dir, "app.db"))
+	st, err := anydb.Open(ctx, "sqlite://"+filepath.Join(dir, "app.db"))
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}

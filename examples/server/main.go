@@ -28,7 +28,7 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // HTTP server limits.
@@ -87,9 +87,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		return err
 	}
 
-	st, err := store.Open(ctx, cfg.DatabaseDSN)
+	st, err := anydb.Open(ctx, cfg.DatabaseDSN)
 	if err != nil {
-		// store.Open never quotes a PostgreSQL DSN, so no password leaks.
+		// anydb.Open (store.Open) never quotes a PostgreSQL DSN, so no password leaks.
 		return fmt.Errorf("open the database (from %s): %w", cfg.DatabaseSource, err)
 	}
 	defer func() {

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // referenceImage is a 400x400 PNG, as the reference's load-test asset.
@@ -176,7 +176,7 @@ func TestStartupSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(dataDir, "app.db"))
+	st, err := anydb.Open(ctx, "sqlite://"+filepath.Join(dataDir, "app.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/internal/testpg"
 	"github.com/usermgmt/usermgmt/internal/testredis"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 	"github.com/usermgmt/usermgmt/store/redisstore"
 )
 
@@ -28,7 +28,7 @@ type instance struct {
 func newInstance(t *testing.T, dsn, redisAddr, prefix string) instance {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dsn)
+	st, err := anydb.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

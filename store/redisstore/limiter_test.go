@@ -16,7 +16,7 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/internal/testredis"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 	"github.com/usermgmt/usermgmt/store/redisstore"
 )
 
@@ -138,7 +138,7 @@ func TestLimiterRedisDown(t *testing.T) {
 	}
 
 	// Over HTTP, a fail-closed limiter that cannot decide answers 503.
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "db.sqlite"))
+	st, err := anydb.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "db.sqlite"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/internal/testpg"
 	"github.com/usermgmt/usermgmt/mail"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // password is the walk's first password; it passes the default policy.
@@ -69,7 +69,7 @@ type secEnv struct {
 // Config and serves the Manager with opts.
 func newSecEnvOpts(t testing.TB, dsn string, edit func(*usermgmt.Config), opts httpadapter.Options) *secEnv {
 	t.Helper()
-	st, err := store.Open(context.Background(), dsn)
+	st, err := anydb.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
