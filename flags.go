@@ -330,7 +330,7 @@ func (m *Manager) UpdateFeatureFlags(ctx context.Context, actorUUID string, c Fl
 			return nil, ErrInternal.Wrap(err)
 		}
 		now := m.now()
-		err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+		err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 			for _, name := range c.Remove {
 				if err := tx.DeleteFeatureFlag(ctx, name); err != nil {
 					return err

@@ -171,7 +171,7 @@ func (m *Manager) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 // revokeOtherSessions revokes every live session of a user but keep.
 func (m *Manager) revokeOtherSessions(ctx context.Context, userUUID, keep string) error {
 	var revoked []string
-	err := m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err := m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		ss, err := tx.SessionsByUser(ctx, userUUID, m.now())
 		if err != nil {
 			return err

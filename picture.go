@@ -87,7 +87,7 @@ func (m *Manager) setPicture(ctx context.Context, userUUID, actorUUID string, up
 		return nil, err
 	}
 	var old *FileDeletion
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		u, err := tx.LockUser(ctx, target.UUID)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound
@@ -126,7 +126,7 @@ func (m *Manager) setPicture(ctx context.Context, userUUID, actorUUID string, up
 // dropPicture deletes, in tx, the row of u's current picture (if any) and
 // records its content for deletion; u's picture ID is cleared (the caller
 // writes u). It returns the deletion to carry out after the commit.
-func (m *Manager) dropPicture(ctx context.Context, tx Store, u *User) (*FileDeletion, error) {
+func (m *Manager) dropPicture(ctx context.Context, tx fullStore, u *User) (*FileDeletion, error) {
 	if u.ProfilePictureID == nil {
 		return nil, nil
 	}
@@ -163,7 +163,7 @@ func (m *Manager) SetProfilePicture(ctx context.Context, userUUID, filename stri
 // nil) accepts the target. ErrFileNotFound when the user has none.
 func (m *Manager) deletePicture(ctx context.Context, userUUID, actorUUID string, authorize func(target *User) error) error {
 	var old *FileDeletion
-	_, err := m.changeUserTx(ctx, userUUID, authorize, func(ctx context.Context, tx Store, u *User) error {
+	_, err := m.changeUserTx(ctx, userUUID, authorize, func(ctx context.Context, tx fullStore, u *User) error {
 		if u.ProfilePictureID == nil {
 			return ErrFileNotFound.WithMessage("The user has no profile picture.")
 		}
@@ -188,13 +188,13 @@ func (m *Manager) deletePicture(ctx context.Context, userUUID, actorUUID string,
 
 // changeUserTx runs fn on the locked user inside one transaction, after
 // authorize, and drops the cached user afterwards.
-func (m *Manager) changeUserTx(ctx context.Context, uuid string, authorize func(*User) error, fn func(ctx context.Context, tx Store, u *User) error) (*User, error) {
+func (m *Manager) changeUserTx(ctx context.Context, uuid string, authorize func(*User) error, fn func(ctx context.Context, tx fullStore, u *User) error) (*User, error) {
 	id, err := canonicalUUID(uuid)
 	if err != nil {
 		return nil, ErrUserNotFound
 	}
 	var out *User
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		u, err := tx.LockUser(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound

@@ -266,7 +266,7 @@ func (m *Manager) createUser(ctx context.Context, nu NewUser, actorUUID, action 
 			return nil, err
 		}
 	}
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		if err := tx.InsertUser(ctx, u); err != nil {
 			return takenError(err)
 		}

@@ -31,7 +31,7 @@ func (m *Manager) changeUser(ctx context.Context, uuid, actorUUID string, author
 		next    *User
 		revoked []string
 	)
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		u, err := tx.LockUser(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound

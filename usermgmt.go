@@ -5,6 +5,22 @@
 // Build one Manager over a Store (see the store package) and either call it
 // directly from Go, act as a given user through Manager.As, or mount the
 // net/http handlers of the httpadapter package.
+//
+// This package is the core every feature shares: users, sessions and
+// tokens, the policy, audit, errors, the event stream and the transaction.
+// Optional capabilities live in feature packages over it (dbtools is the
+// database export and import), enabled with WithFeature:
+//
+//	m, err := usermgmt.New(cfg, usermgmt.WithFeature(dbtools.New(dbtools.Options{})))
+//
+// A feature package reaches the core through a few seams only: Feature
+// (InitFeature is handed the Manager), NeedStore (its own store interface,
+// checked at New), Manager.InTx (the store's transaction), Manager.AppendAudit
+// (an audit entry, published to the WithEventHandler handlers once
+// committed), Manager.Authorize (an action checked against the policy as
+// an actor), Manager.OpenSession (a session after the feature's own proof
+// of identity), Manager.ForgetCached, NewError; its routes join
+// httpadapter's route table through httpadapter.Feature.
 package usermgmt
 
 import (
@@ -270,7 +286,7 @@ func WithLimiter(l Limiter) Option { return func(m *Manager) { m.limiter = l } }
 // Manager is the entry point of the library. It is safe for concurrent use.
 type Manager struct {
 	cfg     Config
-	store   Store
+	store   fullStore // cfg.Store, completed (capability.go)
 	hasher  Hasher
 	tokens  *tokenIssuer
 	refresh *refreshKeys
@@ -303,7 +319,7 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	m := &Manager{cfg: cfg, store: cfg.Store, log: cfg.Logger}
+	m := &Manager{cfg: cfg, store: complete(cfg.Store), log: cfg.Logger}
 	for _, opt := range opts {
 		opt(m)
 	}
@@ -321,6 +337,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	m.cache = newAuthCache(cfg.CacheSize, cfg.CacheTTL)
 	if err := m.initFiles(); err != nil {
 		return nil, err
+	}
+	if err := m.checkCapabilities(cfg.Store); err != nil {
+		return nil, fmt.Errorf("usermgmt: %w", err)
 	}
 	if m.oauth, err = newOAuthKit(cfg); err != nil {
 		return nil, err
@@ -360,7 +379,7 @@ func (m *Manager) Close() error {
 func (m *Manager) Config() Config { return m.cfg }
 
 // Store returns the Store the Manager persists through.
-func (m *Manager) Store() Store { return m.store }
+func (m *Manager) Store() Store { return m.cfg.Store }
 
 // Hasher returns the password hasher in force.
 func (m *Manager) Hasher() Hasher { return m.hasher }

@@ -49,19 +49,20 @@ func docsRoutes() []route {
 type docs struct {
 	prefix, version string
 	public          bool
+	features        []Feature
 
 	once    sync.Once
 	openapi []byte
 	err     error
 }
 
-func newDocs(opts Options, version string) *docs {
-	return &docs{prefix: opts.Prefix, version: version, public: opts.PublicInteractiveDocs}
+func newDocs(opts Options, version string, fs []Feature) *docs {
+	return &docs{prefix: opts.Prefix, version: version, public: opts.PublicInteractiveDocs, features: fs}
 }
 
 // spec builds the document once, on first use.
 func (d *docs) spec() ([]byte, error) {
-	d.once.Do(func() { d.openapi, d.err = buildOpenAPI(routes(), d.prefix, d.version) })
+	d.once.Do(func() { d.openapi, d.err = buildOpenAPI(routes(d.features), d.features, d.prefix, d.version) })
 	return d.openapi, d.err
 }
 

@@ -279,7 +279,7 @@ func TestAdminMailWithoutMailer(t *testing.T) {
 
 // The mail routes are in the OpenAPI document with their guard.
 func TestAdminMailDocumented(t *testing.T) {
-	doc := parseOpenAPI(t, must(httpadapter.OpenAPI("/api", "1")))
+	doc := parseOpenAPI(t, must(httpadapter.OpenAPI("/api", "1", httpFeatures()...)))
 	for _, p := range mailRoutes {
 		op := obj(obj(obj(doc["paths"])["/api/email"+p])["post"])
 		if op == nil {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/store"
 )
@@ -130,7 +131,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
-	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter))...)
+	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(features()...))...)
 	if err != nil {
 		return err
 	}
@@ -358,4 +359,10 @@ func jwtSecret(cfg Config, log *slog.Logger) (string, error) {
 	log.Warn("JWT_SECRET_KEY is not set; using the generated secret file (set JWT_SECRET_KEY in production)",
 		"file", path, "generated", created)
 	return secret, nil
+}
+
+// features are the feature packages the service enables: all of them, as
+// the reference served every route.
+func features() []usermgmt.Feature {
+	return []usermgmt.Feature{dbtools.New(dbtools.Options{})}
 }
