@@ -198,7 +198,7 @@ func (m *Manager) sendEmailCode(ctx context.Context, u *User) error {
 	if err := m.storeToken(ctx, m.store, u.UUID, PurposeEmailOTP, "", m.codeMAC(PurposeEmailOTP, u.UUID, code), m.cfg.OTPEmailInterval); err != nil {
 		return err
 	}
-	d := m.mailData(ctx, u)
+	d := m.MailData(ctx, u)
 	d.Code = code
 	m.expiry(&d, m.cfg.OTPEmailInterval)
 	return m.sendMail(ctx, u, MailEmailOTP, d)

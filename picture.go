@@ -11,8 +11,8 @@ import (
 	"github.com/usermgmt/usermgmt/files"
 )
 
-// MaxPictureSide bounds a profile picture's width and height, in pixels.
-const MaxPictureSide = 512
+// maxPictureSide bounds a profile picture's width and height, in pixels.
+const maxPictureSide = 512
 
 // pictureOf returns the file of u's profile picture, nil when u has none
 // (or its row is gone).
@@ -30,7 +30,7 @@ func (m *Manager) pictureOf(ctx context.Context, u *User) (*File, error) {
 // checkPicture reads a picture upload (bounded by MaxUploadBytes) and
 // accepts it only when the file name's extension and the content's format
 // are both PNG, JPEG, GIF or BMP and the header's dimensions are at most
-// MaxPictureSide. The dimensions come from the header, before anything else
+// maxPictureSide. The dimensions come from the header, before anything else
 // reads the content.
 func (m *Manager) checkPicture(up Upload) ([]byte, files.ImageInfo, error) {
 	if !slices.Contains(files.ImageExtensions, files.Ext(up.FileName)) {
@@ -47,8 +47,8 @@ func (m *Manager) checkPicture(up Upload) ([]byte, files.ImageInfo, error) {
 	if err != nil {
 		return nil, files.ImageInfo{}, ErrInvalidImage.Wrap(err)
 	}
-	if info.Width > MaxPictureSide || info.Height > MaxPictureSide {
-		return nil, info, ErrImageTooLarge.WithMessage(fmt.Sprintf("Image must be below %dx%d px (%dx%dpx)", MaxPictureSide, MaxPictureSide, info.Width, info.Height))
+	if info.Width > maxPictureSide || info.Height > maxPictureSide {
+		return nil, info, ErrImageTooLarge.WithMessage(fmt.Sprintf("Image must be below %dx%d px (%dx%dpx)", maxPictureSide, maxPictureSide, info.Width, info.Height))
 	}
 	if files.Sniff(buf.Bytes()) != info.ContentType() {
 		return nil, info, ErrInvalidImage

@@ -25,13 +25,11 @@ package usermgmt
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"time"
 
 	"github.com/usermgmt/usermgmt/files"
@@ -62,7 +60,7 @@ type Config struct {
 	// RefreshReuseGrace is how long after a rotation the previous refresh
 	// token still yields the successor already issued (parallel requests
 	// agree); afterwards, presenting any spent token revokes the session.
-	// Default 2 s, at most MaxRefreshReuseGrace; a negative value allows no
+	// Default 2 s, at most 1 minute; a negative value allows no
 	// grace at all (parallel refreshes of one token then end the session).
 	RefreshReuseGrace time.Duration
 
@@ -145,81 +143,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Defaults applied by New.
-const (
-	DefaultIssuer            = "usermgmt"
-	DefaultAccessTokenTTL    = 15 * time.Minute
-	DefaultSessionTTL        = 30 * 24 * time.Hour
-	DefaultRefreshReuseGrace = 2 * time.Second
-	MaxRefreshReuseGrace     = time.Minute
-	DefaultBcryptCost        = 12
-	DefaultCacheSize         = 10_000
-	DefaultCacheTTL          = 2 * time.Second
-	DefaultMaxUploadBytes    = 10 << 20
-	DefaultOAuthStateTTL     = 10 * time.Minute
-)
-
-// withDefaults returns c with every zero field set to its default.
-func (c Config) withDefaults() Config {
-	if c.Issuer == "" {
-		c.Issuer = DefaultIssuer
-	}
-	if c.AccessTokenTTL == 0 {
-		c.AccessTokenTTL = DefaultAccessTokenTTL
-	}
-	if c.SessionTTL == 0 {
-		c.SessionTTL = DefaultSessionTTL
-	}
-	if c.RefreshReuseGrace == 0 {
-		c.RefreshReuseGrace = DefaultRefreshReuseGrace
-	}
-	if c.BcryptCost == 0 {
-		c.BcryptCost = DefaultBcryptCost
-	}
-	if c.MaxConcurrentHashes == 0 {
-		c.MaxConcurrentHashes = max(1, runtime.GOMAXPROCS(0)-1)
-	}
-	if c.PasswordPolicy == (PasswordPolicy{}) {
-		c.PasswordPolicy = DefaultPasswordPolicy
-	}
-	if c.Policy == nil {
-		c.Policy = DefaultPolicy()
-	}
-	if c.CacheSize == 0 {
-		c.CacheSize = DefaultCacheSize
-	}
-	if c.CacheTTL == 0 {
-		c.CacheTTL = DefaultCacheTTL
-	}
-	if c.MaxUploadBytes == 0 {
-		c.MaxUploadBytes = DefaultMaxUploadBytes
-	}
-	if c.OAuthStateTTL == 0 {
-		c.OAuthStateTTL = DefaultOAuthStateTTL
-	}
-	if c.OAuthHTTPClient == nil {
-		c.OAuthHTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if c.OAuthPictureClient == nil {
-		c.OAuthPictureClient = publicOnlyClient(providerPictureTimeout)
-	}
-	c.AccountSecurity = c.AccountSecurity.withDefaults(c.BaseURL)
-	if c.FlagPollInterval == 0 {
-		c.FlagPollInterval = DefaultFlagPollInterval
-	}
-	c.Lockout = c.Lockout.withDefaults()
-	if c.Clock == nil {
-		c.Clock = time.Now
-	}
-	if c.Rand == nil {
-		c.Rand = rand.Reader
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	return c
-}
-
 // Validate reports every problem with c (after defaults), joined.
 func (c Config) Validate() error {
 	c = c.withDefaults()
@@ -238,8 +161,8 @@ func (c Config) Validate() error {
 	if c.AccessTokenTTL < 0 || c.SessionTTL < 0 {
 		errs = append(errs, errors.New("AccessTokenTTL and SessionTTL must not be negative"))
 	}
-	if c.RefreshReuseGrace > MaxRefreshReuseGrace {
-		errs = append(errs, fmt.Errorf("RefreshReuseGrace must be at most %v", MaxRefreshReuseGrace))
+	if c.RefreshReuseGrace > maxRefreshReuseGrace {
+		errs = append(errs, fmt.Errorf("RefreshReuseGrace must be at most %v", maxRefreshReuseGrace))
 	}
 	if c.SessionTTL < c.AccessTokenTTL {
 		errs = append(errs, errors.New("SessionTTL must not be shorter than AccessTokenTTL"))

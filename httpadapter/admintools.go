@@ -26,7 +26,7 @@ func adminToolRoutes() []route {
 // decodeAuditQuery reads actor, subject, action (repeatable), since and
 // until (RFC 3339), limit (default 50) and cursor.
 func decodeAuditQuery(r *http.Request) (usermgmt.AuditQuery, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return usermgmt.AuditQuery{}, err
 	}

@@ -71,7 +71,7 @@ func requestItself(r *http.Request) (*http.Request, error) { return r, nil }
 // queryValue returns a decoder of one query parameter.
 func queryValue(name string) func(*http.Request) (string, error) {
 	return func(r *http.Request) (string, error) {
-		q, err := query(r)
+		q, err := Query(r)
 		if err != nil {
 			return "", err
 		}

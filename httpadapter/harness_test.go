@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/adminmail"
 	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/internal/testpg"
@@ -111,7 +112,7 @@ func newEnv(t testing.TB, dsn string, opts httpadapter.Options) *env {
 // testFeatures are the features the harness enables unless a test names
 // its own: every feature package whose routes the suite tests.
 func testFeatures() []usermgmt.Feature {
-	return []usermgmt.Feature{dbtools.New(dbtools.Options{})}
+	return []usermgmt.Feature{adminmail.New(), dbtools.New(dbtools.Options{})}
 }
 
 // httpFeatures are the testFeatures that serve routes, for Routes and

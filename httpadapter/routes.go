@@ -116,7 +116,6 @@ func routes(fs []Feature) []route {
 		flagRoutes(),
 		blockedRoutes(),
 		adminToolRoutes(),
-		emailRoutes(),
 		featureRoutes(fs),
 		docsRoutes(),
 	} {

@@ -59,10 +59,6 @@ var (
 	}
 	fileIDPath   = map[string]js{"file_id": integer()}
 	otpCodeQuery = param{name: "otp_code", schema: str(), desc: "Or otp_code in the body."}
-	confirmParam = param{name: "confirm", schema: js{"type": "boolean", "default": false},
-		desc: "Must be true: without it a permitted caller gets 400 confirmation_required."}
-	subjectParam   = param{name: "subject", schema: str(), required: true}
-	recipientParam = param{name: "recipient", schema: js{"type": "string", "format": "email"}, required: true}
 )
 
 // requestDefs maps every Request name of the route table but the pages'.
@@ -127,14 +123,6 @@ var requestDefs = map[string]requestDef{
 
 	// feature flags
 	"FeatureFlagsUpdate": {body: "FeatureFlagsUpdate", bodyRequired: true},
-
-	// admin mail
-	"EmailSingle":   {params: []param{confirmParam, subjectParam, recipientParam}, body: "MailContent", bodyRequired: true},
-	"EmailMultiple": {params: []param{confirmParam, subjectParam, {name: "recipients", schema: arrayOf(js{"type": "string", "format": "email"}), required: true, desc: "Repeatable."}}, body: "MailContent", bodyRequired: true},
-	"EmailAll":      {params: []param{confirmParam, subjectParam}, body: "MailContent", bodyRequired: true},
-	"EmailTest":     {params: []param{{name: "recipient", schema: js{"type": "string", "format": "email"}, desc: "Default: CONTACT_EMAIL."}}},
-	"EmailAuth":     {params: []param{confirmParam, recipientParam}},
-	"EmailReset":    {params: []param{confirmParam, recipientParam}, body: "EmailResetForm"},
 }
 
 // componentSchemas are the named schemas of request bodies and responses.
@@ -227,11 +215,6 @@ func componentSchemas() js {
 			"add":    js{"type": "object", "additionalProperties": ref("Flag"), "description": "In a form, a JSON object."},
 			"remove": js{"description": "Flag names (or an object whose keys are); in a form, JSON or repeated names.", "oneOf": []any{arrayOf(str()), js{"type": "object"}}},
 		}),
-
-		// admin mail
-		"MailContent": js{"description": "The HTML content, a template rendered with the mail data (ProjectName, Username, Email, ...): a bare JSON string, or an object.",
-			"oneOf": []any{str(), obj(js{"content": str()}, "content")}},
-		"EmailResetForm": obj(js{"endpoint": js{"type": "string", "enum": []string{"/reset-password", "/forgot-password/reset-form"}}}),
 	}
 }
 

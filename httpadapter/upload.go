@@ -18,7 +18,7 @@ import (
 func DecodeFileOrJSON(r *http.Request) ([]byte, error) {
 	media, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return nil, errUnsupportedMediaType
+		return nil, ErrUnsupportedMediaType
 	}
 	var body []byte
 	switch media {
@@ -30,10 +30,10 @@ func DecodeFileOrJSON(r *http.Request) ([]byte, error) {
 		}
 		body, err = readFilePart(multipart.NewReader(r.Body, params["boundary"]))
 	default:
-		return nil, errUnsupportedMediaType.WithMessage("Unsupported Content-Type; send multipart/form-data (field file) or application/json.")
+		return nil, ErrUnsupportedMediaType.WithMessage("Unsupported Content-Type; send multipart/form-data (field file) or application/json.")
 	}
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return nil, errTooLarge
+		return nil, ErrTooLarge
 	}
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/adminmail"
 	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/store"
@@ -364,5 +365,5 @@ func jwtSecret(cfg Config, log *slog.Logger) (string, error) {
 // features are the feature packages the service enables: all of them, as
 // the reference served every route.
 func features() []usermgmt.Feature {
-	return []usermgmt.Feature{dbtools.New(dbtools.Options{})}
+	return []usermgmt.Feature{adminmail.New(), dbtools.New(dbtools.Options{})}
 }
