@@ -38,7 +38,7 @@ func TestCoreOnlyStore(t *testing.T) {
 			c.OAuthProviders = []oauth.Provider{oauth.GitHub(oauth.Config{ClientID: "id", ClientSecret: "secret"})}
 		}, nil, "usermgmt.ExternalStore"},
 		{"dbtools", func(c *usermgmt.Config) { c.Lockout.Threshold = -1 },
-			[]usermgmt.Option{usermgmt.WithFeature(dbtools.New(dbtools.Options{}))}, "dbtools.Store"},
+			[]usermgmt.Option{usermgmt.WithFeature(dbtools.New(dbtools.Options{}))}, "dump.Store"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := base

@@ -19,51 +19,33 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/dbtools/dump"
 )
 
-// Store is what the feature needs of the Manager's store.
-type Store interface {
-	// ExportAll writes the export document of every table to w, from one
-	// consistent snapshot.
-	ExportAll(ctx context.Context, w io.Writer) error
-	// ImportAll merges an export document read from r, in one transaction;
-	// a malformed document is ErrBadExport.
-	ImportAll(ctx context.Context, r io.Reader, mode ImportMode) (*ImportResult, error)
-}
+// The export document's vocabulary lives in package dump, which the store
+// implementations import without linking the feature; these aliases let
+// a host use the feature through this package alone.
+type (
+	// Store is what the feature needs of the Manager's store (dump.Store).
+	Store = dump.Store
+	// ImportMode says how an import treats a row on both sides (dump.Mode).
+	ImportMode = dump.Mode
+	// ImportResult counts what an import did, per table (dump.Result).
+	ImportResult = dump.Result
+	// TableImport counts one table of an import (dump.TableResult).
+	TableImport = dump.TableResult
+)
 
-// ImportMode says how an import treats a row that exists on both sides
-// (rows missing from the database are always added).
-type ImportMode int
-
+// The import modes (see dump.Mode).
 const (
-	// ImportFill fills only the columns that are empty in the database
-	// (NULL, '', '[]' or '{}') with the upload's non-empty value: the
-	// reference's import.
-	ImportFill ImportMode = iota
-	// ImportOverwrite overwrites every column whose uploaded value is not
-	// NULL and differs: the reference's (unreachable) recover.
-	ImportOverwrite
+	ImportFill      = dump.Fill
+	ImportOverwrite = dump.Overwrite
 )
-
-// ImportResult counts what an import did, per table.
-type ImportResult struct {
-	Tables []TableImport `json:"tables"`
-}
-
-// TableImport counts the rows of one table an import inserted, updated
-// and left as they were.
-type TableImport struct {
-	Table     string `json:"table"`
-	Inserted  int    `json:"inserted"`
-	Updated   int    `json:"updated"`
-	Unchanged int    `json:"unchanged"`
-}
 
 // ErrBadExport is an upload that is not an export this version can read.
-var ErrBadExport = usermgmt.NewError(http.StatusBadRequest, "invalid_export", "The file is not a usermgmt export this version can read.")
+var ErrBadExport = dump.ErrBadExport
 
 // Audit actions of the database tools: an export, and an import or a
 // recovery (whose detail says which).

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/dbtools"
+	"github.com/usermgmt/usermgmt/dbtools/dump"
 )
 
 var dumpCases = []testCase{
@@ -104,12 +104,12 @@ func seedLater(t *testing.T, st fullStore, a, b *usermgmt.User) {
 
 // Export returns st's export with the fields that name its origin
 // (exported_at, dialect) removed, so exports of two stores compare.
-// The store must implement dbtools.Store.
+// The store must implement dump.Store.
 func Export(t *testing.T, st usermgmt.Store) string {
 	t.Helper()
-	dump, ok := st.(dbtools.Store)
+	dump, ok := st.(dump.Store)
 	if !ok {
-		t.Fatalf("%T does not implement dbtools.Store", st)
+		t.Fatalf("%T does not implement dump.Store", st)
 	}
 	var buf bytes.Buffer
 	if err := dump.ExportAll(context.Background(), &buf); err != nil {
@@ -145,7 +145,7 @@ func testDumpSelf(t *testing.T, st fullStore) {
 			t.Errorf("export carries %s:\n%s", absent, before)
 		}
 	}
-	for _, mode := range []dbtools.ImportMode{dbtools.ImportFill, dbtools.ImportOverwrite} {
+	for _, mode := range []dump.Mode{dump.Fill, dump.Overwrite} {
 		res, err := st.ImportAll(context.Background(), strings.NewReader(before), mode)
 		if err != nil {
 			t.Fatalf("ImportAll(%d): %v", mode, err)
@@ -187,7 +187,7 @@ func testDumpModes(t *testing.T, st fullStore) {
 	}
 
 	// Fill: empty columns come back, changed ones stay.
-	if _, err := st.ImportAll(ctx, bytes.NewReader(buf.Bytes()), dbtools.ImportFill); err != nil {
+	if _, err := st.ImportAll(ctx, bytes.NewReader(buf.Bytes()), dump.Fill); err != nil {
 		t.Fatalf("fill: %v", err)
 	}
 	ga, _ := st.UserByUUID(ctx, a.UUID)
@@ -201,7 +201,7 @@ func testDumpModes(t *testing.T, st fullStore) {
 	}
 
 	// Overwrite: the upload's non-null values win.
-	if _, err := st.ImportAll(ctx, bytes.NewReader(buf.Bytes()), dbtools.ImportOverwrite); err != nil {
+	if _, err := st.ImportAll(ctx, bytes.NewReader(buf.Bytes()), dump.Overwrite); err != nil {
 		t.Fatalf("overwrite: %v", err)
 	}
 	ga, _ = st.UserByUUID(ctx, a.UUID)
@@ -213,7 +213,7 @@ func testDumpModes(t *testing.T, st fullStore) {
 	if rewritten == buf.String() {
 		t.Fatal("the export has no register entry to rewrite")
 	}
-	if _, err := st.ImportAll(ctx, strings.NewReader(rewritten), dbtools.ImportOverwrite); err != nil {
+	if _, err := st.ImportAll(ctx, strings.NewReader(rewritten), dump.Overwrite); err != nil {
 		t.Fatalf("overwrite of audit entries: %v", err)
 	}
 	if forged, err := st.Audit(ctx, usermgmt.AuditQuery{Actions: []string{"forged"}}); err != nil || len(forged) != 0 {
@@ -232,7 +232,7 @@ func testDumpModes(t *testing.T, st fullStore) {
 	// A row conflicting on a unique column is a conflict, and nothing of
 	// the import stays.
 	doc := strings.Replace(buf.String(), newUser(1).UUID, "00000000-0000-4000-8000-00000000abcd", 1)
-	_, err = st.ImportAll(ctx, strings.NewReader(doc), dbtools.ImportFill)
+	_, err = st.ImportAll(ctx, strings.NewReader(doc), dump.Fill)
 	if !errors.Is(err, usermgmt.ErrConflict) {
 		t.Fatalf("conflicting import: %v, want a conflict", err)
 	}
@@ -256,13 +256,13 @@ func testDumpBad(t *testing.T, st fullStore) {
 		`{"format":"usermgmt-export","version":1,"tables":[{"name":"audit_log","rows":[{"id":424242,"time":"2026-01-02T03:04:05Z"}]}]}`,
 		`{"format":"usermgmt-export","version":1,"tables":[{"name":"sessions","rows":[{"id":"orphan","user_uuid":"00000000-0000-4000-8000-0000000fffff","created_at":"2026-01-02T03:04:05Z","rotated_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T03:04:05Z"}]}]}`,
 	} {
-		if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), dbtools.ImportFill); !errors.Is(err, dbtools.ErrBadExport) {
+		if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), dump.Fill); !errors.Is(err, dump.ErrBadExport) {
 			t.Errorf("ImportAll(%s) = %v, want ErrBadExport", doc, err)
 		}
 	}
 	// Unknown tables and columns are skipped.
 	doc := `{"format":"usermgmt-export","version":1,"tables":[{"name":"nope","rows":[{"a":1}]}]}`
-	if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), dbtools.ImportFill); err != nil {
+	if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), dump.Fill); err != nil {
 		t.Errorf("unknown table: %v", err)
 	}
 }

@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite of usermgmt.Store: every
 // implementation runs it from its tests and must pass all of it. The core
 // contract's cases always run; those of each capability (usermgmt.FileStore,
-// ExternalStore, FlagStore, LockoutStore, dbtools.Store) run when the store
+// ExternalStore, FlagStore, LockoutStore, dump.Store) run when the store
 // implements it, and Run logs the capabilities it did not find.
 //
 //	func TestConformance(t *testing.T) {
@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/dbtools"
+	"github.com/usermgmt/usermgmt/dbtools/dump"
 )
 
 // Run runs the whole suite. Each case runs in parallel on a store of its
@@ -49,7 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"Flags", flagCases, has[usermgmt.FlagStore]},
 		{"Lockout", lockoutCases, has[usermgmt.LockoutStore]},
 		{"AdminSearch", adminSearchCases, nil},
-		{"Dump", dumpCases, func(st usermgmt.Store) bool { return has[dbtools.Store](st) && has[usermgmt.FlagStore](st) }},
+		{"Dump", dumpCases, func(st usermgmt.Store) bool { return has[dump.Store](st) && has[usermgmt.FlagStore](st) }},
 	}
 	probe := open(t)
 	if err := probe.Close(); err != nil {
@@ -86,7 +86,7 @@ type fullStore interface {
 	usermgmt.ExternalStore
 	usermgmt.FlagStore
 	usermgmt.LockoutStore
-	dbtools.Store
+	dump.Store
 }
 
 // partial is a store lacking some capabilities: their methods are those of
@@ -100,8 +100,8 @@ type partial struct {
 	dumpStore
 }
 
-// dumpStore names dbtools.Store apart from usermgmt.Store in partial.
-type dumpStore = dbtools.Store
+// dumpStore names dump.Store apart from usermgmt.Store in partial.
+type dumpStore = dump.Store
 
 func (p partial) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt.Store) error) error {
 	return p.Store.InTx(ctx, fn)
@@ -124,7 +124,7 @@ func full(st usermgmt.Store) fullStore {
 	p.ExternalStore, _ = st.(usermgmt.ExternalStore)
 	p.FlagStore, _ = st.(usermgmt.FlagStore)
 	p.LockoutStore, _ = st.(usermgmt.LockoutStore)
-	p.dumpStore, _ = st.(dbtools.Store)
+	p.dumpStore, _ = st.(dump.Store)
 	return p
 }
 
