@@ -20,6 +20,9 @@ import (
 //   - Manager.Authorize (abac.go): an action checked as an actor.
 //   - Manager.OpenSession with AuthMethod: a session after the feature's
 //     own proof of identity.
+//   - Manager.SignIn: the login rules and the second factor after a
+//     feature's first factor (a magic link, a passkey).
+//   - Manager.MailData, MailTemplate, QueueMail, HasMailer: mail.
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
 //   - NewError: errors with a stable code and an HTTP status.
 

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
 	"github.com/usermgmt/usermgmt"
 )
 
@@ -111,5 +114,55 @@ func TestOpenSessionAuthMethod(t *testing.T) {
 	es, err := m.Audit(ctx, usermgmt.AuditQuery{SubjectUUID: u.UUID, Actions: []string{usermgmt.AuditLogin}})
 	if err != nil || len(es) != 1 || es[0].Detail != "method=passkey" {
 		t.Fatalf("login audit: %+v, %v", es, err)
+	}
+}
+
+func TestSignIn(t *testing.T) {
+	clock := newFakeClock()
+	m := newManager(t, openStore(t), clock)
+	ctx := context.Background()
+	u := mustCreate(t, m, "jane_doe")
+	tok, err := m.SignIn(ctx, u, "magic_link", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Authenticate(ctx, tok.AccessToken); err != nil {
+		t.Fatalf("Authenticate: %v", err)
+	}
+	es, err := m.Audit(ctx, usermgmt.AuditQuery{SubjectUUID: u.UUID, Actions: []string{usermgmt.AuditLogin}})
+	if err != nil || len(es) != 1 || es[0].Detail != "method=magic_link" {
+		t.Fatalf("login audit: %+v, %v", es, err)
+	}
+
+	// With two-factor login on, the second step is still due after a
+	// first factor, and skipped after a proof of both.
+	setup, err := m.SetupOTP(ctx, u.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := totp.GenerateCodeCustom(setup.Secret, clock.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.ChangeOTPMethod(ctx, u.UUID, usermgmt.OTPAuthenticator, code, ""); err != nil {
+		t.Fatalf("enable TOTP: %v", err)
+	}
+	u, _ = m.User(ctx, u.UUID)
+	_, err = m.SignIn(ctx, u, "magic_link", false)
+	var ch *usermgmt.OTPChallengeError
+	if !errors.As(err, &ch) || !errors.Is(err, usermgmt.ErrOTPRequired) || ch.Token == "" {
+		t.Fatalf("SignIn with TOTP on: %v, want the OTP challenge", err)
+	}
+	if _, err := m.SignIn(ctx, u, "passkey", true); err != nil {
+		t.Fatalf("SignIn with both factors: %v", err)
+	}
+
+	// An inactive account is refused.
+	if _, err := m.Ban(ctx, u.UUID, "spam"); err != nil {
+		t.Fatal(err)
+	}
+	u, _ = m.User(ctx, u.UUID)
+	if _, err := m.SignIn(ctx, u, "passkey", true); !errors.Is(err, usermgmt.ErrInactiveUser) {
+		t.Fatalf("SignIn of a banned account: %v", err)
 	}
 }

@@ -19,7 +19,9 @@
 // (an audit entry, published to the WithEventHandler handlers once
 // committed), Manager.Authorize (an action checked against the policy as
 // an actor), Manager.OpenSession (a session after the feature's own proof
-// of identity), Manager.ForgetCached, NewError; its routes join
+// of identity; Manager.SignIn applies the login rules and the second
+// factor after a first one), Manager.ForgetCached, the mail seams
+// (MailData, MailTemplate, QueueMail), NewError; its routes join
 // httpadapter's route table through httpadapter.Feature.
 package usermgmt
 
