@@ -7,8 +7,12 @@
 
 FROM golang:1.26 AS build
 WORKDIR /src
-# Dependencies first, so that code changes reuse this layer.
-COPY go.mod go.sum ./
+# Dependencies first, so that code changes reuse this layer: the workspace
+# (go.work) and the go.mod and go.sum of its modules (the library at the
+# root, examples/ with the server, bench/).
+COPY go.work go.mod go.sum ./
+COPY examples/go.mod examples/go.sum ./examples/
+COPY bench/go.mod bench/go.sum ./bench/
 RUN go mod download
 COPY . .
 # CGO_ENABLED=0: the SQLite driver is pure Go, so the binary is static.

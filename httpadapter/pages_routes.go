@@ -24,7 +24,8 @@ import (
 //     call, and p.fail(w, r, d, err) or p.signIn / p.redirect.
 //  3. Its lines in pageRoutes, with the reference's flag.
 //
-// The browser test walks pages with the helpers of browser_test.go (visit,
+// The browser test walks pages with the helpers of
+// examples/internal/browsertest/browser_test.go (visit,
 // fill, submit, wantText, shot ...).
 
 // pageOp is the endpoint of a page route.

@@ -1,4 +1,4 @@
-package httpadapter_test
+package browsertest_test
 
 import (
 	"context"
@@ -23,8 +23,8 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/examples/internal/testbrowser"
 	"github.com/usermgmt/usermgmt/httpadapter"
-	"github.com/usermgmt/usermgmt/internal/testbrowser"
 )
 
 // TestBrowserWalk drives the hosted pages in a real headless Chromium:
