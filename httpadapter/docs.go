@@ -2,11 +2,10 @@ package httpadapter
 
 import (
 	"context"
-	"embed"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"sync"
 
@@ -15,15 +14,11 @@ import (
 
 // The documentation routes: the OpenAPI document, the documentation page
 // (/docs, read-only), the interactive one (/interactive-docs, with "try it
-// out"; admins only unless Options.PublicInteractiveDocs), their embedded
-// assets, and /redirect_uri. They are tagged "docs" and left out of the
-// OpenAPI document, as the reference hid them.
-
-// docsAssets are Swagger UI's files, vendored by scripts/vendor-docs, and
-// docs-init.js.
-//
-//go:embed docsassets
-var docsAssets embed.FS
+// out"; admins only unless Options.PublicInteractiveDocs), their assets,
+// and /redirect_uri. They are tagged "docs" and left out of the OpenAPI
+// document, as the reference hid them. The pages and their assets load
+// Swagger UI: they are served only when Options.SwaggerUI holds it (package
+// swaggerui), so that a host without them does not link 1.9 MB of script.
 
 func docsRoutes() []route {
 	return []route{
@@ -31,13 +26,13 @@ func docsRoutes() []route {
 			Summary: "The OpenAPI 3.1 document of this API.", Status: ok, Response: "binary"},
 			op[none]{noInput, (*handler).openapiDoc}},
 		{Route{Method: get, Path: "/docs", Root: true, Name: "_redoc_html", Flag: "_REDOC_HTML", Tag: "docs",
-			Summary: "The API documentation page.", Status: ok, Response: "html"},
+			SwaggerUI: true, Summary: "The API documentation page.", Status: ok, Response: "html"},
 			op[none]{noInput, (*handler).docsPage}},
 		{Route{Method: get, Path: "/docs/assets/{file}", Root: true, Name: "_docs_asset", Flag: "_DOCS_ASSET", Tag: "docs",
-			Summary: "The documentation page's scripts and styles.", Status: ok, Response: "binary"},
+			SwaggerUI: true, Summary: "The documentation page's scripts and styles.", Status: ok, Response: "binary"},
 			op[string]{pathValue("file"), (*handler).docsAsset}},
 		{Route{Method: get, Path: "/interactive-docs", Root: true, Name: "_custom_swagger_ui_html", Flag: "_CUSTOM_SWAGGER_UI_HTML", Tag: "docs",
-			Summary: "The interactive documentation page (admins only unless configured public).", Status: ok, Response: "html"},
+			SwaggerUI: true, Summary: "The interactive documentation page (admins only unless configured public).", Status: ok, Response: "html"},
 			op[*http.Request]{requestItself, (*handler).interactiveDocs}},
 		{Route{Method: get, Path: "/redirect_uri", Root: true, Name: "redirect_uri", Flag: "REDIRECT_URI", Tag: "docs",
 			Summary: "Redirect to uri when it is allow-listed, else to /.", Status: http.StatusTemporaryRedirect},
@@ -50,14 +45,15 @@ type docs struct {
 	prefix, version string
 	public          bool
 	features        []Feature
+	ui              fs.FS // Options.SwaggerUI; nil: the pages are not served
 
 	once    sync.Once
 	openapi []byte
 	err     error
 }
 
-func newDocs(opts Options, version string, fs []Feature) *docs {
-	return &docs{prefix: opts.Prefix, version: version, public: opts.PublicInteractiveDocs, features: fs}
+func newDocs(opts Options, version string, features []Feature) *docs {
+	return &docs{prefix: opts.Prefix, version: version, public: opts.PublicInteractiveDocs, ui: opts.SwaggerUI, features: features}
 }
 
 // spec builds the document once, on first use.
@@ -143,7 +139,7 @@ func (h *handler) docsAsset(_ context.Context, _ *usermgmt.Principal, file strin
 	if !ok {
 		return response{}, errNotFound
 	}
-	b, err := docsAssets.ReadFile(path.Join("docsassets", file))
+	b, err := fs.ReadFile(h.docs.ui, file)
 	if err != nil {
 		return response{}, errNotFound
 	}

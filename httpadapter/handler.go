@@ -60,7 +60,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	probe := http.NewServeMux() // the same routes without the fallback, to tell 404 from 405
 	var methods []string
 	for _, rt := range routes(fs) {
-		if rt.Page && h.pages == nil {
+		if rt.Page && h.pages == nil || rt.SwaggerUI && opts.SwaggerUI == nil {
 			continue
 		}
 		pattern := rt.Method + " " + muxPath(rt.fullPath(opts.Prefix))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpadapter"
+	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
 )
 
 // The OpenAPI document is checked by a structural validator written here,
@@ -285,7 +286,7 @@ func TestOpenAPIValidatorCatches(t *testing.T) {
 }
 
 func TestDocsRoutes(t *testing.T) {
-	e := newEnv(t, "sqlite://"+t.TempDir()+"/db.sqlite", httpadapter.Options{})
+	e := newEnv(t, "sqlite://"+t.TempDir()+"/db.sqlite", httpadapter.Options{SwaggerUI: swaggerui.FS()})
 	admin := e.user("admin_user", usermgmt.RoleAdmin)
 	jane := e.register("jane_doe")
 
@@ -328,8 +329,36 @@ func TestDocsRoutes(t *testing.T) {
 	if !strings.Contains(string(r.body), `data-interactive="true"`) {
 		t.Fatalf("interactive page %s", r.body)
 	}
-	public := newEnv(t, "sqlite://"+t.TempDir()+"/db.sqlite", httpadapter.Options{PublicInteractiveDocs: true})
+	public := newEnv(t, "sqlite://"+t.TempDir()+"/db.sqlite", httpadapter.Options{SwaggerUI: swaggerui.FS(), PublicInteractiveDocs: true})
 	public.do(request{method: "GET", path: "/interactive-docs"}).wantStatus(t, 200)
+}
+
+// TestDocsWithoutSwaggerUI: without Options.SwaggerUI the pages that load
+// Swagger UI and their assets are not served, as an unknown path (the JSON
+// 404, or the HTML one for a browser when the hosted pages are on), while
+// the OpenAPI document and /redirect_uri are.
+func TestDocsWithoutSwaggerUI(t *testing.T) {
+	e := newEnv(t, "sqlite://"+t.TempDir()+"/db.sqlite", httpadapter.Options{PublicInteractiveDocs: true})
+	admin := e.user("admin_user", usermgmt.RoleAdmin)
+	for _, path := range []string{"/docs", "/docs/assets/swagger-ui-bundle.js", "/docs/assets/docs-init.js", "/interactive-docs"} {
+		e.do(request{method: "GET", path: path}).wantError(t, 404, "not_found")
+		e.do(request{method: "GET", path: path, token: admin.AccessToken}).wantError(t, 404, "not_found")
+	}
+	e.do(request{method: "GET", path: "/openapi.json"}).wantStatus(t, 200)
+	if r := e.do(request{method: "GET", path: "/redirect_uri?uri=/app"}); r.status != 307 {
+		t.Fatalf("/redirect_uri: %s", r)
+	}
+	for _, rt := range httpadapter.Routes() {
+		if rt.SwaggerUI != (rt.Path == "/docs" || rt.Path == "/docs/assets/{file}" || rt.Path == "/interactive-docs") {
+			t.Errorf("%s %s: SwaggerUI = %v", rt.Method, rt.Path, rt.SwaggerUI)
+		}
+	}
+
+	pages := newEnv(t, "sqlite://"+t.TempDir()+"/db.sqlite", httpadapter.Options{Pages: &httpadapter.PagesOptions{}})
+	r := pages.do(request{method: "GET", path: "/interactive-docs", header: map[string]string{"Accept": "text/html"}})
+	if r.status != 404 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("a browser without the docs: %s %s", r, r.header)
+	}
 }
 
 func TestRedirectURI(t *testing.T) {

@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"io/fs"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -44,6 +45,13 @@ type Options struct {
 
 	// RateLimit configures the rate limits (off unless Enabled).
 	RateLimit RateLimitOptions
+	// SwaggerUI, when set, serves the documentation pages: /docs
+	// (read-only), /interactive-docs (with "try it out") and their assets
+	// at /docs/assets/{file}, read from it. Pass swaggerui.FS() (package
+	// httpadapter/swaggerui, about 1.9 MB that a binary links only when it
+	// imports that package). Unset, those routes are not served (404);
+	// /openapi.json is served in any case.
+	SwaggerUI fs.FS
 	// PublicInteractiveDocs serves /interactive-docs (Swagger UI with "try
 	// it out") to anyone. By default it is reserved to callers the policy
 	// grants docs.swagger (admins), as the reference's

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/usermgmt/usermgmt/httpadapter"
+	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
 )
 
 func TestRootRoutes(t *testing.T) {
@@ -163,7 +164,7 @@ func TestRouteTable(t *testing.T) {
 	}
 
 	// Every route is served, and exactly the Auth ones need a token.
-	e := newEnv(t, backends[0].dsn(t), httpadapter.Options{Pages: &httpadapter.PagesOptions{}})
+	e := newEnv(t, backends[0].dsn(t), httpadapter.Options{Pages: &httpadapter.PagesOptions{}, SwaggerUI: swaggerui.FS()})
 	for _, rt := range httpadapter.Routes(httpFeatures()...) {
 		path := strings.NewReplacer("{uuid}", "00000000-0000-4000-8000-000000000000", "{id}", "00000000-0000-4000-8000-000000000000",
 			"{file_id}", "1", "{method}", "email").Replace(rt.Path)

@@ -31,6 +31,9 @@ type Route struct {
 	// Page is true for the hosted HTML pages: served only when
 	// Options.Pages is set, answering HTML (or images and assets).
 	Page bool
+	// SwaggerUI is true for the documentation pages and their assets,
+	// which load Swagger UI: served only when Options.SwaggerUI is set.
+	SwaggerUI bool
 	// Auth is true when the route needs an authenticated caller (a bearer
 	// access token, or the session cookie with the CSRF check for unsafe
 	// methods); a request without one gets 401.

@@ -29,6 +29,7 @@ import (
 	"github.com/usermgmt/usermgmt/adminmail"
 	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
+	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
 	"github.com/usermgmt/usermgmt/store"
 )
 
@@ -177,6 +178,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		FeatureFlags:   cfg.FeatureFlagsEnabled,
 		RateLimit:      httpadapter.RateLimitOptions{Enabled: cfg.RateLimiterEnabled, Global: cfg.RateLimit},
 
+		SwaggerUI:             swaggerui.FS(), // /docs and /interactive-docs, as the reference served them
 		PublicInteractiveDocs: !cfg.ProtectedInteractiveDocs,
 	})
 	return serve(ctx, cfg, handler, log, onListen)

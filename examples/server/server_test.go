@@ -221,3 +221,12 @@ func TestProductionLogsJSON(t *testing.T) {
 		t.Errorf("logs contain a secret:\n%s", out)
 	}
 }
+
+// TestServerServesDocs: the server passes Swagger UI to the handler, so the
+// documentation page and its assets are served as the reference's were.
+func TestServerServesDocs(t *testing.T) {
+	s := startServer(t, nil)
+	s.do(t, http.MethodGet, "/docs", "", nil, http.StatusOK, nil)
+	s.do(t, http.MethodGet, "/docs/assets/swagger-ui-bundle.js", "", nil, http.StatusOK, nil)
+	s.do(t, http.MethodGet, "/openapi.json", "", nil, http.StatusOK, nil)
+}
