@@ -47,7 +47,7 @@ func (m *Manager) Register(ctx context.Context, nu NewUser) (*Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.openSession(ctx, u, "", "")
+	return m.openSession(ctx, u, "", "", "")
 }
 
 // Login checks a username (or email) and password and opens a session.
@@ -109,7 +109,7 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 	if err := m.loginSecondStep(ctx, u); err != nil { // otp.go
 		return nil, err
 	}
-	t, err := m.openSession(ctx, u, AuditLogin, u.PasswordHash)
+	t, err := m.openSession(ctx, u, AuditLogin, "", u.PasswordHash)
 	if err == nil && m.hasher.NeedsRehash(u.PasswordHash) {
 		m.rehash(ctx, u, password)
 	}
@@ -154,13 +154,33 @@ func (m *Manager) inactiveError(ctx context.Context, u *User) error {
 	return e
 }
 
-// OpenSession starts a session for a user the host has authenticated by its
-// own means, and returns its tokens.
-func (m *Manager) OpenSession(ctx context.Context, u *User) (*Tokens, error) {
+// OpenSession starts a session for a user the host (or a feature package)
+// has authenticated by its own means, and returns its tokens. The login is
+// audited; AuthMethod names the means in the entry's detail.
+func (m *Manager) OpenSession(ctx context.Context, u *User, opts ...SessionOption) (*Tokens, error) {
 	if !u.IsActive {
 		return nil, ErrInactiveUser
 	}
-	return m.openSession(ctx, u, AuditLogin, "")
+	var so sessionOptions
+	for _, o := range opts {
+		o(&so)
+	}
+	detail := ""
+	if so.method != "" {
+		detail = "method=" + so.method
+	}
+	return m.openSession(ctx, u, AuditLogin, detail, "")
+}
+
+// A SessionOption qualifies a session opened with OpenSession.
+type SessionOption func(*sessionOptions)
+
+type sessionOptions struct{ method string }
+
+// AuthMethod records how the user proved who they are ("passkey",
+// "magic_link" ...) in the login's audit entry, as "method=<name>".
+func AuthMethod(name string) SessionOption {
+	return func(o *sessionOptions) { o.method = cleanText(name, 64) }
 }
 
 // openSession stores a new session (with an audit entry unless action is
@@ -169,7 +189,7 @@ func (m *Manager) OpenSession(ctx context.Context, u *User) (*Tokens, error) {
 // passwordHash is not empty, still has that password hash: a login whose
 // password check (a quarter of a second of bcrypt) raced with a password
 // change, a ban or a deletion does not open a session after it.
-func (m *Manager) openSession(ctx context.Context, u *User, action, passwordHash string) (*Tokens, error) {
+func (m *Manager) openSession(ctx context.Context, u *User, action, detail, passwordHash string) (*Tokens, error) {
 	now := m.now()
 	sid, err := m.newUUID()
 	if err != nil {
@@ -186,7 +206,7 @@ func (m *Manager) openSession(ctx context.Context, u *User, action, passwordHash
 		IP: cleanText(ci.IP, 64), UserAgent: cleanText(ci.UserAgent, 256),
 	}
 	var cur *User
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		var err error
 		cur, err = tx.LockUser(ctx, u.UUID)
 		switch {
@@ -207,7 +227,7 @@ func (m *Manager) openSession(ctx context.Context, u *User, action, passwordHash
 		if action == "" {
 			return nil
 		}
-		return m.audit(ctx, tx, u.UUID, u.UUID, action, "")
+		return m.audit(ctx, tx, u.UUID, u.UUID, action, detail)
 	})
 	if err != nil {
 		return nil, err
@@ -319,7 +339,7 @@ func (m *Manager) revokeSession(ctx context.Context, userUUID, sessionID, actorU
 		return err
 	}
 	now := m.now()
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		s, err := tx.SessionByID(ctx, id)
 		if errors.Is(err, ErrNotFound) || (err == nil && (s.UserUUID != userUUID || !s.Active(now))) {
 			return ErrSessionNotFound

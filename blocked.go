@@ -10,8 +10,8 @@ import (
 // A block hides the two users from each other (policy user.read for plain
 // users) in both directions.
 
-// MaxBlockedUsers bounds a user's blocked list.
-const MaxBlockedUsers = 1000
+// maxBlockedUsers bounds a user's blocked list.
+const maxBlockedUsers = 1000
 
 // AuditBlockedUsers is the audit action of a change to a blocked list; its
 // detail lists what was added and removed.
@@ -27,8 +27,8 @@ type BlockChange struct {
 
 // canonicalUUIDs checks and lower-cases every UUID of ids.
 func canonicalUUIDs(ids []string) ([]string, error) {
-	if len(ids) > MaxBlockedUsers {
-		return nil, ErrInvalidInput.WithMessage(fmt.Sprintf("At most %d users at a time.", MaxBlockedUsers))
+	if len(ids) > maxBlockedUsers {
+		return nil, ErrInvalidInput.WithMessage(fmt.Sprintf("At most %d users at a time.", maxBlockedUsers))
 	}
 	out := make([]string, 0, len(ids))
 	for _, s := range ids {
@@ -97,8 +97,8 @@ func (m *Manager) changeBlocked(ctx context.Context, uuid, actorUUID string, c B
 				added = append(added, id)
 			}
 		}
-		if len(n.BlockedUUIDs) > MaxBlockedUsers {
-			return nil, false, nil, ErrInvalidInput.WithMessage(fmt.Sprintf("At most %d blocked users.", MaxBlockedUsers))
+		if len(n.BlockedUUIDs) > maxBlockedUsers {
+			return nil, false, nil, ErrInvalidInput.WithMessage(fmt.Sprintf("At most %d blocked users.", maxBlockedUsers))
 		}
 		var notes []auditNote
 		if len(added)+len(removed) > 0 {

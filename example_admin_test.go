@@ -1,7 +1,6 @@
 package usermgmt_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log"
@@ -81,29 +80,4 @@ func ExampleManager_Audit() {
 	}
 	// Output:
 	// ban spam
-}
-
-// Moving a database: export from one store, import into another.
-func ExampleManager_ExportDatabase() {
-	ctx := context.Background()
-	from, done := newExampleManager(ctx)
-	defer done()
-	_, _ = from.CreateUser(ctx, usermgmt.NewUser{Username: "jane_doe", Email: "jane@example.com", Password: "Correct-Horse-9"})
-	var buf bytes.Buffer
-	if err := from.ExportDatabase(ctx, &buf); err != nil {
-		log.Fatal(err)
-	}
-
-	to, done2 := newExampleManager(ctx)
-	defer done2()
-	res, err := to.ImportDatabase(ctx, &buf, usermgmt.ImportFill)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("%+v\n", res.Tables[0])
-	n, _ := to.CountUsers(ctx)
-	fmt.Println(n, "user")
-	// Output:
-	// {Table:users Inserted:1 Updated:0 Unchanged:0}
-	// 1 user
 }

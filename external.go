@@ -311,7 +311,7 @@ func (m *Manager) identityFrom(prof *oauth.Profile, tok *oauth2.Token) (*Externa
 // linkIdentity links x to the user who began a link flow.
 func (m *Manager) linkIdentity(ctx context.Context, userUUID string, x *ExternalIdentity) (*OAuthResult, error) {
 	var u *User
-	err := m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err := m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		var err error
 		if u, err = tx.LockUser(ctx, userUUID); errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound
@@ -337,7 +337,7 @@ func (m *Manager) linkIdentity(ctx context.Context, userUUID string, x *External
 // already (to this user or another) and a second account of the provider
 // for the user are ErrOAuthAlreadyLinked, told apart by their messages; the
 // unique constraints decide races.
-func (m *Manager) insertIdentity(ctx context.Context, tx Store, userUUID string, x *ExternalIdentity) error {
+func (m *Manager) insertIdentity(ctx context.Context, tx fullStore, userUUID string, x *ExternalIdentity) error {
 	x.UserUUID = userUUID
 	cur, err := tx.ExternalIdentity(ctx, x.Provider, x.Subject)
 	switch {
@@ -468,7 +468,7 @@ func (m *Manager) oauthSession(ctx context.Context, userUUID string, x *External
 	if err := m.loginSecondStep(ctx, u); err != nil {
 		return nil, err
 	}
-	t, err := m.openSession(ctx, u, AuditOAuthLogin, "")
+	t, err := m.openSession(ctx, u, AuditOAuthLogin, "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -498,7 +498,7 @@ func (m *Manager) createExternalUser(ctx context.Context, prof *oauth.Profile, x
 			return nil, ErrOAuthProfile.WithMessage("The provider's profile cannot make an account.").Wrap(err)
 		}
 		u.PasswordHash, u.IsExternalOnly = "", true
-		err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+		err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 			if err := tx.InsertUser(ctx, u); err != nil {
 				return takenError(err)
 			}
@@ -564,7 +564,7 @@ func (m *Manager) UnlinkOAuth(ctx context.Context, userUUID, provider string) er
 	if err != nil {
 		return ErrUserNotFound
 	}
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		u, err := tx.LockUser(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound

@@ -20,6 +20,9 @@ import (
 //   - Manager.Authorize (abac.go): an action checked as an actor.
 //   - Manager.OpenSession with AuthMethod: a session after the feature's
 //     own proof of identity.
+//   - Manager.SignIn: the login rules and the second factor after a
+//     feature's first factor (a magic link, a passkey).
+//   - Manager.MailData, MailTemplate, QueueMail, HasMailer: mail.
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
 //   - NewError: errors with a stable code and an HTTP status.
 
@@ -72,11 +75,14 @@ func NewError(status int, code, message string) *Error { return newError(status,
 // events only once the transaction has committed; nested calls join the
 // outer transaction.
 func (m *Manager) InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error {
-	if _, inside := ctx.Value(txEventsKey{}).(*txEvents); inside {
-		return m.store.InTx(ctx, fn)
+	if buf, inside := ctx.Value(txEventsKey{}).(*txEvents); inside {
+		return buf.tx.InTx(ctx, fn)
 	}
 	buf := &txEvents{}
-	err := m.store.InTx(context.WithValue(ctx, txEventsKey{}, buf), fn)
+	err := m.cfg.Store.InTx(context.WithValue(ctx, txEventsKey{}, buf), func(ctx context.Context, tx Store) error {
+		buf.tx = tx
+		return fn(ctx, tx)
+	})
 	if err != nil {
 		return err
 	}
@@ -128,9 +134,13 @@ func (m *Manager) publish(ctx context.Context, e AuditEntry) {
 	}
 }
 
-// txEvents collects the entries audited inside one InTx until it commits.
-// A transaction runs on one goroutine, so it needs no lock.
-type txEvents struct{ entries []AuditEntry }
+// txEvents collects the entries audited inside one InTx until it commits,
+// and holds its transaction for the nested calls. A transaction runs on
+// one goroutine, so it needs no lock.
+type txEvents struct {
+	tx      Store
+	entries []AuditEntry
+}
 
 type txEventsKey struct{}
 

@@ -106,7 +106,7 @@ func userFolderDeletion(uuid string, at time.Time) FileDeletion {
 }
 
 // recordFolderDeletion records, in tx, that the user's folder must go.
-func (m *Manager) recordFolderDeletion(ctx context.Context, tx Store, uuid string) error {
+func (m *Manager) recordFolderDeletion(ctx context.Context, tx fullStore, uuid string) error {
 	if m.storage == nil {
 		return nil
 	}
@@ -300,7 +300,7 @@ func (m *Manager) uploadFile(ctx context.Context, ownerUUID, actorUUID string, u
 	if err != nil {
 		return nil, err
 	}
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		if err := tx.InsertFile(ctx, f); err != nil {
 			return fileInsertError(err)
 		}
@@ -409,7 +409,7 @@ func (m *Manager) updateFile(ctx context.Context, id int64, description, actorUU
 		return nil, err
 	}
 	f.Description = description
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		if err := tx.UpdateFile(ctx, f); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return ErrFileNotFound
@@ -457,7 +457,7 @@ func (m *Manager) deleteFile(ctx context.Context, id int64, actorUUID string, au
 	}
 	var cleared []string
 	d := FileDeletion{Key: f.StorageKey, CreatedAt: m.now()}
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		if err := tx.DeleteFile(ctx, id); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return ErrFileNotFound

@@ -48,12 +48,12 @@ func RuleFlag(rules ...FlagRule) Flag {
 
 // Limits of flags read from untrusted input.
 const (
-	// MaxFlagNameLen bounds a flag name.
-	MaxFlagNameLen = 128
-	// MaxFlagRules bounds the rules of one flag.
-	MaxFlagRules = 64
-	// MaxFlagRoles bounds the roles of one rule.
-	MaxFlagRoles = 64
+	// maxFlagNameLen bounds a flag name.
+	maxFlagNameLen = 128
+	// maxFlagRules bounds the rules of one flag.
+	maxFlagRules = 64
+	// maxFlagRoles bounds the roles of one rule.
+	maxFlagRoles = 64
 )
 
 // MarshalJSON writes true, false or the rule list.
@@ -93,8 +93,8 @@ func (f *Flag) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return errors.New("a flag is true, false or a list of rules")
 	}
-	if len(raw) > MaxFlagRules {
-		return fmt.Errorf("a flag has at most %d rules", MaxFlagRules)
+	if len(raw) > maxFlagRules {
+		return fmt.Errorf("a flag has at most %d rules", maxFlagRules)
 	}
 	rules := make([]FlagRule, 0, len(raw))
 	for _, r := range raw {
@@ -116,8 +116,8 @@ func (f *Flag) UnmarshalJSON(b []byte) error {
 			if err := json.Unmarshal(*rule.UserRoles, &roles); err != nil {
 				return errors.New("userRoles must be a list of strings")
 			}
-			if len(roles) > MaxFlagRoles {
-				return fmt.Errorf("userRoles has at most %d roles", MaxFlagRoles)
+			if len(roles) > maxFlagRoles {
+				return fmt.Errorf("userRoles has at most %d roles", maxFlagRoles)
 			}
 			if roles == nil {
 				roles = []string{}
@@ -156,8 +156,8 @@ func ParseFlags(data []byte) (FlagSet, error) {
 
 // checkFlagName refuses empty, oversized or non-printable names.
 func checkFlagName(name string) error {
-	if name == "" || len(name) > MaxFlagNameLen {
-		return ErrInvalidInput.WithMessage(fmt.Sprintf("A feature flag name has 1 to %d bytes.", MaxFlagNameLen))
+	if name == "" || len(name) > maxFlagNameLen {
+		return ErrInvalidInput.WithMessage(fmt.Sprintf("A feature flag name has 1 to %d bytes.", maxFlagNameLen))
 	}
 	for _, c := range name {
 		if c < 0x21 || c == 0x7f {
@@ -330,7 +330,7 @@ func (m *Manager) UpdateFeatureFlags(ctx context.Context, actorUUID string, c Fl
 			return nil, ErrInternal.Wrap(err)
 		}
 		now := m.now()
-		err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+		err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 			for _, name := range c.Remove {
 				if err := tx.DeleteFeatureFlag(ctx, name); err != nil {
 					return err

@@ -26,22 +26,6 @@ type LockoutPolicy struct {
 	Duration time.Duration
 }
 
-// DefaultLockout is the lockout policy of a zero Config.Lockout.
-var DefaultLockout = LockoutPolicy{Threshold: 5, Window: 15 * time.Minute, Duration: 15 * time.Minute}
-
-func (p LockoutPolicy) withDefaults() LockoutPolicy {
-	if p.Threshold == 0 {
-		p.Threshold = DefaultLockout.Threshold
-	}
-	if p.Window == 0 {
-		p.Window = DefaultLockout.Window
-	}
-	if p.Duration == 0 {
-		p.Duration = DefaultLockout.Duration
-	}
-	return p
-}
-
 // loginAttempt is what beginLoginAttempt learned about an account.
 type loginAttempt struct {
 	counted  bool // the attempt was counted (lockout on, account known)

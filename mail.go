@@ -106,8 +106,10 @@ type MailData struct {
 	UserAgent string
 }
 
-// mailData returns the base data for a mail to u.
-func (m *Manager) mailData(ctx context.Context, u *User) MailData {
+// MailData returns the data every mail to u is rendered with (u may be
+// nil): the project's names and links, u's username and address, and the
+// request of ctx. A feature adds its Link or Code before rendering.
+func (m *Manager) MailData(ctx context.Context, u *User) MailData {
 	ci := ClientInfoFrom(ctx)
 	d := MailData{
 		ProjectName: m.cfg.ProjectName, FrontendURL: m.cfg.FrontendURL, BaseURL: m.cfg.BaseURL,
@@ -152,6 +154,39 @@ func validFor(ttl time.Duration) string {
 	}
 }
 
+// MailTemplate returns a mail template file ("layout.html", or a feature's
+// own file) in the locale of ctx's request, else Config.MailLocale's, else
+// "en"; the host's templates (WithTemplates) come before
+// the built-in ones. ok is false when no locale has it.
+func (m *Manager) MailTemplate(ctx context.Context, file string) (text string, ok bool) {
+	for _, loc := range []string{ClientInfoFrom(ctx).Locale, m.cfg.MailLocale, defaultMailLocale} {
+		if loc == "" {
+			continue
+		}
+		if t, ok := m.templateFile(loc, file); ok {
+			return t, true
+		}
+	}
+	return "", false
+}
+
+// HasMailer reports whether the Manager sends mail (WithMailer): without a
+// mailer, every mail is dropped and no answer should say one was sent.
+func (m *Manager) HasMailer() bool { return m.mailer != nil }
+
+// QueueMail queues msg for sending, waiting while the queue is full, until
+// ctx ends or the Manager closes. kind names the mail in the logs and
+// userUUID its recipient's account ("" for none). Without a mailer it does
+// nothing. The mails of the core are queued without waiting (they are
+// dropped, and logged, when the queue is full); a feature that sends many
+// at once, as the admin mail tools do, waits here instead.
+func (m *Manager) QueueMail(ctx context.Context, kind string, msg mail.Message, userUUID string) error {
+	if m.mailer == nil {
+		return nil
+	}
+	return m.mail.enqueueWait(ctx, queuedMail{msg: msg, kind: kind, user: userUUID})
+}
+
 // templateFile reads a template file for locale from the host's templates,
 // else the built-in ones.
 func (m *Manager) templateFile(locale, file string) (string, bool) {
@@ -172,7 +207,7 @@ func (m *Manager) templateFile(locale, file string) (string, bool) {
 // value a template names must exist: a template naming an unknown field is
 // an error, never a mail with a hole in it.
 func (m *Manager) RenderMail(ctx context.Context, name string, data MailData) (subject, text, html string, err error) {
-	locales := []string{ClientInfoFrom(ctx).Locale, m.cfg.MailLocale, DefaultMailLocale}
+	locales := []string{ClientInfoFrom(ctx).Locale, m.cfg.MailLocale, defaultMailLocale}
 	for _, loc := range locales {
 		if loc == "" {
 			continue
@@ -246,7 +281,7 @@ func (m *Manager) SendTestMail(ctx context.Context, to string) error {
 		return err
 	}
 	u := &User{Username: email, Email: email}
-	d := m.mailData(ctx, u)
+	d := m.MailData(ctx, u)
 	d.Link = m.cfg.FrontendURL
 	return m.sendMail(ctx, u, MailTest, d)
 }

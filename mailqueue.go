@@ -2,6 +2,7 @@ package usermgmt
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"time"
@@ -140,5 +141,31 @@ func (q *mailQueue) send(qm queuedMail) {
 		q.m.log.Warn("mail send failed; retrying", "kind", qm.kind, "user", qm.user, "attempt", attempt, "err", err)
 		time.Sleep(wait)
 		wait *= 2
+	}
+}
+
+// enqueueWait queues qm, waiting while the queue is full; it fails when
+// ctx ends or the manager is closed first.
+func (q *mailQueue) enqueueWait(ctx context.Context, qm queuedMail) error {
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return errors.New("usermgmt: the manager is closed")
+		}
+		select {
+		case q.ch <- qm:
+			q.mu.Unlock()
+			return nil
+		default:
+		}
+		q.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
 }

@@ -92,7 +92,7 @@ const (
 )
 
 // importProviderPicture makes the provider's picture at pictureURL the
-// user's profile picture. A picture larger than MaxPictureSide is scaled
+// user's profile picture. A picture larger than maxPictureSide is scaled
 // down (after its header has been checked, so nothing huge is decoded).
 // Failures are logged, never returned: a missing picture must not fail a
 // login.
@@ -117,7 +117,7 @@ func (m *Manager) storeProviderPicture(ctx context.Context, userUUID, pictureURL
 	if info.Width > maxProviderPictureSide || info.Height > maxProviderPictureSide {
 		return fmt.Errorf("usermgmt: provider picture: %dx%d is too large", info.Width, info.Height)
 	}
-	if info.Width > MaxPictureSide || info.Height > MaxPictureSide {
+	if info.Width > maxPictureSide || info.Height > maxPictureSide {
 		if body, err = scalePicture(body, providerPictureSide); err != nil {
 			return err
 		}

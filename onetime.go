@@ -54,8 +54,8 @@ const (
 
 // Lifetimes of one-time tokens.
 const (
-	VerifyEmailTTL   = 24 * time.Hour
-	ResetPasswordTTL = 30 * time.Minute
+	verifyEmailTTL   = 24 * time.Hour
+	resetPasswordTTL = 30 * time.Minute
 	OTPChallengeTTL  = 5 * time.Minute
 )
 

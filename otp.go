@@ -98,7 +98,7 @@ func (m *Manager) LoginOTP(ctx context.Context, challenge, code string) (*Tokens
 	if !u.IsActive {
 		return nil, m.inactiveError(ctx, u)
 	}
-	return m.openSession(ctx, u, AuditLogin, "")
+	return m.openSession(ctx, u, AuditLogin, "", "")
 }
 
 // SetupOTP returns the authenticator enrolment of a user, creating and
@@ -198,7 +198,7 @@ func (m *Manager) sendEmailCode(ctx context.Context, u *User) error {
 	if err := m.storeToken(ctx, m.store, u.UUID, PurposeEmailOTP, "", m.codeMAC(PurposeEmailOTP, u.UUID, code), m.cfg.OTPEmailInterval); err != nil {
 		return err
 	}
-	d := m.mailData(ctx, u)
+	d := m.MailData(ctx, u)
 	d.Code = code
 	m.expiry(&d, m.cfg.OTPEmailInterval)
 	return m.sendMail(ctx, u, MailEmailOTP, d)
@@ -272,7 +272,7 @@ func (m *Manager) ChangeOTPMethod(ctx context.Context, uuid, method, code, passw
 	if err != nil {
 		return nil, nil, err
 	}
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		if err := tx.ReplaceRecoveryCodes(ctx, u.UUID, hashed); err != nil {
 			return err
 		}

@@ -93,7 +93,7 @@ func (m *Manager) newRecoveryCodes(userUUID string) ([]string, []*RecoveryCode, 
 // wrong code (the failure that reaches OTPMaxFailures answers ErrOTPLocked).
 func (m *Manager) verifySecondFactor(ctx context.Context, u *User, method, code string, allowRecovery bool) error {
 	var outcome error
-	err := m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err := m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		cur, err := tx.LockUser(ctx, u.UUID)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (m *Manager) checkLock(ctx context.Context, userUUID string) error {
 // recordFailure counts one failure of the second step.
 func (m *Manager) recordFailure(ctx context.Context, userUUID string) error {
 	var outcome error
-	err := m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err := m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		if _, err := tx.LockUser(ctx, userUUID); err != nil {
 			return err
 		}

@@ -44,20 +44,31 @@ func (m *Manager) RequestPasswordReset(ctx context.Context, p *Principal) error 
 	return m.sendReset(ctx, p.User())
 }
 
+// SendPasswordReset mails the user a password reset link, as
+// RequestPasswordReset does for a signed-in user: the trusted call, for a
+// host's or a feature's own tools. It does nothing without a mailer.
+func (m *Manager) SendPasswordReset(ctx context.Context, uuid string) error {
+	u, err := m.User(ctx, uuid)
+	if err != nil {
+		return err
+	}
+	return m.sendReset(ctx, u)
+}
+
 func (m *Manager) sendReset(ctx context.Context, u *User) error {
 	if m.mailer == nil {
 		return nil
 	}
-	token, err := m.issueToken(ctx, m.store, u.UUID, PurposeResetPassword, "", ResetPasswordTTL)
+	token, err := m.issueToken(ctx, m.store, u.UUID, PurposeResetPassword, "", resetPasswordTTL)
 	if err != nil {
 		return err
 	}
 	if err := m.audit(ctx, m.store, "", u.UUID, AuditPasswordResetReq, ""); err != nil {
 		return err
 	}
-	d := m.mailData(ctx, u)
+	d := m.MailData(ctx, u)
 	d.Link = strings.ReplaceAll(m.cfg.ResetURLTemplate, "{token}", url.QueryEscape(token))
-	m.expiry(&d, ResetPasswordTTL)
+	m.expiry(&d, resetPasswordTTL)
 	return m.sendMail(ctx, u, MailResetPassword, d)
 }
 
@@ -171,7 +182,7 @@ func (m *Manager) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 // revokeOtherSessions revokes every live session of a user but keep.
 func (m *Manager) revokeOtherSessions(ctx context.Context, userUUID, keep string) error {
 	var revoked []string
-	err := m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err := m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		ss, err := tx.SessionsByUser(ctx, userUUID, m.now())
 		if err != nil {
 			return err
@@ -197,7 +208,7 @@ func (m *Manager) afterPasswordChange(ctx context.Context, u *User) {
 	if err := m.store.DeleteOneTimeTokens(ctx, u.UUID, PurposeResetPassword, PurposeOTPChallenge); err != nil {
 		m.log.ErrorContext(ctx, "void tokens after password change", "user", u.UUID, "err", err)
 	}
-	if err := m.sendMail(ctx, u, MailPasswordChanged, m.mailData(ctx, u)); err != nil {
+	if err := m.sendMail(ctx, u, MailPasswordChanged, m.MailData(ctx, u)); err != nil {
 		m.log.ErrorContext(ctx, "password notice not queued", "user", u.UUID, "err", err)
 	}
 }

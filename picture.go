@@ -11,8 +11,8 @@ import (
 	"github.com/usermgmt/usermgmt/files"
 )
 
-// MaxPictureSide bounds a profile picture's width and height, in pixels.
-const MaxPictureSide = 512
+// maxPictureSide bounds a profile picture's width and height, in pixels.
+const maxPictureSide = 512
 
 // pictureOf returns the file of u's profile picture, nil when u has none
 // (or its row is gone).
@@ -30,7 +30,7 @@ func (m *Manager) pictureOf(ctx context.Context, u *User) (*File, error) {
 // checkPicture reads a picture upload (bounded by MaxUploadBytes) and
 // accepts it only when the file name's extension and the content's format
 // are both PNG, JPEG, GIF or BMP and the header's dimensions are at most
-// MaxPictureSide. The dimensions come from the header, before anything else
+// maxPictureSide. The dimensions come from the header, before anything else
 // reads the content.
 func (m *Manager) checkPicture(up Upload) ([]byte, files.ImageInfo, error) {
 	if !slices.Contains(files.ImageExtensions, files.Ext(up.FileName)) {
@@ -47,8 +47,8 @@ func (m *Manager) checkPicture(up Upload) ([]byte, files.ImageInfo, error) {
 	if err != nil {
 		return nil, files.ImageInfo{}, ErrInvalidImage.Wrap(err)
 	}
-	if info.Width > MaxPictureSide || info.Height > MaxPictureSide {
-		return nil, info, ErrImageTooLarge.WithMessage(fmt.Sprintf("Image must be below %dx%d px (%dx%dpx)", MaxPictureSide, MaxPictureSide, info.Width, info.Height))
+	if info.Width > maxPictureSide || info.Height > maxPictureSide {
+		return nil, info, ErrImageTooLarge.WithMessage(fmt.Sprintf("Image must be below %dx%d px (%dx%dpx)", maxPictureSide, maxPictureSide, info.Width, info.Height))
 	}
 	if files.Sniff(buf.Bytes()) != info.ContentType() {
 		return nil, info, ErrInvalidImage
@@ -87,7 +87,7 @@ func (m *Manager) setPicture(ctx context.Context, userUUID, actorUUID string, up
 		return nil, err
 	}
 	var old *FileDeletion
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		u, err := tx.LockUser(ctx, target.UUID)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound
@@ -126,7 +126,7 @@ func (m *Manager) setPicture(ctx context.Context, userUUID, actorUUID string, up
 // dropPicture deletes, in tx, the row of u's current picture (if any) and
 // records its content for deletion; u's picture ID is cleared (the caller
 // writes u). It returns the deletion to carry out after the commit.
-func (m *Manager) dropPicture(ctx context.Context, tx Store, u *User) (*FileDeletion, error) {
+func (m *Manager) dropPicture(ctx context.Context, tx fullStore, u *User) (*FileDeletion, error) {
 	if u.ProfilePictureID == nil {
 		return nil, nil
 	}
@@ -163,7 +163,7 @@ func (m *Manager) SetProfilePicture(ctx context.Context, userUUID, filename stri
 // nil) accepts the target. ErrFileNotFound when the user has none.
 func (m *Manager) deletePicture(ctx context.Context, userUUID, actorUUID string, authorize func(target *User) error) error {
 	var old *FileDeletion
-	_, err := m.changeUserTx(ctx, userUUID, authorize, func(ctx context.Context, tx Store, u *User) error {
+	_, err := m.changeUserTx(ctx, userUUID, authorize, func(ctx context.Context, tx fullStore, u *User) error {
 		if u.ProfilePictureID == nil {
 			return ErrFileNotFound.WithMessage("The user has no profile picture.")
 		}
@@ -188,13 +188,13 @@ func (m *Manager) deletePicture(ctx context.Context, userUUID, actorUUID string,
 
 // changeUserTx runs fn on the locked user inside one transaction, after
 // authorize, and drops the cached user afterwards.
-func (m *Manager) changeUserTx(ctx context.Context, uuid string, authorize func(*User) error, fn func(ctx context.Context, tx Store, u *User) error) (*User, error) {
+func (m *Manager) changeUserTx(ctx context.Context, uuid string, authorize func(*User) error, fn func(ctx context.Context, tx fullStore, u *User) error) (*User, error) {
 	id, err := canonicalUUID(uuid)
 	if err != nil {
 		return nil, ErrUserNotFound
 	}
 	var out *User
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		u, err := tx.LockUser(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound

@@ -10,13 +10,13 @@ import (
 // Admin search: users by username or email prefix, and the audit log, both
 // paged by cursor.
 
-// MaxSearchLen bounds a search prefix (the longest email address).
-const MaxSearchLen = 254
+// maxSearchLen bounds a search prefix (the longest email address).
+const maxSearchLen = 254
 
 // checkUserSearch validates the search part of q and normalises it: the
 // prefix is lower-cased (usernames and stored emails are).
 func checkUserSearch(q UserQuery) (UserQuery, error) {
-	if len(q.Search) > MaxSearchLen || !utf8.ValidString(q.Search) || strings.ContainsFunc(q.Search, isControl) {
+	if len(q.Search) > maxSearchLen || !utf8.ValidString(q.Search) || strings.ContainsFunc(q.Search, isControl) {
 		return q, ErrInvalidInput.WithMessage("search must be valid text of at most 254 bytes.")
 	}
 	q.Search = strings.ToLower(q.Search)

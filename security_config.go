@@ -51,53 +51,6 @@ type AccountSecurity struct {
 	MailLocale string
 }
 
-// Defaults of AccountSecurity.
-const (
-	DefaultProjectName      = "usermgmt"
-	DefaultAPIPrefix        = "/api"
-	DefaultOTPLength        = 6
-	DefaultOTPInterval      = 30 * time.Second
-	DefaultOTPEmailInterval = 10 * time.Minute
-	DefaultOTPMaxFailures   = 5
-	DefaultOTPLockout       = 15 * time.Minute
-	DefaultMailLocale       = "en"
-)
-
-func (a AccountSecurity) withDefaults(baseURL string) AccountSecurity {
-	if a.ProjectName == "" {
-		a.ProjectName = DefaultProjectName
-	}
-	if a.FrontendURL == "" {
-		a.FrontendURL = baseURL
-	}
-	a.FrontendURL = strings.TrimRight(a.FrontendURL, "/")
-	if a.APIPrefix == "" {
-		a.APIPrefix = DefaultAPIPrefix
-	}
-	if a.ResetURLTemplate == "" {
-		a.ResetURLTemplate = a.FrontendURL + "/forgot-password/reset?token={token}"
-	}
-	if a.OTPLength == 0 {
-		a.OTPLength = DefaultOTPLength
-	}
-	if a.OTPInterval == 0 {
-		a.OTPInterval = DefaultOTPInterval
-	}
-	if a.OTPEmailInterval == 0 {
-		a.OTPEmailInterval = DefaultOTPEmailInterval
-	}
-	if a.OTPMaxFailures == 0 {
-		a.OTPMaxFailures = DefaultOTPMaxFailures
-	}
-	if a.OTPLockout == 0 {
-		a.OTPLockout = DefaultOTPLockout
-	}
-	if a.MailLocale == "" {
-		a.MailLocale = DefaultMailLocale
-	}
-	return a
-}
-
 func (a AccountSecurity) validate() []error {
 	var errs []error
 	if a.OTPLength != 6 && a.OTPLength != 8 {

@@ -2,13 +2,28 @@ package usermgmt
 
 import (
 	"context"
-	"io"
 	"time"
 )
 
-// Store is everything the Manager persists through. The store package
-// implements it over SQLite and PostgreSQL (store.Open); store/storetest is the
-// conformance suite any implementation must pass.
+// Store is the core contract: what the Manager persists through whatever
+// is enabled (users, sessions and their tokens, audit, the transaction).
+// The store package implements it over SQLite and PostgreSQL (store.Open);
+// store/storetest is the conformance suite any implementation must pass,
+// per capability.
+//
+// Capabilities are separate interfaces that a Store implements when it can
+// hold what they hold; New checks those the configuration needs, and
+// fails with ErrStoreCapability naming the one missing:
+//   - FileStore, for users' files (a files.Storage: Config.DataDir or
+//     WithStorage);
+//   - ExternalStore, for third-party logins (Config.OAuthProviders);
+//   - LockoutStore, for the lockout of accounts after failed logins
+//     (Config.Lockout, on unless its Threshold is negative);
+//   - FlagStore, for stored feature flags (without it no flag is stored:
+//     each flag evaluates to its default and setting one fails).
+//
+// Feature packages declare their own store interfaces (dbtools.Store ...),
+// checked when the feature is enabled (NeedStore).
 //
 // Conventions for every implementation:
 //   - a missing row is an error matching ErrNotFound;
@@ -20,16 +35,12 @@ type Store interface {
 	UserStore
 	SessionStore
 	AuditStore
-	FileStore
-	ExternalStore
 	SecurityStore
-	FlagStore
-	LockoutStore
-	DumpStore
 
 	// InTx runs fn inside one write transaction. The Store handed to fn works
-	// within it; fn's error (or a panic) rolls the transaction back. Nested
-	// calls on the transaction's Store run in the same transaction.
+	// within it and has the same capabilities as the Store itself; fn's
+	// error (or a panic) rolls the transaction back. Nested calls on the
+	// transaction's Store run in the same transaction.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
 
 	// Close releases the database handles.
@@ -162,16 +173,6 @@ type AuditQuery struct {
 	// the next page, newest first).
 	BeforeID int64
 	Limit    int // 0 means 50; at most 1000
-}
-
-// DumpStore exports and imports every table in a portable format.
-type DumpStore interface {
-	// ExportAll writes the export document of every table to w, from one
-	// consistent snapshot.
-	ExportAll(ctx context.Context, w io.Writer) error
-	// ImportAll merges an export document read from r, in one transaction;
-	// a malformed document is ErrBadExport.
-	ImportAll(ctx context.Context, r io.Reader, mode ImportMode) (*ImportResult, error)
 }
 
 // FileStore persists users' files (their metadata: contents live in a

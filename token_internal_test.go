@@ -19,14 +19,14 @@ func TestTokenRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !exp.Equal(clock().Add(DefaultAccessTokenTTL)) {
+	if !exp.Equal(clock().Add(defaultAccessTokenTTL)) {
 		t.Errorf("exp = %v", exp)
 	}
 	c, err := ti.verify(tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Subject != "user-uuid" || c.SessionID != "session-id" || c.ID != "jti-1" || c.Issuer != DefaultIssuer ||
+	if c.Subject != "user-uuid" || c.SessionID != "session-id" || c.ID != "jti-1" || c.Issuer != defaultIssuer ||
 		c.IssuedAt == nil || !c.IssuedAt.Time.Equal(clock()) || c.ExpiresAt == nil || !c.ExpiresAt.Time.Equal(exp) {
 		t.Errorf("claims = %+v", c)
 	}

@@ -137,7 +137,7 @@ type Profile struct {
 	// Picture is the user's uploaded profile picture, nil when they have
 	// none.
 	Picture *File
-	// Files are the user's files, oldest first (at most ProfileFilesLimit).
+	// Files are the user's files, oldest first (at most 100).
 	Files []*File
 	// Identities are the user's third-party logins, by provider.
 	Identities []*ExternalIdentity
@@ -266,7 +266,7 @@ func (m *Manager) createUser(ctx context.Context, nu NewUser, actorUUID, action 
 			return nil, err
 		}
 	}
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		if err := tx.InsertUser(ctx, u); err != nil {
 			return takenError(err)
 		}
@@ -355,11 +355,11 @@ func (m *Manager) UsersByUUIDs(ctx context.Context, uuids []string) ([]*User, er
 // CountUsers returns the number of users.
 func (m *Manager) CountUsers(ctx context.Context) (int, error) { return m.store.CountUsers(ctx) }
 
-// HistoryLimit is how many audit entries a Profile carries.
-const HistoryLimit = 50
+// historyLimit is how many audit entries a Profile carries.
+const historyLimit = 50
 
-// ProfileFilesLimit is how many files a Profile lists.
-const ProfileFilesLimit = 100
+// profileFilesLimit is how many files a Profile lists.
+const profileFilesLimit = 100
 
 // History returns the most recent audit entries about a user, newest first.
 func (m *Manager) History(ctx context.Context, uuid string, limit int) ([]*AuditEntry, error) {
@@ -368,7 +368,7 @@ func (m *Manager) History(ctx context.Context, uuid string, limit int) ([]*Audit
 		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {
-		limit = HistoryLimit
+		limit = historyLimit
 	}
 	return m.store.Audit(ctx, AuditQuery{SubjectUUID: id, Limit: limit})
 }
@@ -395,12 +395,12 @@ func (m *Manager) Profile(ctx context.Context, uuid string) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := m.History(ctx, uuid, HistoryLimit)
+	h, err := m.History(ctx, uuid, historyLimit)
 	if err != nil {
 		return nil, err
 	}
 	p := &Profile{User: u, History: h}
-	if p.Files, err = m.store.ListFiles(ctx, FileQuery{OwnerUUID: uuid, Limit: ProfileFilesLimit}); err != nil {
+	if p.Files, err = m.store.ListFiles(ctx, FileQuery{OwnerUUID: uuid, Limit: profileFilesLimit}); err != nil {
 		return nil, err
 	}
 	// The picture is one of the user's files: read it again only when it

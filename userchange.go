@@ -31,7 +31,7 @@ func (m *Manager) changeUser(ctx context.Context, uuid, actorUUID string, author
 		next    *User
 		revoked []string
 	)
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		u, err := tx.LockUser(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound
@@ -307,8 +307,8 @@ func (m *Manager) DeleteUser(ctx context.Context, uuid string) error {
 	return m.deleteUser(ctx, uuid, "", nil)
 }
 
-// MaxBanReasonLength bounds a ban's reason, in characters.
-const MaxBanReasonLength = 256
+// maxBanReasonLength bounds a ban's reason, in characters.
+const maxBanReasonLength = 256
 
 // setActive bans (active=false, with a required reason) or unbans (the
 // reason optional) a user.
@@ -321,7 +321,7 @@ func (m *Manager) setActive(ctx context.Context, uuid, actorUUID string, active 
 			return nil, ErrInvalidInput.WithMessage("A reason of 1 to 256 printable characters is required.")
 		}
 	}
-	if !validText(reason, MaxBanReasonLength) {
+	if !validText(reason, maxBanReasonLength) {
 		return nil, ErrInvalidInput.WithMessage("A reason must be at most 256 printable characters.")
 	}
 	n, err := m.changeUser(ctx, uuid, actorUUID, authorize, func(u *User) (*User, bool, []auditNote, error) {

@@ -5,17 +5,33 @@
 // Build one Manager over a Store (see the store package) and either call it
 // directly from Go, act as a given user through Manager.As, or mount the
 // net/http handlers of the httpadapter package.
+//
+// This package is the core every feature shares: users, sessions and
+// tokens, the policy, audit, errors, the event stream and the transaction.
+// Optional capabilities live in feature packages over it (dbtools is the
+// database export and import), enabled with WithFeature:
+//
+//	m, err := usermgmt.New(cfg, usermgmt.WithFeature(dbtools.New(dbtools.Options{})))
+//
+// A feature package reaches the core through a few seams only: Feature
+// (InitFeature is handed the Manager), NeedStore (its own store interface,
+// checked at New), Manager.InTx (the store's transaction), Manager.AppendAudit
+// (an audit entry, published to the WithEventHandler handlers once
+// committed), Manager.Authorize (an action checked against the policy as
+// an actor), Manager.OpenSession (a session after the feature's own proof
+// of identity; Manager.SignIn applies the login rules and the second
+// factor after a first one), Manager.ForgetCached, the mail seams
+// (MailData, MailTemplate, QueueMail), NewError; its routes join
+// httpadapter's route table through httpadapter.Feature.
 package usermgmt
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"time"
 
 	"github.com/usermgmt/usermgmt/files"
@@ -46,7 +62,7 @@ type Config struct {
 	// RefreshReuseGrace is how long after a rotation the previous refresh
 	// token still yields the successor already issued (parallel requests
 	// agree); afterwards, presenting any spent token revokes the session.
-	// Default 2 s, at most MaxRefreshReuseGrace; a negative value allows no
+	// Default 2 s, at most 1 minute; a negative value allows no
 	// grace at all (parallel refreshes of one token then end the session).
 	RefreshReuseGrace time.Duration
 
@@ -129,81 +145,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Defaults applied by New.
-const (
-	DefaultIssuer            = "usermgmt"
-	DefaultAccessTokenTTL    = 15 * time.Minute
-	DefaultSessionTTL        = 30 * 24 * time.Hour
-	DefaultRefreshReuseGrace = 2 * time.Second
-	MaxRefreshReuseGrace     = time.Minute
-	DefaultBcryptCost        = 12
-	DefaultCacheSize         = 10_000
-	DefaultCacheTTL          = 2 * time.Second
-	DefaultMaxUploadBytes    = 10 << 20
-	DefaultOAuthStateTTL     = 10 * time.Minute
-)
-
-// withDefaults returns c with every zero field set to its default.
-func (c Config) withDefaults() Config {
-	if c.Issuer == "" {
-		c.Issuer = DefaultIssuer
-	}
-	if c.AccessTokenTTL == 0 {
-		c.AccessTokenTTL = DefaultAccessTokenTTL
-	}
-	if c.SessionTTL == 0 {
-		c.SessionTTL = DefaultSessionTTL
-	}
-	if c.RefreshReuseGrace == 0 {
-		c.RefreshReuseGrace = DefaultRefreshReuseGrace
-	}
-	if c.BcryptCost == 0 {
-		c.BcryptCost = DefaultBcryptCost
-	}
-	if c.MaxConcurrentHashes == 0 {
-		c.MaxConcurrentHashes = max(1, runtime.GOMAXPROCS(0)-1)
-	}
-	if c.PasswordPolicy == (PasswordPolicy{}) {
-		c.PasswordPolicy = DefaultPasswordPolicy
-	}
-	if c.Policy == nil {
-		c.Policy = DefaultPolicy()
-	}
-	if c.CacheSize == 0 {
-		c.CacheSize = DefaultCacheSize
-	}
-	if c.CacheTTL == 0 {
-		c.CacheTTL = DefaultCacheTTL
-	}
-	if c.MaxUploadBytes == 0 {
-		c.MaxUploadBytes = DefaultMaxUploadBytes
-	}
-	if c.OAuthStateTTL == 0 {
-		c.OAuthStateTTL = DefaultOAuthStateTTL
-	}
-	if c.OAuthHTTPClient == nil {
-		c.OAuthHTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if c.OAuthPictureClient == nil {
-		c.OAuthPictureClient = publicOnlyClient(providerPictureTimeout)
-	}
-	c.AccountSecurity = c.AccountSecurity.withDefaults(c.BaseURL)
-	if c.FlagPollInterval == 0 {
-		c.FlagPollInterval = DefaultFlagPollInterval
-	}
-	c.Lockout = c.Lockout.withDefaults()
-	if c.Clock == nil {
-		c.Clock = time.Now
-	}
-	if c.Rand == nil {
-		c.Rand = rand.Reader
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	return c
-}
-
 // Validate reports every problem with c (after defaults), joined.
 func (c Config) Validate() error {
 	c = c.withDefaults()
@@ -222,8 +163,8 @@ func (c Config) Validate() error {
 	if c.AccessTokenTTL < 0 || c.SessionTTL < 0 {
 		errs = append(errs, errors.New("AccessTokenTTL and SessionTTL must not be negative"))
 	}
-	if c.RefreshReuseGrace > MaxRefreshReuseGrace {
-		errs = append(errs, fmt.Errorf("RefreshReuseGrace must be at most %v", MaxRefreshReuseGrace))
+	if c.RefreshReuseGrace > maxRefreshReuseGrace {
+		errs = append(errs, fmt.Errorf("RefreshReuseGrace must be at most %v", maxRefreshReuseGrace))
 	}
 	if c.SessionTTL < c.AccessTokenTTL {
 		errs = append(errs, errors.New("SessionTTL must not be shorter than AccessTokenTTL"))
@@ -270,7 +211,7 @@ func WithLimiter(l Limiter) Option { return func(m *Manager) { m.limiter = l } }
 // Manager is the entry point of the library. It is safe for concurrent use.
 type Manager struct {
 	cfg     Config
-	store   Store
+	store   fullStore // cfg.Store, completed (capability.go)
 	hasher  Hasher
 	tokens  *tokenIssuer
 	refresh *refreshKeys
@@ -303,7 +244,7 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	m := &Manager{cfg: cfg, store: cfg.Store, log: cfg.Logger}
+	m := &Manager{cfg: cfg, store: complete(cfg.Store), log: cfg.Logger}
 	for _, opt := range opts {
 		opt(m)
 	}
@@ -321,6 +262,9 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	m.cache = newAuthCache(cfg.CacheSize, cfg.CacheTTL)
 	if err := m.initFiles(); err != nil {
 		return nil, err
+	}
+	if err := m.checkCapabilities(cfg.Store); err != nil {
+		return nil, fmt.Errorf("usermgmt: %w", err)
 	}
 	if m.oauth, err = newOAuthKit(cfg); err != nil {
 		return nil, err
@@ -360,7 +304,7 @@ func (m *Manager) Close() error {
 func (m *Manager) Config() Config { return m.cfg }
 
 // Store returns the Store the Manager persists through.
-func (m *Manager) Store() Store { return m.store }
+func (m *Manager) Store() Store { return m.cfg.Store }
 
 // Hasher returns the password hasher in force.
 func (m *Manager) Hasher() Hasher { return m.hasher }

@@ -31,13 +31,13 @@ func (m *Manager) sendVerification(ctx context.Context, u *User) error {
 	if u.EmailVerified || m.mailer == nil {
 		return nil
 	}
-	token, err := m.issueToken(ctx, m.store, u.UUID, PurposeVerifyEmail, u.Email, VerifyEmailTTL)
+	token, err := m.issueToken(ctx, m.store, u.UUID, PurposeVerifyEmail, u.Email, verifyEmailTTL)
 	if err != nil {
 		return err
 	}
-	d := m.mailData(ctx, u)
+	d := m.MailData(ctx, u)
 	d.Link = m.cfg.BaseURL + m.cfg.APIPrefix + "/auth/email/verify?token=" + url.QueryEscape(token)
-	m.expiry(&d, VerifyEmailTTL)
+	m.expiry(&d, verifyEmailTTL)
 	return m.sendMail(ctx, u, MailVerifyEmail, d)
 }
 

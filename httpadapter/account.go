@@ -15,7 +15,7 @@ type verifyInput struct{ token, redirect string }
 // decodeVerify reads the query: token (the reference's "bearer " prefix is
 // tolerated) and an optional redirect.
 func decodeVerify(r *http.Request) (verifyInput, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return verifyInput{}, err
 	}
@@ -62,7 +62,7 @@ func (h *handler) verifyEmail(w http.ResponseWriter, r *http.Request, _ *usermgm
 
 // decodeResend reads email (or username) from a form or JSON.
 func decodeResend(r *http.Request) (string, error) {
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return "", err
 	}
@@ -97,7 +97,7 @@ func (in forgotInput) check() (forgotInput, error) {
 
 // decodeForgotBody reads username and/or email from a form or JSON.
 func decodeForgotBody(r *http.Request) (forgotInput, error) {
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return forgotInput{}, err
 	}
@@ -112,7 +112,7 @@ func decodeForgotBody(r *http.Request) (forgotInput, error) {
 
 // decodeForgotQuery reads username and/or email from the query.
 func decodeForgotQuery(r *http.Request) (forgotInput, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return forgotInput{}, err
 	}
@@ -132,7 +132,7 @@ type resetInput struct{ token, password, confirm string }
 // may instead come in the reference's "authorization-header: bearer ..."
 // header.
 func decodeReset(r *http.Request) (resetInput, error) {
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return resetInput{}, err
 	}
@@ -162,7 +162,7 @@ type changePasswordInput struct{ old, password, confirm string }
 // decodeChangePassword reads old_password, new_password and
 // confirm_password.
 func decodeChangePassword(r *http.Request) (changePasswordInput, error) {
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return changePasswordInput{}, err
 	}

@@ -78,7 +78,7 @@ func newSecEnvOpts(t testing.TB, dsn string, edit func(*usermgmt.Config), opts h
 		edit(&cfg)
 	}
 	mem := &mail.Memory{}
-	m, err := usermgmt.New(cfg, usermgmt.WithMailer(mem), usermgmt.WithResolver(fakeResolver{}), usermgmt.WithMailRetry(2, time.Millisecond))
+	m, err := usermgmt.New(cfg, usermgmt.WithMailer(mem), usermgmt.WithResolver(fakeResolver{}), usermgmt.WithMailRetry(2, time.Millisecond), usermgmt.WithFeature(testFeatures()...))
 	if err != nil {
 		t.Fatalf("usermgmt.New: %v", err)
 	}

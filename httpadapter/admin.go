@@ -15,7 +15,7 @@ type banInput struct{ uuid, reason string }
 // decodeBan reads the target from the path and the required reason from the
 // form (or JSON).
 func decodeBan(r *http.Request) (banInput, error) {
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return banInput{}, err
 	}
@@ -26,7 +26,7 @@ func decodeBan(r *http.Request) (banInput, error) {
 // decodeUnban reads the target from the path and the reference's optional
 // reason from the form (or JSON).
 func decodeUnban(r *http.Request) (banInput, error) {
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return banInput{}, err
 	}

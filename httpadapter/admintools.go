@@ -17,17 +17,6 @@ func adminToolRoutes() []route {
 			Summary: "The audit log, newest first, filtered by actor, subject, action and time; paged by cursor.",
 			Request: "AuditQuery", Status: ok, Response: "AuditPage"},
 			op[usermgmt.AuditQuery]{decodeAuditQuery, (*handler).audit}},
-		{Route{Method: get, Path: "/db/export", Name: "db_export", Flag: "DB_EXPORT", Tag: "db", Auth: true,
-			Summary: "A portable, versioned JSON export of every table.", Status: ok, Response: "Export"},
-			op[none]{noInput, (*handler).dbExport}},
-		{Route{Method: post, Path: "/db/import", Name: "db_import", Flag: "DB_IMPORT", Tag: "db", Auth: true,
-			Summary: "Merge an export: add missing rows, fill empty columns.", Request: "ExportUpload",
-			Encodings: uploadEncodings, Status: ok, Response: "ImportResult"},
-			op[[]byte]{decodeExportUpload, (*handler).dbImport}},
-		{Route{Method: post, Path: "/db/recover", Name: "db_recover", Flag: "DB_RECOVER", Tag: "db", Auth: true,
-			Summary: "Restore an export: add missing rows, overwrite differing columns.", Request: "ExportUpload",
-			Encodings: uploadEncodings, Status: ok, Response: "ImportResult"},
-			op[[]byte]{decodeExportUpload, (*handler).dbRecover}},
 		{Route{Method: get, Path: "/user/me/export", Name: "read_users_me_export", Flag: "READ_USERS_ME_EXPORT", Tag: "user", Auth: true,
 			Summary: "Everything stored about the caller, as JSON.", Status: ok, Response: "UserExport"},
 			op[none]{noInput, (*handler).meExport}},
@@ -37,7 +26,7 @@ func adminToolRoutes() []route {
 // decodeAuditQuery reads actor, subject, action (repeatable), since and
 // until (RFC 3339), limit (default 50) and cursor.
 func decodeAuditQuery(r *http.Request) (usermgmt.AuditQuery, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return usermgmt.AuditQuery{}, err
 	}
@@ -102,4 +91,14 @@ func (h *handler) audit(ctx context.Context, p *usermgmt.Principal, q usermgmt.A
 		page.NextCursor = &c
 	}
 	return jsonOK(page), nil
+}
+
+func (h *handler) meExport(ctx context.Context, p *usermgmt.Principal, _ none) (response, error) {
+	ex, err := h.m.ExportUser(ctx, p.User().UUID)
+	if err != nil {
+		return response{}, err
+	}
+	res := jsonOK(ex)
+	res.header = http.Header{"Content-Disposition": {`attachment; filename="my_data.json"`}}
+	return res, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/dbtools"
 )
 
 func TestAdminAudit(t *testing.T) {
@@ -194,7 +195,7 @@ func TestDatabaseExportImport(t *testing.T) {
 			t.Fatalf("after recover: %q", d)
 		}
 		// Both are in the audit log, by the admin.
-		for _, action := range []string{usermgmt.AuditDatabaseExport, usermgmt.AuditDatabaseImport} {
+		for _, action := range []string{dbtools.AuditDatabaseExport, dbtools.AuditDatabaseImport} {
 			es, err := e.m.Audit(t.Context(), usermgmt.AuditQuery{ActorUUID: admin.uuid, Actions: []string{action}})
 			if err != nil || len(es) == 0 {
 				t.Fatalf("no %s entry: %v", action, err)
@@ -214,9 +215,7 @@ func TestDatabaseExportImport(t *testing.T) {
 }
 
 func TestImportSizeLimit(t *testing.T) {
-	opts := httpadapterOptions(0)
-	opts.MaxImportBytes = 1000
-	e := newEnv(t, "sqlite://"+t.TempDir()+"/db.sqlite", opts)
+	e := newEnvWith(t, "sqlite://"+t.TempDir()+"/db.sqlite", baseURL, httpadapterOptions(0), dbtools.New(dbtools.Options{MaxImportBytes: 1000}))
 	admin := e.user("admin_user", usermgmt.RoleAdmin)
 	big := `{"format":"usermgmt-export","version":1,"tables":[],"pad":"` + strings.Repeat("x", 2000) + `"}`
 	e.do(request{method: "POST", path: "/api/db/import", token: admin.AccessToken, raw: big, contentType: "application/json"}).wantError(t, 413, "request_too_large")
@@ -233,7 +232,7 @@ func TestUserSelfExport(t *testing.T) {
 		e.upload("POST", "/api/file/?description=my%20notes", jane.AccessToken, "notes.txt", []byte("hello")).wantStatus(t, 200)
 		e.upload("POST", "/api/file/", bob.AccessToken, "bobs.txt", []byte("other")).wantStatus(t, 200)
 		now := e.clock.Now()
-		if err := e.m.Config().Store.InsertExternalIdentity(context.Background(), &usermgmt.ExternalIdentity{
+		if err := e.m.Config().Store.(usermgmt.ExternalStore).InsertExternalIdentity(context.Background(), &usermgmt.ExternalIdentity{
 			Provider: "github", Subject: "4242", UserUUID: jane.uuid, Username: "janeocto", Email: "jane@github.example",
 			Tokens: []byte("sealed-provider-token"), CreatedAt: now, UpdatedAt: now,
 		}); err != nil {

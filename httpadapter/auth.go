@@ -16,7 +16,7 @@ type registerInput = usermgmt.NewUser
 // as JSON): username, email, password, confirm_password, and the optional
 // display_name.
 func decodeRegister(r *http.Request) (registerInput, error) {
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return registerInput{}, err
 	}
@@ -46,7 +46,7 @@ type loginInput struct{ login, password string }
 // grant_type which, when sent, must be "password"; scope, client_id and
 // client_secret are accepted and ignored) or {"username","password"} as JSON.
 func decodeLogin(r *http.Request) (loginInput, error) {
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return loginInput{}, err
 	}
@@ -74,7 +74,7 @@ type refreshInput struct{ token string }
 // decodeRefresh reads {"refresh_token"} as JSON or the OAuth2 refresh form
 // (grant_type=refresh_token&refresh_token=...).
 func decodeRefresh(r *http.Request) (refreshInput, error) {
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return refreshInput{}, err
 	}

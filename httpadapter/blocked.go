@@ -38,11 +38,11 @@ type blockInput struct {
 // listParam reads a repeated query parameter, or the JSON body's list of
 // the same name (both, when both are sent).
 func listParam(r *http.Request, name string) ([]string, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return nil, err
 	}
-	f, err := readBody(r, jsonOnly)
+	f, err := ReadFields(r, jsonOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -67,11 +67,11 @@ func decodeBlockList(name string) func(*http.Request) (blockInput, error) {
 
 // decodeBlockChange reads the lists remove and add (query or JSON).
 func decodeBlockChange(r *http.Request) (blockInput, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return blockInput{}, err
 	}
-	f, err := readBody(r, jsonOnly)
+	f, err := ReadFields(r, jsonOnly)
 	if err != nil {
 		return blockInput{}, err
 	}

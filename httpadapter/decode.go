@@ -35,35 +35,40 @@ var (
 // default is larger than any form of this API needs).
 const maxFormParts = 64
 
-// fields is a decoded body: a JSON object or a form.
-type fields struct {
+// Fields is a decoded request body: a JSON object or a form, read with
+// ReadFields. Its getters record what is wrong with each field; Err then
+// reports every problem at once (422 invalid_request), as the reference's
+// validation did.
+type Fields struct {
 	json map[string]json.RawMessage // nil for a form
 	form url.Values
 	errs []string
 }
 
-// readBody reads and decodes r's body in one of the accepted encodings.
+// ReadFields reads and decodes r's body in one of the accepted media types
+// ("application/json", "application/x-www-form-urlencoded",
+// "multipart/form-data"); another is 415.
 // Without a Content-Type, an empty body decodes as an empty form, so that
 // required fields are reported missing (422) rather than the encoding (415),
 // and a non-empty one as JSON when the route takes JSON, as FastAPI does.
-func readBody(r *http.Request, accepted []string) (*fields, error) {
+func ReadFields(r *http.Request, accepted []string) (*Fields, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, errTooLarge
+			return nil, ErrTooLarge
 		}
 		return nil, invalid("Could not read the request body.")
 	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		if len(bytes.TrimSpace(body)) == 0 {
-			return &fields{form: url.Values{}}, nil
+			return &Fields{form: url.Values{}}, nil
 		}
 		ct = mediaJSON
 	}
 	media, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, errUnsupportedMediaType
+		return nil, ErrUnsupportedMediaType
 	}
 	if strings.HasSuffix(media, "+json") {
 		media = mediaJSON
@@ -73,7 +78,7 @@ func readBody(r *http.Request, accepted []string) (*fields, error) {
 		ok = ok || a == media
 	}
 	if !ok {
-		return nil, errUnsupportedMediaType.WithMessage("Unsupported Content-Type; send " + strings.Join(accepted, " or ") + ".")
+		return nil, ErrUnsupportedMediaType.WithMessage("Unsupported Content-Type; send " + strings.Join(accepted, " or ") + ".")
 	}
 	switch media {
 	case mediaJSON:
@@ -81,13 +86,13 @@ func readBody(r *http.Request, accepted []string) (*fields, error) {
 		if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
 			return nil, invalid("The body must be a JSON object.")
 		}
-		return &fields{json: obj}, nil
+		return &Fields{json: obj}, nil
 	case mediaForm:
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
 			return nil, invalid("The form is malformed.")
 		}
-		return &fields{form: form}, nil
+		return &Fields{form: form}, nil
 	default: // multipart
 		boundary := params["boundary"]
 		if boundary == "" {
@@ -102,14 +107,14 @@ func readBody(r *http.Request, accepted []string) (*fields, error) {
 		if len(form.Value) > maxFormParts {
 			return nil, invalid("The multipart form has too many fields.")
 		}
-		return &fields{form: url.Values(form.Value)}, nil
+		return &Fields{form: url.Values(form.Value)}, nil
 	}
 }
 
 // raw returns a field's JSON value or form value, and whether it was sent
 // with a value: JSON null and an empty form value count as absent (as in
 // FastAPI).
-func (f *fields) raw(name string) (json.RawMessage, string, bool) {
+func (f *Fields) raw(name string) (json.RawMessage, string, bool) {
 	if f.json != nil {
 		v, ok := f.json[name]
 		if !ok || string(v) == "null" {
@@ -121,12 +126,12 @@ func (f *fields) raw(name string) (json.RawMessage, string, bool) {
 	return nil, v, v != ""
 }
 
-func (f *fields) fail(name, problem string) {
+func (f *Fields) fail(name, problem string) {
 	f.errs = append(f.errs, name+": "+problem)
 }
 
 // String returns a string field; ok is false when it is absent.
-func (f *fields) String(name string) (s string, ok bool) {
+func (f *Fields) String(name string) (s string, ok bool) {
 	raw, v, ok := f.raw(name)
 	if !ok || raw == nil {
 		return v, ok
@@ -139,7 +144,7 @@ func (f *fields) String(name string) (s string, ok bool) {
 }
 
 // Required returns a string field that must be present and not empty.
-func (f *fields) Required(name string) string {
+func (f *Fields) Required(name string) string {
 	s, ok := f.String(name)
 	if !ok || s == "" {
 		if !f.failed(name) {
@@ -151,7 +156,7 @@ func (f *fields) Required(name string) string {
 }
 
 // OptionalString returns a string field as a pointer, nil when absent.
-func (f *fields) OptionalString(name string) *string {
+func (f *Fields) OptionalString(name string) *string {
 	if s, ok := f.String(name); ok {
 		return &s
 	}
@@ -160,7 +165,7 @@ func (f *fields) OptionalString(name string) *string {
 
 // Bool returns a boolean field, nil when absent. Forms spell it as pydantic
 // accepts: true/false, 1/0, yes/no, on/off.
-func (f *fields) Bool(name string) *bool {
+func (f *Fields) Bool(name string) *bool {
 	raw, v, ok := f.raw(name)
 	if !ok {
 		return nil
@@ -173,7 +178,7 @@ func (f *fields) Bool(name string) *bool {
 		}
 		return &b
 	}
-	b, valid := parseBool(v)
+	b, valid := ParseBool(v)
 	if !valid {
 		f.fail(name, "must be a boolean")
 		return nil
@@ -183,7 +188,7 @@ func (f *fields) Bool(name string) *bool {
 
 // Strings returns a list field (a JSON array of strings, or a repeated form
 // field), nil when absent.
-func (f *fields) Strings(name string) []string {
+func (f *Fields) Strings(name string) []string {
 	if f.json == nil {
 		vs, ok := f.form[name]
 		if !ok {
@@ -206,7 +211,7 @@ func (f *fields) Strings(name string) []string {
 	return ss
 }
 
-func (f *fields) failed(name string) bool {
+func (f *Fields) failed(name string) bool {
 	for _, e := range f.errs {
 		if strings.HasPrefix(e, name+": ") {
 			return true
@@ -216,15 +221,17 @@ func (f *fields) failed(name string) bool {
 }
 
 // Err returns the 422 naming every faulty field, or nil.
-func (f *fields) Err() error {
+func (f *Fields) Err() error {
 	if len(f.errs) == 0 {
 		return nil
 	}
 	return invalid(strings.Join(f.errs, "; "))
 }
 
-// parseBool reads a boolean as pydantic does in lax mode.
-func parseBool(s string) (bool, bool) {
+// ParseBool reads a boolean as every route does (pydantic's lax mode):
+// true, 1, yes, on, t, y and their opposites, in any case; ok is false for
+// anything else.
+func ParseBool(s string) (bool, bool) {
 	switch strings.ToLower(s) {
 	case "true", "1", "yes", "on", "t", "y":
 		return true, true
@@ -247,8 +254,8 @@ func queryInt(q url.Values, name string, def int) (int, error) {
 	return n, nil
 }
 
-// query parses r's query string, refusing a malformed one.
-func query(r *http.Request) (url.Values, error) {
+// Query parses r's query string, refusing a malformed one (422).
+func Query(r *http.Request) (url.Values, error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, invalid("The query string is malformed.")

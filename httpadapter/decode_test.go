@@ -205,7 +205,7 @@ func TestDecodePatchFields(t *testing.T) {
 func TestDecodeCreateForm(t *testing.T) {
 	// UserCreate is JSON only, as in the reference.
 	_, err := decodeUserCreate(fuzzRequest("/", mediaForm, []byte("username=a")))
-	if !errors.Is(err, errUnsupportedMediaType) {
+	if !errors.Is(err, ErrUnsupportedMediaType) {
 		t.Fatalf("form UserCreate = %v", err)
 	}
 	// Without a Content-Type, a body is JSON.

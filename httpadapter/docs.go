@@ -44,6 +44,7 @@ func docsRoutes() []route {
 type docs struct {
 	prefix, version string
 	public          bool
+	features        []Feature
 	ui              fs.FS // Options.SwaggerUI; nil: the pages are not served
 
 	once    sync.Once
@@ -51,13 +52,13 @@ type docs struct {
 	err     error
 }
 
-func newDocs(opts Options, version string) *docs {
-	return &docs{prefix: opts.Prefix, version: version, public: opts.PublicInteractiveDocs, ui: opts.SwaggerUI}
+func newDocs(opts Options, version string, features []Feature) *docs {
+	return &docs{prefix: opts.Prefix, version: version, public: opts.PublicInteractiveDocs, ui: opts.SwaggerUI, features: features}
 }
 
 // spec builds the document once, on first use.
 func (d *docs) spec() ([]byte, error) {
-	d.once.Do(func() { d.openapi, d.err = buildOpenAPI(routes(), d.prefix, d.version) })
+	d.once.Do(func() { d.openapi, d.err = buildOpenAPI(routes(d.features), d.features, d.prefix, d.version) })
 	return d.openapi, d.err
 }
 
@@ -66,7 +67,7 @@ func requestItself(r *http.Request) (*http.Request, error) { return r, nil }
 // queryValue returns a decoder of one query parameter.
 func queryValue(name string) func(*http.Request) (string, error) {
 	return func(r *http.Request) (string, error) {
-		q, err := query(r)
+		q, err := Query(r)
 		if err != nil {
 			return "", err
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/adminmail"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/mail"
 )
@@ -161,7 +162,7 @@ func TestAdminMailFreeForm(t *testing.T) {
 			{"unknown field", "/send-email", "subject=s&recipient=" + jane.email, request{raw: `"{{.Password}}"`, contentType: "application/json"}, 400, "invalid_mail_template"},
 			{"broken template", "/send-email", "subject=s&recipient=" + jane.email, request{raw: `"{{if}}"`, contentType: "application/json"}, 400, "invalid_mail_template"},
 			{"one bad render of all", "/send-email-all", "subject=s", request{raw: `"{{.Nope}}"`, contentType: "application/json"}, 400, "invalid_mail_template"},
-			{"too many", "/send-email-multiple", "subject=s&" + strings.Repeat("recipients=a%40example.com&", usermgmt.MaxMailRecipients+1), request{raw: `"x"`, contentType: "application/json"}, 400, "invalid_input"},
+			{"too many", "/send-email-multiple", "subject=s&" + strings.Repeat("recipients=a%40example.com&", adminmail.MaxRecipients+1), request{raw: `"x"`, contentType: "application/json"}, 400, "invalid_input"},
 		}
 		for _, tt := range tests {
 			send(tt.path, tt.query, tt.q).wantError(t, tt.status, tt.code)
@@ -279,7 +280,7 @@ func TestAdminMailWithoutMailer(t *testing.T) {
 
 // The mail routes are in the OpenAPI document with their guard.
 func TestAdminMailDocumented(t *testing.T) {
-	doc := parseOpenAPI(t, must(httpadapter.OpenAPI("/api", "1")))
+	doc := parseOpenAPI(t, must(httpadapter.OpenAPI("/api", "1", httpFeatures()...)))
 	for _, p := range mailRoutes {
 		op := obj(obj(obj(doc["paths"])["/api/email"+p])["post"])
 		if op == nil {

@@ -18,11 +18,11 @@ var (
 	errNotFound = &usermgmt.Error{Status: http.StatusNotFound, Code: "not_found", Message: "Not Found"}
 	// errMethodNotAllowed answers a known path asked with another method.
 	errMethodNotAllowed = &usermgmt.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "Method Not Allowed"}
-	// errTooLarge answers a body over Options.MaxBodyBytes.
-	errTooLarge = &usermgmt.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Message: "Request body too large"}
-	// errUnsupportedMediaType answers a body in an encoding the route does
+	// ErrTooLarge answers a body over Options.MaxBodyBytes.
+	ErrTooLarge = &usermgmt.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Message: "Request body too large"}
+	// ErrUnsupportedMediaType answers a body in an encoding the route does
 	// not take.
-	errUnsupportedMediaType = &usermgmt.Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Unsupported Content-Type"}
+	ErrUnsupportedMediaType = &usermgmt.Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Unsupported Content-Type"}
 	// errInvalidRequest answers a malformed body or parameter (FastAPI's
 	// 422 for the same faults).
 	errInvalidRequest = &usermgmt.Error{Status: http.StatusUnprocessableEntity, Code: "invalid_request", Message: "Invalid request"}

@@ -94,7 +94,7 @@ type uploadOp struct {
 
 func (o uploadOp) serve(h *handler, w http.ResponseWriter, r *http.Request, _ bool) {
 	if media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || media != mediaMultipart {
-		h.fail(w, r, errUnsupportedMediaType.WithMessage("Unsupported Content-Type; send multipart/form-data with a part named file."))
+		h.fail(w, r, ErrUnsupportedMediaType.WithMessage("Unsupported Content-Type; send multipart/form-data with a part named file."))
 		return
 	}
 	p, err := h.auth.authenticate(w, r)
@@ -120,7 +120,7 @@ func (o uploadOp) serve(h *handler, w http.ResponseWriter, r *http.Request, _ bo
 // left to stream. A "description" form field before the file counts when
 // the query has none.
 func decodeUpload(r *http.Request) (uploadInput, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return uploadInput{}, err
 	}
@@ -236,7 +236,7 @@ func decodeFilePage(r *http.Request) (usermgmt.FileQuery, error) {
 
 // decodeFileIDs reads the repeated query parameter files_ids (integers).
 func decodeFileIDs(r *http.Request) ([]int64, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +295,7 @@ func decodeFileUpdate(r *http.Request) (fileUpdate, error) {
 	if err != nil {
 		return fileUpdate{}, err
 	}
-	f, err := readBody(r, jsonOnly)
+	f, err := ReadFields(r, jsonOnly)
 	if err != nil {
 		return fileUpdate{}, err
 	}

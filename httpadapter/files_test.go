@@ -336,7 +336,7 @@ func TestUploadLimit(t *testing.T) {
 		if names := e.userFolder(a.uuid); len(names) != 1 {
 			t.Fatalf("folder = %v", names)
 		}
-		if ds, err := e.m.Store().FileDeletions(context.Background(), nil, 0); err != nil || len(ds) != 0 {
+		if ds, err := e.m.Store().(usermgmt.FileStore).FileDeletions(context.Background(), nil, 0); err != nil || len(ds) != 0 {
 			t.Fatalf("deletions left: %+v, %v", ds, err)
 		}
 	})
@@ -367,7 +367,7 @@ func TestDeleteUserRemovesFiles(t *testing.T) {
 			t.Fatalf("created_by_uuid dangles: %v", *f.CreatedByUUID)
 		}
 		e.do(request{method: "GET", path: fmt.Sprintf("/api/file/%d/file", bobs.ID), token: bob.AccessToken}).wantStatus(t, 200)
-		if ds, err := e.m.Store().FileDeletions(ctx, nil, 0); err != nil || len(ds) != 0 {
+		if ds, err := e.m.Store().(usermgmt.FileStore).FileDeletions(ctx, nil, 0); err != nil || len(ds) != 0 {
 			t.Fatalf("deletions left: %+v, %v", ds, err)
 		}
 	})
@@ -376,7 +376,7 @@ func TestDeleteUserRemovesFiles(t *testing.T) {
 func TestSweepFiles(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		st := e.m.Store()
+		st := e.m.Store().(usermgmt.FileStore)
 		root := e.m.Config().DataDir
 		// What a process killed half-way leaves: the folder of a user
 		// whose row is gone, and the content of an upload whose row was
@@ -431,7 +431,7 @@ func TestSweepFiles(t *testing.T) {
 func TestSweepFilesGoesPastFailures(t *testing.T) {
 	eachBackend(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		st := e.m.Store()
+		st := e.m.Store().(usermgmt.FileStore)
 		now := e.clock.Now()
 		for i := range 120 {
 			bad := usermgmt.FileDeletion{Key: fmt.Sprintf("users/../escape-%03d", i), CreatedAt: now.Add(-2 * time.Hour)}

@@ -51,7 +51,7 @@ func (h *handler) updateFlags(ctx context.Context, p *usermgmt.Principal, c user
 // repeated names.
 func decodeFlagChange(r *http.Request) (usermgmt.FlagChange, error) {
 	var c usermgmt.FlagChange
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return c, err
 	}

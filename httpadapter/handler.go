@@ -45,7 +45,6 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 		},
 		maxBody:   opts.MaxBodyBytes,
 		maxUpload: cfg.MaxUploadBytes + uploadOverhead,
-		maxImport: opts.MaxImportBytes,
 		version:   projectVersion(opts.Version),
 		auth:      newAuthenticator(m, opts.CORS.credentialedOrigins()...),
 	}
@@ -54,12 +53,13 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	}
 	h.limits = newLimiter(m, opts.RateLimit, h.log)
 	h.flags = opts.FeatureFlags
-	h.docs = newDocs(opts, h.version)
+	fs := features(m)
+	h.docs = newDocs(opts, h.version, fs)
 
 	mux := http.NewServeMux()
 	probe := http.NewServeMux() // the same routes without the fallback, to tell 404 from 405
 	var methods []string
-	for _, rt := range routes() {
+	for _, rt := range routes(fs) {
 		if rt.Page && h.pages == nil || rt.SwaggerUI && opts.SwaggerUI == nil {
 			continue
 		}
@@ -91,13 +91,13 @@ type handler struct {
 	wire    wire
 	version string
 	auth    *authenticator
-	// maxBody bounds request bodies; maxUpload those of upload routes,
-	// maxImport those of the database imports.
-	maxBody, maxUpload, maxImport int64
-	pages                         *pages   // nil without Options.Pages
-	limits                        *limiter // nil: rate limits off
-	flags                         bool     // gate routes by their feature flags
-	docs                          *docs
+	// maxBody bounds request bodies; maxUpload those of upload routes (a
+	// feature's route may have its own bound: featureEndpoint).
+	maxBody, maxUpload int64
+	pages              *pages   // nil without Options.Pages
+	limits             *limiter // nil: rate limits off
+	flags              bool     // gate routes by their feature flags
+	docs               *docs
 }
 
 // muxPath turns a route path into a ServeMux pattern path: a trailing slash
@@ -111,15 +111,16 @@ func muxPath(p string) string {
 
 // bind returns the http.Handler serving rt, its body bounded by
 // Options.MaxBodyBytes, for an upload route by Config.MaxUploadBytes
-// plus room for the multipart framing, and for a database import by
-// Options.MaxImportBytes (smaller or larger than the general limit).
+// plus room for the multipart framing, and for a feature's route with
+// Endpoint.MaxBodyBytes by that (smaller or larger than the general
+// limit).
 func (h *handler) bind(rt route) http.Handler {
 	limit := h.maxBody
 	if rt.Upload {
 		limit = max(limit, h.maxUpload)
 	}
-	if slices.Contains(importRoutes, rt.Name) {
-		limit = h.maxImport
+	if fe, ok := rt.ep.(featureEndpoint); ok && fe.maxBody > 0 {
+		limit = fe.maxBody
 	}
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt.ep.serve(h, w, r, rt.Auth)

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/adminmail"
+	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/internal/testpg"
 	"github.com/usermgmt/usermgmt/store/anydb"
@@ -107,8 +109,32 @@ func newEnv(t testing.TB, dsn string, opts httpadapter.Options) *env {
 	return newEnvAt(t, dsn, baseURL, opts)
 }
 
+// testFeatures are the features the harness enables unless a test names
+// its own: every feature package whose routes the suite tests.
+func testFeatures() []usermgmt.Feature {
+	return []usermgmt.Feature{adminmail.New(), dbtools.New(dbtools.Options{})}
+}
+
+// httpFeatures are the testFeatures that serve routes, for Routes and
+// OpenAPI.
+func httpFeatures() []httpadapter.Feature {
+	var fs []httpadapter.Feature
+	for _, f := range testFeatures() {
+		if hf, ok := f.(httpadapter.Feature); ok {
+			fs = append(fs, hf)
+		}
+	}
+	return fs
+}
+
 // newEnvAt is newEnv with the Manager's BaseURL set to base.
 func newEnvAt(t testing.TB, dsn, base string, opts httpadapter.Options) *env {
+	t.Helper()
+	return newEnvWith(t, dsn, base, opts, testFeatures()...)
+}
+
+// newEnvWith is newEnvAt with the features given instead of testFeatures.
+func newEnvWith(t testing.TB, dsn, base string, opts httpadapter.Options, fs ...usermgmt.Feature) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := anydb.Open(ctx, dsn)
@@ -128,7 +154,7 @@ func newEnvAt(t testing.TB, dsn, base string, opts httpadapter.Options) *env {
 		DataDir:      t.TempDir(),
 		Clock:        clock.Now,
 		Logger:       logger,
-	})
+	}, usermgmt.WithFeature(fs...))
 	if err != nil {
 		t.Fatalf("usermgmt.New: %v", err)
 	}

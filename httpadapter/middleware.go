@@ -109,7 +109,7 @@ func limitBody(limit int64, log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > limit {
-				writeError(w, r, log, errTooLarge)
+				writeError(w, r, log, ErrTooLarge)
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)

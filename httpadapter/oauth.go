@@ -92,7 +92,7 @@ type oauthStartInput struct{ provider, redirectURI, ticket, binder string }
 // decodeOAuthStart reads the provider and the optional redirect_uri and
 // ticket query parameters.
 func decodeOAuthStart(r *http.Request) (oauthStartInput, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return oauthStartInput{}, err
 	}
@@ -127,7 +127,7 @@ const maxFlowParam = 4096
 // decodeOAuthCallback reads the provider's answer (code, state, error) and
 // the flow cookie.
 func decodeOAuthCallback(r *http.Request) (usermgmt.OAuthCallback, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return usermgmt.OAuthCallback{}, err
 	}
@@ -183,7 +183,7 @@ type oauthLinkInput struct{ provider, redirectURI string }
 
 // decodeOAuthLink reads the optional redirect_uri (form or JSON).
 func decodeOAuthLink(r *http.Request) (oauthLinkInput, error) {
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return oauthLinkInput{}, err
 	}

@@ -74,7 +74,7 @@ func newOAuthEnv(t *testing.T, dsn string, mod func(*usermgmt.Config)) *oauthEnv
 	if mod != nil {
 		mod(&cfg)
 	}
-	m, err := usermgmt.New(cfg)
+	m, err := usermgmt.New(cfg, usermgmt.WithFeature(testFeatures()...))
 	if err != nil {
 		t.Fatalf("usermgmt.New: %v", err)
 	}

@@ -14,22 +14,30 @@ import (
 // prefix (normalised as Options.Prefix is), from the route table (Routes)
 // and the schema registry (schemas.go). The documentation routes are left
 // out, and so are the hosted pages (Route.Page), as the reference hid
-// them.
-func OpenAPI(prefix, version string) ([]byte, error) {
+// them. The routes of the features given (see Feature) are included.
+func OpenAPI(prefix, version string, fs ...Feature) ([]byte, error) {
 	opts := Options{Prefix: prefix}.withDefaults(nil)
-	return buildOpenAPI(routes(), opts.Prefix, projectVersion(version))
+	return buildOpenAPI(routes(fs), fs, opts.Prefix, projectVersion(version))
 }
 
 var pathParam = regexp.MustCompile(`\{([a-zA-Z_][a-zA-Z0-9_]*)\}`)
 
-func buildOpenAPI(rs []route, prefix, version string) ([]byte, error) {
+func buildOpenAPI(rs []route, fs []Feature, prefix, version string) ([]byte, error) {
 	components := componentSchemas()
+	for _, f := range fs {
+		for name, schema := range f.Schemas() {
+			if _, taken := components[name]; taken {
+				return nil, fmt.Errorf("httpadapter: feature %s: schema %q is declared twice", f.FeatureName(), name)
+			}
+			components[name] = schema
+		}
+	}
 	paths := map[string]js{}
 	for _, rt := range rs {
 		if rt.Tag == "docs" || rt.Page {
 			continue
 		}
-		op, err := operation(rt.Route, components)
+		op, err := operation(rt.Route, rt.input(), components)
 		if err != nil {
 			return nil, err
 		}
@@ -58,7 +66,9 @@ func buildOpenAPI(rs []route, prefix, version string) ([]byte, error) {
 }
 
 // operation returns the Operation Object of one route.
-func operation(rt Route, components js) (js, error) {
+// input describes rt.Request when the route is a feature's; the core's
+// are looked up in requestDefs.
+func operation(rt Route, input *requestDef, components js) (js, error) {
 	op := js{
 		"operationId":    rt.Tag + "-" + rt.Name,
 		"summary":        rt.Summary,
@@ -67,7 +77,9 @@ func operation(rt Route, components js) (js, error) {
 	}
 	var params []any
 	var def requestDef
-	if rt.Request != "" {
+	if input != nil {
+		def = *input
+	} else if rt.Request != "" {
 		var ok bool
 		if def, ok = requestDefs[rt.Request]; !ok {
 			return nil, fmt.Errorf("httpadapter: route %s %s: request %q has no schema", rt.Method, rt.Path, rt.Request)

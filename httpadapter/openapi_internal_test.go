@@ -9,21 +9,21 @@ import (
 // Request or Response fails the document, and every registered name is
 // used by a documented route (no stale schemas).
 func TestOpenAPIRegistryStrict(t *testing.T) {
-	base := routes()[0]
+	base := routes(nil)[0]
 	for _, bad := range []Route{
 		{Method: get, Path: "/x", Name: "x", Tag: "t", Status: ok, Request: "NoSuchRequest"},
 		{Method: get, Path: "/x", Name: "x", Tag: "t", Status: ok, Response: "NoSuchResponse"},
 		{Method: get, Path: "/x", Name: "x", Tag: "t", Status: ok, Response: "[]NoSuchResponse"},
 	} {
 		rs := []route{base, {Route: bad}}
-		if _, err := buildOpenAPI(rs, "/api", "1"); err == nil || !strings.Contains(err.Error(), "NoSuch") {
+		if _, err := buildOpenAPI(rs, nil, "/api", "1"); err == nil || !strings.Contains(err.Error(), "NoSuch") {
 			t.Errorf("%+v: %v", bad, err)
 		}
 	}
 
 	usedReq, usedComp := map[string]bool{}, map[string]bool{}
 	components := componentSchemas()
-	for _, rt := range routes() {
+	for _, rt := range routes(nil) {
 		if rt.Tag == "docs" || rt.Page {
 			continue
 		}

@@ -218,7 +218,7 @@ func parseOpenAPI(t *testing.T, b []byte) map[string]any {
 
 func TestOpenAPIDocument(t *testing.T) {
 	for _, prefix := range []string{"/api", "/", "/v1/users"} {
-		b, err := httpadapter.OpenAPI(prefix, "1.2.3")
+		b, err := httpadapter.OpenAPI(prefix, "1.2.3", httpFeatures()...)
 		if err != nil {
 			t.Fatalf("OpenAPI(%q): %v", prefix, err)
 		}
@@ -238,7 +238,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			p = ""
 		}
 		n := 0
-		for _, rt := range httpadapter.Routes() {
+		for _, rt := range httpadapter.Routes(httpFeatures()...) {
 			full := rt.Path
 			if !rt.Root {
 				full = p + rt.Path
@@ -292,7 +292,7 @@ func TestDocsRoutes(t *testing.T) {
 
 	r := e.do(request{method: "GET", path: "/openapi.json"})
 	r.wantStatus(t, 200)
-	want, _ := httpadapter.OpenAPI("/api", "")
+	want, _ := httpadapter.OpenAPI("/api", "", httpFeatures()...)
 	if r.header.Get("Content-Type") != "application/json" || string(r.body) != string(want) {
 		t.Fatalf("served document differs from OpenAPI(\"/api\")")
 	}

@@ -22,10 +22,6 @@ type Options struct {
 	// MaxBodyBytes bounds request bodies. Default 1 MiB.
 	MaxBodyBytes int64
 
-	// MaxImportBytes bounds the upload of POST /db/import and /db/recover.
-	// Default 64 MiB.
-	MaxImportBytes int64
-
 	// CORS, when it lists origins, answers cross-origin requests and
 	// preflights from those origins only.
 	CORS CORSOptions
@@ -95,7 +91,6 @@ type CORSOptions struct {
 const (
 	DefaultPrefix       = "/api"
 	DefaultMaxBodyBytes = 1 << 20
-	DefaultMaxImport    = 64 << 20
 	DefaultCORSMaxAge   = 10 * time.Minute
 )
 
@@ -118,9 +113,6 @@ func (o Options) withDefaults(fallback *slog.Logger) Options {
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if o.MaxImportBytes <= 0 {
-		o.MaxImportBytes = DefaultMaxImport
 	}
 	if len(o.CORS.AllowedHeaders) == 0 {
 		o.CORS.AllowedHeaders = []string{"Authorization", "Content-Type"}

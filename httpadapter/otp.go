@@ -58,11 +58,11 @@ type otpLoginInput struct{ challenge, code string }
 // JSON number) and the challenge from the otp_token field, the otp_token
 // cookie or an Authorization: Bearer header, in that order.
 func decodeOTPLogin(r *http.Request) (otpLoginInput, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return otpLoginInput{}, err
 	}
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return otpLoginInput{}, err
 	}
@@ -92,7 +92,7 @@ func decodeOTPLogin(r *http.Request) (otpLoginInput, error) {
 }
 
 // codeField reads a code sent as a string or as a JSON number.
-func codeField(f *fields, name string) string {
+func codeField(f *Fields, name string) string {
 	raw, v, ok := f.raw(name)
 	if !ok {
 		return ""
@@ -123,11 +123,11 @@ type otpMethodInput struct{ method, code, password string }
 // decodeOTPMethod reads the path's method, otp_code from the query or the
 // body, and an optional password from the body.
 func decodeOTPMethod(r *http.Request) (otpMethodInput, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return otpMethodInput{}, err
 	}
-	f, err := readBody(r, jsonOrForm)
+	f, err := ReadFields(r, jsonOrForm)
 	if err != nil {
 		return otpMethodInput{}, err
 	}

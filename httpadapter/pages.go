@@ -325,13 +325,13 @@ func (p *pages) fail(w http.ResponseWriter, r *http.Request, d *PageData, err er
 // token and errCSRF's message (the user only has to submit again).
 func (p *pages) form(w http.ResponseWriter, r *http.Request, page, title string) (url.Values, bool) {
 	if media, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || media != mediaForm {
-		p.fail(w, r, p.data(w, r, page, title, nil), errUnsupportedMediaType.WithMessage("Unsupported Content-Type; send "+mediaForm+"."))
+		p.fail(w, r, p.data(w, r, page, title, nil), ErrUnsupportedMediaType.WithMessage("Unsupported Content-Type; send "+mediaForm+"."))
 		return nil, false
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			p.fail(w, r, p.data(w, r, page, title, nil), errTooLarge)
+			p.fail(w, r, p.data(w, r, page, title, nil), ErrTooLarge)
 		} else {
 			p.fail(w, r, p.data(w, r, page, title, nil), invalid("Could not read the request body."))
 		}

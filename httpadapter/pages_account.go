@@ -95,7 +95,7 @@ func (p *pages) otpSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	d := p.otpData(w, r, values)
 	challenge := cookieValue(r, pageOTPCookie)
-	f, err := readBody(r, formOnly)
+	f, err := ReadFields(r, formOnly)
 	var code string
 	if err == nil {
 		code = codeField(f, "otp_code")

@@ -277,7 +277,7 @@ func requestAccounts(r *http.Request, names []string) []string {
 	}
 	probe := r.Clone(r.Context())
 	probe.Body = io.NopCloser(bytes.NewReader(body))
-	f, err := readBody(probe, jsonOrForm)
+	f, err := ReadFields(probe, jsonOrForm)
 	if err != nil {
 		return out
 	}

@@ -11,7 +11,7 @@ import (
 // of its limit.
 func TestPageFormsAreLimited(t *testing.T) {
 	names := map[string]bool{}
-	for _, rt := range routes() {
+	for _, rt := range routes(nil) {
 		names[rt.Name] = true
 		if !rt.Page || rt.Method != http.MethodPost || rt.Name == "_logout_post" {
 			continue

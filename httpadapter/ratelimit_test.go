@@ -137,7 +137,7 @@ func TestRouteLimitClassTable(t *testing.T) {
 	}
 	// The routes that exist now are in their classes.
 	names := map[string]bool{}
-	for _, r := range httpadapter.Routes() {
+	for _, r := range httpadapter.Routes(httpFeatures()...) {
 		names[r.Name] = true
 	}
 	for name, want := range map[string]string{"login": httpadapter.ClassLogin, "register": httpadapter.ClassRegister} {

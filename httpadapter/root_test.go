@@ -91,7 +91,7 @@ func TestPrefix(t *testing.T) {
 }
 
 func TestRouteTable(t *testing.T) {
-	routes := httpadapter.Routes()
+	routes := httpadapter.Routes(httpFeatures()...)
 	wantFlags := []string{
 		"LOGIN", "LOGOUT", "REGISTER", "VALIDATE_TOKEN", "READ_USERS_ME", "READ_USER", "READ_USERS",
 		"READ_USERS_LIST", "READ_USERS_NUMBER", "NEW_USER", "PATCH_USER", "REMOVE_USER", "BAN_USER",
@@ -159,13 +159,13 @@ func TestRouteTable(t *testing.T) {
 	}
 	// The table is fresh data each time.
 	routes[0].Path = "/changed"
-	if httpadapter.Routes()[0].Path == "/changed" {
+	if httpadapter.Routes(httpFeatures()...)[0].Path == "/changed" {
 		t.Fatal("Routes returns shared data")
 	}
 
 	// Every route is served, and exactly the Auth ones need a token.
 	e := newEnv(t, backends[0].dsn(t), httpadapter.Options{Pages: &httpadapter.PagesOptions{}, SwaggerUI: swaggerui.FS()})
-	for _, rt := range httpadapter.Routes() {
+	for _, rt := range httpadapter.Routes(httpFeatures()...) {
 		path := strings.NewReplacer("{uuid}", "00000000-0000-4000-8000-000000000000", "{id}", "00000000-0000-4000-8000-000000000000",
 			"{file_id}", "1", "{method}", "email").Replace(rt.Path)
 		// {file} names an embedded asset: one of the docs' or one of the pages'.

@@ -64,7 +64,7 @@ func TestRouteTableDoc(t *testing.T) {
 		t.Fatalf("%s: no generated route table (markers %q ... %q)", routeDocPath, routeDocBegin, routeDocEnd)
 	}
 	start := begin + len(routeDocBegin)
-	want := renderRouteTable(httpadapter.Routes())
+	want := renderRouteTable(httpadapter.Routes(httpFeatures()...))
 	if got := string(doc[start:end]); got != want {
 		if *updateRouteDoc {
 			out := append(append(append([]byte(nil), doc[:start]...), want...), doc[end:]...)

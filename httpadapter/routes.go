@@ -63,10 +63,11 @@ func (r Route) fullPath(prefix string) string {
 	return prefix + r.Path
 }
 
-// Routes returns the route table: every route New serves, in a fresh slice
-// the caller may keep.
-func Routes() []Route {
-	rs := routes()
+// Routes returns the route table: every route New serves for a Manager
+// with the given features (those of usermgmt.WithFeature that serve HTTP),
+// in a fresh slice the caller may keep.
+func Routes(fs ...Feature) []Route {
+	rs := routes(fs)
 	out := make([]Route, len(rs))
 	for i, r := range rs {
 		out[i] = r.Route
@@ -81,6 +82,23 @@ type route struct {
 	ep endpoint
 }
 
+// featureEndpoint is the endpoint of a feature's route: it carries the
+// route's OpenAPI input (the core's are in requestDefs) and may bound the
+// body by its own limit.
+type featureEndpoint struct {
+	endpoint
+	input   *requestDef
+	maxBody int64
+}
+
+// input returns the OpenAPI input of a feature's route, nil for the core's.
+func (r route) input() *requestDef {
+	if fe, ok := r.ep.(featureEndpoint); ok {
+		return fe.input
+	}
+	return nil
+}
+
 // Shorthands for the route tables.
 const (
 	get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
@@ -88,9 +106,9 @@ const (
 )
 
 // routes returns the table with the endpoints, freshly built: the groups of
-// each subject, in order. A new subject adds its group in its own file and
-// one line here.
-func routes() []route {
+// each subject, in order, the features' before the documentation. A new
+// subject of the core adds its group in its own file and one line here.
+func routes(fs []Feature) []route {
 	var rs []route
 	for _, group := range [][]route{
 		coreRoutes(),
@@ -101,7 +119,7 @@ func routes() []route {
 		flagRoutes(),
 		blockedRoutes(),
 		adminToolRoutes(),
-		emailRoutes(),
+		featureRoutes(fs),
 		docsRoutes(),
 	} {
 		rs = append(rs, group...)

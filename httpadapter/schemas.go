@@ -59,10 +59,6 @@ var (
 	}
 	fileIDPath   = map[string]js{"file_id": integer()}
 	otpCodeQuery = param{name: "otp_code", schema: str(), desc: "Or otp_code in the body."}
-	confirmParam = param{name: "confirm", schema: js{"type": "boolean", "default": false},
-		desc: "Must be true: without it a permitted caller gets 400 confirmation_required."}
-	subjectParam   = param{name: "subject", schema: str(), required: true}
-	recipientParam = param{name: "recipient", schema: js{"type": "string", "format": "email"}, required: true}
 )
 
 // requestDefs maps every Request name of the route table but the pages'.
@@ -76,7 +72,6 @@ var requestDefs = map[string]requestDef{
 	"UserUpdate":         {body: "UserUpdate", bodyRequired: true},
 	"BanForm":            {body: "BanForm", bodyRequired: true},
 	"UnbanForm":          {body: "UnbanForm"},
-	"ExportUpload":       {body: "ExportUpload", bodyRequired: true},
 	"BlockedUsersIDs":    {params: []param{{name: "users_ids", schema: arrayOf(uuidStr()), desc: "Repeatable; or users_ids in the JSON body."}}, body: "BlockedUsersIDs"},
 	"BlockedUsersChange": {params: []param{{name: "remove", schema: arrayOf(uuidStr())}, {name: "add", schema: arrayOf(uuidStr())}}, body: "BlockedUsersChange"},
 	"UserIDs":            {params: []param{{name: "users_ids", schema: arrayOf(str()), desc: "Repeatable."}}},
@@ -128,14 +123,6 @@ var requestDefs = map[string]requestDef{
 
 	// feature flags
 	"FeatureFlagsUpdate": {body: "FeatureFlagsUpdate", bodyRequired: true},
-
-	// admin mail
-	"EmailSingle":   {params: []param{confirmParam, subjectParam, recipientParam}, body: "MailContent", bodyRequired: true},
-	"EmailMultiple": {params: []param{confirmParam, subjectParam, {name: "recipients", schema: arrayOf(js{"type": "string", "format": "email"}), required: true, desc: "Repeatable."}}, body: "MailContent", bodyRequired: true},
-	"EmailAll":      {params: []param{confirmParam, subjectParam}, body: "MailContent", bodyRequired: true},
-	"EmailTest":     {params: []param{{name: "recipient", schema: js{"type": "string", "format": "email"}, desc: "Default: CONTACT_EMAIL."}}},
-	"EmailAuth":     {params: []param{confirmParam, recipientParam}},
-	"EmailReset":    {params: []param{confirmParam, recipientParam}, body: "EmailResetForm"},
 }
 
 // componentSchemas are the named schemas of request bodies and responses.
@@ -187,14 +174,6 @@ func componentSchemas() js {
 				"subject_uuid": str(), "action": str(), "detail": str(), "ip": str()})),
 			"next_cursor": nullable("string"),
 		}, "entries", "next_cursor"),
-		"Export": obj(js{
-			"format": js{"const": "usermgmt-export"}, "version": js{"const": 1}, "dialect": str(),
-			"exported_at": js{"type": "string", "format": "date-time"},
-			"tables":      arrayOf(obj(js{"name": str(), "key": arrayOf(str()), "rows": arrayOf(js{"type": "object"})})),
-		}, "format", "version", "tables"),
-		"ExportUpload": js{"description": "multipart/form-data with the export in the part \"file\", or the export as the JSON body.",
-			"oneOf": []any{obj(js{"file": js{"type": "string", "contentMediaType": "application/json"}}, "file"), ref("Export")}},
-		"ImportResult": obj(js{"tables": arrayOf(obj(js{"table": str(), "inserted": integer(), "updated": integer(), "unchanged": integer()}))}),
 		"UserExport": obj(js{"exported_at": js{"type": "string", "format": "date-time"}, "user": js{"type": "object"},
 			"sessions": arrayOf(js{"type": "object"}), "audit": arrayOf(js{"type": "object"}),
 			"two_factor": obj(js{"method": js{"type": "string", "enum": []string{"none", "authenticator", "email"}}}, "method"),
@@ -236,11 +215,6 @@ func componentSchemas() js {
 			"add":    js{"type": "object", "additionalProperties": ref("Flag"), "description": "In a form, a JSON object."},
 			"remove": js{"description": "Flag names (or an object whose keys are); in a form, JSON or repeated names.", "oneOf": []any{arrayOf(str()), js{"type": "object"}}},
 		}),
-
-		// admin mail
-		"MailContent": js{"description": "The HTML content, a template rendered with the mail data (ProjectName, Username, Email, ...): a bare JSON string, or an object.",
-			"oneOf": []any{str(), obj(js{"content": str()}, "content")}},
-		"EmailResetForm": obj(js{"endpoint": js{"type": "string", "enum": []string{"/reset-password", "/forgot-password/reset-form"}}}),
 	}
 }
 

@@ -27,7 +27,7 @@ func (h *handler) userDetails(ctx context.Context, p *usermgmt.Principal, uuid s
 // (default 100), search (a username or email prefix) and cursor (from the
 // previous page's X-Next-Cursor header).
 func decodeUserPage(r *http.Request) (usermgmt.UserQuery, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return usermgmt.UserQuery{}, err
 	}
@@ -69,7 +69,7 @@ func (h *handler) listUsers(ctx context.Context, p *usermgmt.Principal, q usermg
 
 // decodeUserIDs reads the repeated query parameter users_ids.
 func decodeUserIDs(r *http.Request) ([]string, error) {
-	q, err := query(r)
+	q, err := Query(r)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (h *handler) countUsers(ctx context.Context, p *usermgmt.Principal, _ none)
 // and password required; display_name, roles, description, email_verified
 // and is_active optional. Other fields are ignored.
 func decodeUserCreate(r *http.Request) (usermgmt.NewUser, error) {
-	f, err := readBody(r, jsonOnly)
+	f, err := ReadFields(r, jsonOnly)
 	if err != nil {
 		return usermgmt.NewUser{}, err
 	}
@@ -169,7 +169,7 @@ var patchElsewhere = []struct{ field, instead string }{
 // optional, an explicit null the same as an absent field, unknown fields
 // ignored, and the fields of patchElsewhere refused (422).
 func decodeUserPatch(r *http.Request) (patchInput, error) {
-	f, err := readBody(r, jsonOnly)
+	f, err := ReadFields(r, jsonOnly)
 	if err != nil {
 		return patchInput{}, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/dbtools/dump"
 )
 
 // The export format: one JSON document, the same from SQLite and
@@ -343,7 +344,7 @@ type exportDoc struct {
 
 // badExport returns ErrBadExport with a reason.
 func badExport(format string, args ...any) error {
-	return usermgmt.ErrBadExport.WithMessage("Not a usermgmt export: " + fmt.Sprintf(format, args...) + ".")
+	return dump.ErrBadExport.WithMessage("Not a usermgmt export: " + fmt.Sprintf(format, args...) + ".")
 }
 
 // parseExport decodes and checks an export document.
@@ -373,12 +374,12 @@ func parseExport(r io.Reader) (*exportDoc, error) {
 // ImportAll implements usermgmt.DumpStore. Tables the export lacks are left
 // alone and tables the database lacks are skipped; columns likewise. Rows
 // are matched on the table's whole key.
-func (h *handle) ImportAll(ctx context.Context, r io.Reader, mode usermgmt.ImportMode) (*usermgmt.ImportResult, error) {
+func (h *handle) ImportAll(ctx context.Context, r io.Reader, mode dump.Mode) (*dump.Result, error) {
 	doc, err := parseExport(r)
 	if err != nil {
 		return nil, err
 	}
-	res := &usermgmt.ImportResult{Tables: []usermgmt.TableImport{}}
+	res := &dump.Result{Tables: []dump.TableResult{}}
 	err = h.idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for _, t := range exportTables {
 			for _, dt := range doc.Tables {
@@ -400,8 +401,8 @@ func (h *handle) ImportAll(ctx context.Context, r io.Reader, mode usermgmt.Impor
 	return res, nil
 }
 
-func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows []map[string]json.RawMessage, mode usermgmt.ImportMode) (usermgmt.TableImport, error) {
-	ti := usermgmt.TableImport{Table: t.name}
+func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows []map[string]json.RawMessage, mode dump.Mode) (dump.TableResult, error) {
+	ti := dump.TableResult{Table: t.name}
 	cols, err := h.readColumns(ctx, tx, t.name)
 	if err != nil {
 		return ti, err
@@ -456,8 +457,8 @@ func (h *handle) importTable(ctx context.Context, tx bun.Tx, t exportTable, rows
 			}
 			lv, _ := normalise(c.kind, live[c.name])
 			nv, _ := json.Marshal(v)
-			if mode == usermgmt.ImportFill && isEmpty(lv) && !isEmpty(rawValue(raw[c.name])) ||
-				mode == usermgmt.ImportOverwrite && !sameValue(lv, raw[c.name], nv) {
+			if mode == dump.Fill && isEmpty(lv) && !isEmpty(rawValue(raw[c.name])) ||
+				mode == dump.Overwrite && !sameValue(lv, raw[c.name], nv) {
 				set[c.name] = v
 			}
 		}

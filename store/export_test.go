@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/internal/testpg"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/storetest"
@@ -26,13 +27,13 @@ func TestExportRoundTrip(t *testing.T) {
 
 	storetest.Seed(t, sqlite1)
 	want := storetest.Export(t, sqlite1)
-	copyInto := func(from, to usermgmt.Store) {
+	copyInto := func(from, to *store.DB) {
 		t.Helper()
 		var buf bytes.Buffer
 		if err := from.ExportAll(ctx, &buf); err != nil {
 			t.Fatal(err)
 		}
-		res, err := to.ImportAll(ctx, &buf, usermgmt.ImportFill)
+		res, err := to.ImportAll(ctx, &buf, dbtools.ImportFill)
 		if err != nil {
 			t.Fatalf("ImportAll: %v", err)
 		}
@@ -51,7 +52,7 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Fatalf("second SQLite export differs:\n%s\nwant\n%s", got, want)
 	}
 	// The data, not only the document, survived.
-	for _, st := range []usermgmt.Store{pg, sqlite2} {
+	for _, st := range []*store.DB{pg, sqlite2} {
 		a, err := sqlite1.ListUsers(ctx, usermgmt.UserQuery{})
 		if err != nil {
 			t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/store/sqlite"
 )
 
@@ -37,7 +38,8 @@ func run(ctx context.Context, out io.Writer, bcryptCost int) error {
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
-	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: secret, BcryptCost: bcryptCost})
+	tools := dbtools.New(dbtools.Options{}) // a feature: the database export and import
+	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: secret, BcryptCost: bcryptCost}, usermgmt.WithFeature(tools))
 	if err != nil {
 		return err
 	}
@@ -85,7 +87,7 @@ func run(ctx context.Context, out io.Writer, bcryptCost int) error {
 	fmt.Fprintln(out, "audit:", entries[0].Action, entries[0].Detail)
 
 	var export strings.Builder
-	if err := m.As(admin).ExportDatabase(ctx, &export); err != nil {
+	if err := tools.ExportAs(ctx, admin, &export); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "export starts with", export.String()[:strings.Index(export.String(), ",")])

@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/adminmail"
+	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
 	"github.com/usermgmt/usermgmt/store/anydb"
@@ -131,7 +133,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
-	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter))...)
+	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(features()...))...)
 	if err != nil {
 		return err
 	}
@@ -360,4 +362,10 @@ func jwtSecret(cfg Config, log *slog.Logger) (string, error) {
 	log.Warn("JWT_SECRET_KEY is not set; using the generated secret file (set JWT_SECRET_KEY in production)",
 		"file", path, "generated", created)
 	return secret, nil
+}
+
+// features are the feature packages the service enables: all of them, as
+// the reference served every route.
+func features() []usermgmt.Feature {
+	return []usermgmt.Feature{adminmail.New(), dbtools.New(dbtools.Options{})}
 }

@@ -14,7 +14,7 @@ var adminSearchCases = []testCase{
 	{"UserSearchAndKeyset", testUserSearch},
 }
 
-func testAuditFilters(t *testing.T, st usermgmt.Store) {
+func testAuditFilters(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	alice, bob := newUser(1).UUID, newUser(2).UUID
 	var ids []int64
@@ -61,7 +61,7 @@ func testAuditFilters(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testUserSearch(t *testing.T, st usermgmt.Store) {
+func testUserSearch(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	var us []*usermgmt.User
 	for n := 1; n <= 12; n++ {

@@ -15,7 +15,7 @@ var auditCases = []testCase{
 	{"DefaultAndMaxLimit", testAuditLimits},
 }
 
-func testAudit(t *testing.T, st usermgmt.Store) {
+func testAudit(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	alice, bob := newUser(1).UUID, newUser(2).UUID // no users: entries need none
 	entries := []*usermgmt.AuditEntry{
@@ -93,7 +93,7 @@ func checkAuditEntry(t *testing.T, what string, got, want *usermgmt.AuditEntry) 
 	}
 }
 
-func testAuditLimits(t *testing.T, st usermgmt.Store) {
+func testAuditLimits(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	const n = 1005
 	subject := newUser(1).UUID

@@ -12,10 +12,10 @@ import (
 )
 
 var concurrencyCases = []testCase{
-	{"OneUsername", func(t *testing.T, st usermgmt.Store) {
+	{"OneUsername", func(t *testing.T, st fullStore) {
 		testRace(t, st, "username", func(u *usermgmt.User, i int) { u.Username = "contested" })
 	}},
-	{"OneEmailInManyCases", func(t *testing.T, st usermgmt.Store) {
+	{"OneEmailInManyCases", func(t *testing.T, st fullStore) {
 		testRace(t, st, "email", func(u *usermgmt.User, i int) { u.Email = mixCase("contested@example.com", i) })
 	}},
 	{"OneRotation", testRotationRace},
@@ -74,7 +74,7 @@ func mixCase(s string, i int) string {
 
 // testRotationRace rotates one session from the same generation in racers
 // goroutines: exactly one rotation applies.
-func testRotationRace(t *testing.T, st usermgmt.Store) {
+func testRotationRace(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)

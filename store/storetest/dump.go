@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/dbtools/dump"
 )
 
 var dumpCases = []testCase{
@@ -20,8 +21,10 @@ var dumpCases = []testCase{
 
 // Seed fills st with two users, a session and audit entries, with the kinds
 // of values an export must carry: bytes, NULL, JSON lists, times.
-func Seed(t *testing.T, st usermgmt.Store) {
+// The store must have every capability (see Run).
+func Seed(t *testing.T, store usermgmt.Store) {
 	t.Helper()
+	st := mustFull(t, store)
 	ctx := context.Background()
 	a, b := newUser(1), newUser(2)
 	b.Roles = []string{"user", "admin"}
@@ -45,7 +48,7 @@ func Seed(t *testing.T, st usermgmt.Store) {
 // export carries (recovery codes, a flag, files, an external identity) and
 // those it leaves out (a one-time token, two-factor and lockout state, an
 // OAuth flow, a pending file deletion).
-func seedLater(t *testing.T, st usermgmt.Store, a, b *usermgmt.User) {
+func seedLater(t *testing.T, st fullStore, a, b *usermgmt.User) {
 	t.Helper()
 	ctx := context.Background()
 	used := t0.Add(time.Hour)
@@ -101,10 +104,15 @@ func seedLater(t *testing.T, st usermgmt.Store, a, b *usermgmt.User) {
 
 // Export returns st's export with the fields that name its origin
 // (exported_at, dialect) removed, so exports of two stores compare.
+// The store must implement dump.Store.
 func Export(t *testing.T, st usermgmt.Store) string {
 	t.Helper()
+	dump, ok := st.(dump.Store)
+	if !ok {
+		t.Fatalf("%T does not implement dump.Store", st)
+	}
 	var buf bytes.Buffer
-	if err := st.ExportAll(context.Background(), &buf); err != nil {
+	if err := dump.ExportAll(context.Background(), &buf); err != nil {
 		t.Fatalf("ExportAll: %v", err)
 	}
 	var doc map[string]any
@@ -120,7 +128,7 @@ func Export(t *testing.T, st usermgmt.Store) string {
 	return string(out)
 }
 
-func testDumpSelf(t *testing.T, st usermgmt.Store) {
+func testDumpSelf(t *testing.T, st fullStore) {
 	Seed(t, st)
 	before := Export(t, st)
 	for _, want := range []string{`"roles": "[\"user\",\"admin\"]"`, `"profile_picture_id": null`, `"email_verified": true`, `"created_at": "2025-03-14T13:10:26.535897Z"`,
@@ -137,7 +145,7 @@ func testDumpSelf(t *testing.T, st usermgmt.Store) {
 			t.Errorf("export carries %s:\n%s", absent, before)
 		}
 	}
-	for _, mode := range []usermgmt.ImportMode{usermgmt.ImportFill, usermgmt.ImportOverwrite} {
+	for _, mode := range []dump.Mode{dump.Fill, dump.Overwrite} {
 		res, err := st.ImportAll(context.Background(), strings.NewReader(before), mode)
 		if err != nil {
 			t.Fatalf("ImportAll(%d): %v", mode, err)
@@ -153,7 +161,7 @@ func testDumpSelf(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testDumpModes(t *testing.T, st usermgmt.Store) {
+func testDumpModes(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	Seed(t, st)
 	var buf bytes.Buffer
@@ -179,7 +187,7 @@ func testDumpModes(t *testing.T, st usermgmt.Store) {
 	}
 
 	// Fill: empty columns come back, changed ones stay.
-	if _, err := st.ImportAll(ctx, bytes.NewReader(buf.Bytes()), usermgmt.ImportFill); err != nil {
+	if _, err := st.ImportAll(ctx, bytes.NewReader(buf.Bytes()), dump.Fill); err != nil {
 		t.Fatalf("fill: %v", err)
 	}
 	ga, _ := st.UserByUUID(ctx, a.UUID)
@@ -193,7 +201,7 @@ func testDumpModes(t *testing.T, st usermgmt.Store) {
 	}
 
 	// Overwrite: the upload's non-null values win.
-	if _, err := st.ImportAll(ctx, bytes.NewReader(buf.Bytes()), usermgmt.ImportOverwrite); err != nil {
+	if _, err := st.ImportAll(ctx, bytes.NewReader(buf.Bytes()), dump.Overwrite); err != nil {
 		t.Fatalf("overwrite: %v", err)
 	}
 	ga, _ = st.UserByUUID(ctx, a.UUID)
@@ -205,7 +213,7 @@ func testDumpModes(t *testing.T, st usermgmt.Store) {
 	if rewritten == buf.String() {
 		t.Fatal("the export has no register entry to rewrite")
 	}
-	if _, err := st.ImportAll(ctx, strings.NewReader(rewritten), usermgmt.ImportOverwrite); err != nil {
+	if _, err := st.ImportAll(ctx, strings.NewReader(rewritten), dump.Overwrite); err != nil {
 		t.Fatalf("overwrite of audit entries: %v", err)
 	}
 	if forged, err := st.Audit(ctx, usermgmt.AuditQuery{Actions: []string{"forged"}}); err != nil || len(forged) != 0 {
@@ -224,7 +232,7 @@ func testDumpModes(t *testing.T, st usermgmt.Store) {
 	// A row conflicting on a unique column is a conflict, and nothing of
 	// the import stays.
 	doc := strings.Replace(buf.String(), newUser(1).UUID, "00000000-0000-4000-8000-00000000abcd", 1)
-	_, err = st.ImportAll(ctx, strings.NewReader(doc), usermgmt.ImportFill)
+	_, err = st.ImportAll(ctx, strings.NewReader(doc), dump.Fill)
 	if !errors.Is(err, usermgmt.ErrConflict) {
 		t.Fatalf("conflicting import: %v, want a conflict", err)
 	}
@@ -233,7 +241,7 @@ func testDumpModes(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testDumpBad(t *testing.T, st usermgmt.Store) {
+func testDumpBad(t *testing.T, st fullStore) {
 	for _, doc := range []string{
 		``, `[]`, `{"format":"other","version":1}`, `{"format":"usermgmt-export","version":2}`,
 		`{"format":"usermgmt-export","version":1,"tables":[{"name":"users","rows":[{"uuid":5}]}]}`,
@@ -248,13 +256,13 @@ func testDumpBad(t *testing.T, st usermgmt.Store) {
 		`{"format":"usermgmt-export","version":1,"tables":[{"name":"audit_log","rows":[{"id":424242,"time":"2026-01-02T03:04:05Z"}]}]}`,
 		`{"format":"usermgmt-export","version":1,"tables":[{"name":"sessions","rows":[{"id":"orphan","user_uuid":"00000000-0000-4000-8000-0000000fffff","created_at":"2026-01-02T03:04:05Z","rotated_at":"2026-01-02T03:04:05Z","expires_at":"2026-01-02T03:04:05Z"}]}]}`,
 	} {
-		if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), usermgmt.ImportFill); !errors.Is(err, usermgmt.ErrBadExport) {
+		if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), dump.Fill); !errors.Is(err, dump.ErrBadExport) {
 			t.Errorf("ImportAll(%s) = %v, want ErrBadExport", doc, err)
 		}
 	}
 	// Unknown tables and columns are skipped.
 	doc := `{"format":"usermgmt-export","version":1,"tables":[{"name":"nope","rows":[{"a":1}]}]}`
-	if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), usermgmt.ImportFill); err != nil {
+	if _, err := st.ImportAll(context.Background(), strings.NewReader(doc), dump.Fill); err != nil {
 		t.Errorf("unknown table: %v", err)
 	}
 }

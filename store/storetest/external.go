@@ -42,7 +42,7 @@ func checkIdentity(t *testing.T, what string, got, want *usermgmt.ExternalIdenti
 	}
 }
 
-func testExternalIdentities(t *testing.T, st usermgmt.Store) {
+func testExternalIdentities(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	a, b := newUser(1), newUser(2)
 	mustInsertUsers(t, st, a, b)
@@ -109,7 +109,7 @@ func testExternalIdentities(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testExternalCascade(t *testing.T, st usermgmt.Store) {
+func testExternalCascade(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)
@@ -128,7 +128,7 @@ func stateHash(n int) []byte {
 	return h[:]
 }
 
-func testOAuthStates(t *testing.T, st usermgmt.Store) {
+func testOAuthStates(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	cookie := sha256.Sum256([]byte("cookie"))
 	states := []*usermgmt.OAuthState{

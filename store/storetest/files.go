@@ -47,7 +47,7 @@ func checkFile(t *testing.T, what string, got, want *usermgmt.File) {
 	}
 }
 
-func mustInsertFiles(t *testing.T, st usermgmt.Store, fs ...*usermgmt.File) {
+func mustInsertFiles(t *testing.T, st usermgmt.FileStore, fs ...*usermgmt.File) {
 	t.Helper()
 	for _, f := range fs {
 		if err := st.InsertFile(context.Background(), f); err != nil {
@@ -56,7 +56,7 @@ func mustInsertFiles(t *testing.T, st usermgmt.Store, fs ...*usermgmt.File) {
 	}
 }
 
-func testFileInsertRead(t *testing.T, st usermgmt.Store) {
+func testFileInsertRead(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	a, b := newUser(1), newUser(2)
 	mustInsertUsers(t, st, a, b)
@@ -108,7 +108,7 @@ func testFileInsertRead(t *testing.T, st usermgmt.Store) {
 	checkNotFound(t, "InsertFile(unknown owner)", st.InsertFile(ctx, ghost))
 }
 
-func testFileNamesPerOwner(t *testing.T, st usermgmt.Store) {
+func testFileNamesPerOwner(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	a, b := newUser(1), newUser(2)
 	mustInsertUsers(t, st, a, b)
@@ -124,7 +124,7 @@ func testFileNamesPerOwner(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testFileUpdateDelete(t *testing.T, st usermgmt.Store) {
+func testFileUpdateDelete(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	a := newUser(1)
 	mustInsertUsers(t, st, a)
@@ -146,7 +146,7 @@ func testFileUpdateDelete(t *testing.T, st usermgmt.Store) {
 	checkNotFound(t, "UpdateFile(missing)", st.UpdateFile(ctx, f))
 }
 
-func testFileOwnerDeletion(t *testing.T, st usermgmt.Store) {
+func testFileOwnerDeletion(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	a, b := newUser(1), newUser(2)
 	mustInsertUsers(t, st, a, b)
@@ -167,7 +167,7 @@ func testFileOwnerDeletion(t *testing.T, st usermgmt.Store) {
 	checkFile(t, "uploader deleted", got, forB)
 }
 
-func testClearProfilePicture(t *testing.T, st usermgmt.Store) {
+func testClearProfilePicture(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	a, b := newUser(1), newUser(2)
 	mustInsertUsers(t, st, a, b)
@@ -195,7 +195,7 @@ func testClearProfilePicture(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testFileDeletions(t *testing.T, st usermgmt.Store) {
+func testFileDeletions(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	ds := []usermgmt.FileDeletion{
 		{Key: "users/b/k_x.txt", CreatedAt: t0.Add(2 * time.Second)},

@@ -17,13 +17,13 @@ var flagCases = []testCase{
 var lockoutCases = []testCase{
 	{"CountWindowLockClear", testLockout},
 	{"ParallelCountsAreExact", testLockoutParallel},
-	{"UnknownUser", func(t *testing.T, st usermgmt.Store) {
+	{"UnknownUser", func(t *testing.T, st fullStore) {
 		_, err := st.CountLoginAttempt(context.Background(), newUser(9).UUID, t0, t0.Add(-time.Minute))
 		checkNotFound(t, "CountLoginAttempt of no user", err)
 	}},
 }
 
-func testFlags(t *testing.T, st usermgmt.Store) {
+func testFlags(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	v0, err := st.FeatureFlagsVersion(ctx)
 	if err != nil {
@@ -71,7 +71,7 @@ func testFlags(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testLockout(t *testing.T, st usermgmt.Store) {
+func testLockout(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)
@@ -123,7 +123,7 @@ func testLockout(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testLockoutParallel(t *testing.T, st usermgmt.Store) {
+func testLockoutParallel(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)

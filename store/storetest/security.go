@@ -32,7 +32,7 @@ func newToken(n int, user, purpose string) *usermgmt.OneTimeToken {
 	}
 }
 
-func testOneTimeTokens(t *testing.T, st usermgmt.Store) {
+func testOneTimeTokens(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u1, u2 := newUser(1), newUser(2)
 	mustInsertUsers(t, st, u1, u2)
@@ -107,7 +107,7 @@ func testOneTimeTokens(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testRecoveryCodes(t *testing.T, st usermgmt.Store) {
+func testRecoveryCodes(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)
@@ -154,7 +154,7 @@ func testRecoveryCodes(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testOTPState(t *testing.T, st usermgmt.Store) {
+func testOTPState(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)
@@ -181,7 +181,7 @@ func testOTPState(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testSecurityCascade(t *testing.T, st usermgmt.Store) {
+func testSecurityCascade(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)

@@ -76,7 +76,7 @@ func checkSession(t *testing.T, what string, got, want *usermgmt.Session) {
 	}
 }
 
-func testInsertSession(t *testing.T, st usermgmt.Store) {
+func testInsertSession(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)
@@ -115,7 +115,7 @@ func testInsertSession(t *testing.T, st usermgmt.Store) {
 	checkSession(t, "revoked session", got, r)
 }
 
-func testRotateSession(t *testing.T, st usermgmt.Store) {
+func testRotateSession(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)
@@ -190,7 +190,7 @@ func testRotateSession(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testRevokeSession(t *testing.T, st usermgmt.Store) {
+func testRevokeSession(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)
@@ -224,7 +224,7 @@ func testRevokeSession(t *testing.T, st usermgmt.Store) {
 	checkNotFound(t, "RevokeSession(missing)", st.RevokeSession(ctx, "no-such-session", first))
 }
 
-func testRevokeUserSessions(t *testing.T, st usermgmt.Store) {
+func testRevokeUserSessions(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	a, b := newUser(1), newUser(2)
 	mustInsertUsers(t, st, a, b)
@@ -268,7 +268,7 @@ func testRevokeUserSessions(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testSessionsByUser(t *testing.T, st usermgmt.Store) {
+func testSessionsByUser(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	a, b := newUser(1), newUser(2)
 	mustInsertUsers(t, st, a, b)

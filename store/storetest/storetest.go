@@ -1,5 +1,8 @@
 // Package storetest is the conformance suite of usermgmt.Store: every
-// implementation runs it from its tests and must pass all of it.
+// implementation runs it from its tests and must pass all of it. The core
+// contract's cases always run; those of each capability (usermgmt.FileStore,
+// ExternalStore, FlagStore, LockoutStore, dump.Store) run when the store
+// implements it, and Run logs the capabilities it did not find.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) usermgmt.Store {
@@ -21,6 +24,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/dbtools/dump"
 )
 
 // Run runs the whole suite. Each case runs in parallel on a store of its
@@ -30,21 +34,32 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 	groups := []struct {
 		name  string
 		cases []testCase
+		// needs reports whether a store has the group's capability;
+		// nil for the core contract.
+		needs func(usermgmt.Store) bool
 	}{
-		{"Users", userCases},
-		{"Sessions", sessionCases},
-		{"Audit", auditCases},
-		{"Files", fileCases},
-		{"External", externalCases},
-		{"InTx", txCases},
-		{"Concurrency", concurrencyCases},
-		{"Security", securityCases},
-		{"Flags", flagCases},
-		{"Lockout", lockoutCases},
-		{"AdminSearch", adminSearchCases},
-		{"Dump", dumpCases},
+		{"Users", userCases, nil},
+		{"Sessions", sessionCases, nil},
+		{"Audit", auditCases, nil},
+		{"Files", fileCases, has[usermgmt.FileStore]},
+		{"External", externalCases, has[usermgmt.ExternalStore]},
+		{"InTx", txCases, nil},
+		{"Concurrency", concurrencyCases, nil},
+		{"Security", securityCases, nil},
+		{"Flags", flagCases, has[usermgmt.FlagStore]},
+		{"Lockout", lockoutCases, has[usermgmt.LockoutStore]},
+		{"AdminSearch", adminSearchCases, nil},
+		{"Dump", dumpCases, func(st usermgmt.Store) bool { return has[dump.Store](st) && has[usermgmt.FlagStore](st) }},
+	}
+	probe := open(t)
+	if err := probe.Close(); err != nil {
+		t.Errorf("Close: %v", err)
 	}
 	for _, g := range groups {
+		if g.needs != nil && !g.needs(probe) {
+			t.Logf("storetest: %T lacks the capability of the %s cases; they do not apply", probe, g.name)
+			continue
+		}
 		t.Run(g.name, func(t *testing.T) {
 			for _, c := range g.cases {
 				t.Run(c.name, func(t *testing.T) {
@@ -55,17 +70,68 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 							t.Errorf("Close: %v", err)
 						}
 					})
-					c.run(t, st)
+					c.run(t, full(st))
 				})
 			}
 		})
 	}
 }
 
+// fullStore is a store with every capability the suite tests. A case
+// calls only the methods of its group's capability, and a group runs
+// only on a store that has it.
+type fullStore interface {
+	usermgmt.Store
+	usermgmt.FileStore
+	usermgmt.ExternalStore
+	usermgmt.FlagStore
+	usermgmt.LockoutStore
+	dump.Store
+}
+
+// partial is a store lacking some capabilities: their methods are those of
+// nil interfaces, never called (see fullStore).
+type partial struct {
+	usermgmt.Store
+	usermgmt.FileStore
+	usermgmt.ExternalStore
+	usermgmt.FlagStore
+	usermgmt.LockoutStore
+	dumpStore
+}
+
+// dumpStore names dump.Store apart from usermgmt.Store in partial.
+type dumpStore = dump.Store
+
+func (p partial) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt.Store) error) error {
+	return p.Store.InTx(ctx, fn)
+}
+
+func (p partial) Close() error { return p.Store.Close() }
+
+func has[T any](st usermgmt.Store) bool {
+	_, ok := st.(T)
+	return ok
+}
+
+// full returns st as a fullStore.
+func full(st usermgmt.Store) fullStore {
+	if f, ok := st.(fullStore); ok {
+		return f
+	}
+	p := partial{Store: st}
+	p.FileStore, _ = st.(usermgmt.FileStore)
+	p.ExternalStore, _ = st.(usermgmt.ExternalStore)
+	p.FlagStore, _ = st.(usermgmt.FlagStore)
+	p.LockoutStore, _ = st.(usermgmt.LockoutStore)
+	p.dumpStore, _ = st.(dump.Store)
+	return p
+}
+
 // testCase is one behaviour checked on a fresh store.
 type testCase struct {
 	name string
-	run  func(t *testing.T, st usermgmt.Store)
+	run  func(t *testing.T, st fullStore)
 }
 
 // t0 is the suite's reference time: nanoseconds and a non-UTC zone, so that
@@ -180,4 +246,15 @@ func checkConflict(t *testing.T, what string, err error, field string) {
 	if got := e.Params["field"]; got != field {
 		t.Errorf("%s: conflict on %v, want %q (error %v)", what, got, field, err)
 	}
+}
+
+// mustFull returns st as a fullStore, failing t unless it has every
+// capability.
+func mustFull(t *testing.T, st usermgmt.Store) fullStore {
+	t.Helper()
+	f, ok := st.(fullStore)
+	if !ok {
+		t.Fatalf("%T lacks a capability the case needs (see fullStore)", st)
+	}
+	return f
 }

@@ -53,7 +53,7 @@ func checkWritten(t *testing.T, st usermgmt.Store, n int, want bool) {
 	}
 }
 
-func testTxCommit(t *testing.T, st usermgmt.Store) {
+func testTxCommit(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
 		if err := writeAll(ctx, tx, 1); err != nil {
@@ -74,7 +74,7 @@ func testTxCommit(t *testing.T, st usermgmt.Store) {
 	checkWritten(t, st, 1, true)
 }
 
-func testTxRollback(t *testing.T, st usermgmt.Store) {
+func testTxRollback(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	mustInsertUsers(t, st, newUser(9))
 	boom := errors.New("boom")
@@ -104,7 +104,7 @@ func testTxRollback(t *testing.T, st usermgmt.Store) {
 	checkWritten(t, st, 2, true)
 }
 
-func testTxPanic(t *testing.T, st usermgmt.Store) {
+func testTxPanic(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	type sentinel struct{}
 	func() {
@@ -129,7 +129,7 @@ func testTxPanic(t *testing.T, st usermgmt.Store) {
 	checkWritten(t, st, 2, true)
 }
 
-func testTxNested(t *testing.T, st usermgmt.Store) {
+func testTxNested(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
 		if err := writeAll(ctx, tx, 1); err != nil {
@@ -151,7 +151,7 @@ func testTxNested(t *testing.T, st usermgmt.Store) {
 	checkWritten(t, st, 2, true)
 }
 
-func testTxNestedError(t *testing.T, st usermgmt.Store) {
+func testTxNestedError(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	boom := errors.New("boom")
 	err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
@@ -172,7 +172,7 @@ func testTxNestedError(t *testing.T, st usermgmt.Store) {
 	checkWritten(t, st, 2, false)
 }
 
-func testTxConflict(t *testing.T, st usermgmt.Store) {
+func testTxConflict(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	mustInsertUsers(t, st, newUser(1))
 	err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
@@ -189,7 +189,7 @@ func testTxConflict(t *testing.T, st usermgmt.Store) {
 
 // testLockUser: a read-modify-write through LockUser inside InTx cannot lose
 // a concurrent transaction's change to the same user.
-func testLockUser(t *testing.T, st usermgmt.Store) {
+func testLockUser(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u)

@@ -27,7 +27,7 @@ var userCases = []testCase{
 	{"ContextCanceled", testContextCanceled},
 }
 
-func testCreateAndGet(t *testing.T, st usermgmt.Store) {
+func testCreateAndGet(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	u.Roles = []string{"user", "admin"}
@@ -76,7 +76,7 @@ func testCreateAndGet(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testFreshCopies(t *testing.T, st usermgmt.Store) {
+func testFreshCopies(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	u.Roles = []string{"user", "admin"}
@@ -101,7 +101,7 @@ func testFreshCopies(t *testing.T, st usermgmt.Store) {
 	checkUser(t, "second read", b, want)
 }
 
-func testNilSlices(t *testing.T, st usermgmt.Store) {
+func testNilSlices(t *testing.T, st fullStore) {
 	u := newUser(1)
 	u.Roles = nil
 	u.BlockedUUIDs = nil
@@ -119,7 +119,7 @@ func testNilSlices(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testUpdateRoundTrip(t *testing.T, st usermgmt.Store) {
+func testUpdateRoundTrip(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u := newUser(1)
 	mustInsertUsers(t, st, u, newUser(2))
@@ -186,7 +186,7 @@ func testUpdateRoundTrip(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testConflicts(t *testing.T, st usermgmt.Store) {
+func testConflicts(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	mustInsertUsers(t, st, newUser(1))
 	existing := newUser(1)
@@ -216,7 +216,7 @@ func testConflicts(t *testing.T, st usermgmt.Store) {
 	checkUser(t, "existing user", got, existing)
 }
 
-func testUpdateConflicts(t *testing.T, st usermgmt.Store) {
+func testUpdateConflicts(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	a, b := newUser(1), newUser(2)
 	mustInsertUsers(t, st, a, b)
@@ -248,7 +248,7 @@ func testUpdateConflicts(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testDelete(t *testing.T, st usermgmt.Store) {
+func testDelete(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	u, other := newUser(1), newUser(2)
 	mustInsertUsers(t, st, u, other)
@@ -280,7 +280,7 @@ func testDelete(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testListUsers(t *testing.T, st usermgmt.Store) {
+func testListUsers(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	// Inserted out of order; users 3 and 4 share a creation time, so the
 	// UUID decides between them.
@@ -325,7 +325,7 @@ func testListUsers(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testListSubSecond(t *testing.T, st usermgmt.Store) {
+func testListSubSecond(t *testing.T, st fullStore) {
 	// Fractions of different lengths within one second, and the whole
 	// second itself, inserted out of order.
 	base := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -348,7 +348,7 @@ func testListSubSecond(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testListLimits(t *testing.T, st usermgmt.Store) {
+func testListLimits(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	const n = 1001
 	err := st.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
@@ -385,7 +385,7 @@ func testListLimits(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testUsersByUUIDs(t *testing.T, st usermgmt.Store) {
+func testUsersByUUIDs(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	mustInsertUsers(t, st, newUser(1), newUser(2), newUser(3))
 	tests := []struct {
@@ -418,7 +418,7 @@ func testUsersByUUIDs(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testCount(t *testing.T, st usermgmt.Store) {
+func testCount(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	check := func(want int) {
 		t.Helper()
@@ -435,7 +435,7 @@ func testCount(t *testing.T, st usermgmt.Store) {
 	check(2)
 }
 
-func testTimesRoundTrip(t *testing.T, st usermgmt.Store) {
+func testTimesRoundTrip(t *testing.T, st fullStore) {
 	ctx := context.Background()
 	times := []struct {
 		name string
@@ -463,7 +463,7 @@ func testTimesRoundTrip(t *testing.T, st usermgmt.Store) {
 	}
 }
 
-func testContextCanceled(t *testing.T, st usermgmt.Store) {
+func testContextCanceled(t *testing.T, st fullStore) {
 	mustInsertUsers(t, st, newUser(1))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -1,4 +1,4 @@
-package httpadapter
+package adminmail
 
 import (
 	"encoding/json"

@@ -1,9 +1,11 @@
-package usermgmt
+package adminmail
 
 import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/usermgmt/usermgmt"
 )
 
 // FuzzAdminMailTemplate: any subject and content is refused with a 4xx or
@@ -13,15 +15,14 @@ func FuzzAdminMailTemplate(f *testing.F) {
 		f.Add("Subject", c)
 	}
 	f.Add("a\r\nBcc: x", "x")
-	m := &Manager{}
-	ctx := context.Background()
+	layout := builtinLayout(f)
 	f.Fuzz(func(t *testing.T, subject, content string) {
 		if strings.Contains(content, "{{define") || strings.Contains(content, "{{block") {
 			return // self-recursive templates only meet the engine's depth limit: slow, not wrong
 		}
-		tm, err := m.parseAdminMail(ctx, AdminMail{Subject: subject, Content: content})
+		tm, err := parseMessage(Message{Subject: subject, Content: content}, layout)
 		if err != nil {
-			if s := AsError(err).Status; s != 400 {
+			if s := usermgmt.AsError(err).Status; s != 400 {
 				t.Fatalf("status %d: %v", s, err)
 			}
 			return
@@ -29,9 +30,9 @@ func FuzzAdminMailTemplate(f *testing.F) {
 		if strings.ContainsAny(tm.subject, "\r\n") {
 			t.Fatalf("subject %q", tm.subject)
 		}
-		html, err := tm.render(MailData{ProjectName: "P", Username: "u<b>", Email: "e@example.com"})
+		html, err := tm.render(usermgmt.MailData{ProjectName: "P", Username: "u<b>", Email: "e@example.com"})
 		if err != nil {
-			if s := AsError(err).Status; s != 400 {
+			if s := usermgmt.AsError(err).Status; s != 400 {
 				t.Fatalf("render status %d: %v", s, err)
 			}
 			return
@@ -43,15 +44,25 @@ func FuzzAdminMailTemplate(f *testing.F) {
 }
 
 func TestAdminMailRenderEscapes(t *testing.T) {
-	tm, err := (&Manager{}).parseAdminMail(context.Background(), AdminMail{Subject: " Hi ", Content: `<p title="{{.Username}}">{{.Username}}</p>`})
+	tm, err := parseMessage(Message{Subject: " Hi ", Content: `<p title="{{.Username}}">{{.Username}}</p>`}, builtinLayout(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	html, err := tm.render(MailData{ProjectName: "P", Username: `<script>"x"</script>`})
+	html, err := tm.render(usermgmt.MailData{ProjectName: "P", Username: `<script>"x"</script>`})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tm.subject != "Hi" || strings.Contains(html, "<script>") || !strings.Contains(html, "&lt;script&gt;") {
 		t.Fatalf("%q %s", tm.subject, html)
 	}
+}
+
+// builtinLayout is the built-in mail layout, as a Manager finds it.
+func builtinLayout(tb testing.TB) string {
+	tb.Helper()
+	l, ok := (&usermgmt.Manager{}).MailTemplate(context.Background(), "layout.html")
+	if !ok {
+		tb.Fatal("no built-in layout")
+	}
+	return l
 }

@@ -1,0 +1,37 @@
+package store_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLinkedOnlyWhereUsed keeps each database driver in its own package:
+// store links neither, store/sqlite no PostgreSQL, store/postgres no
+// SQLite, and the root package and httpadapter none of them nor Swagger UI.
+// A host's binary carries what it imports and nothing more.
+func TestLinkedOnlyWhereUsed(t *testing.T) {
+	const mod = "github.com/usermgmt/usermgmt"
+	sqlite := []string{"modernc.org/sqlite", "github.com/uptrace/bun/dialect/sqlitedialect"}
+	pg := []string{"github.com/jackc/pgx/v5", "github.com/uptrace/bun/dialect/pgdialect"}
+	docs := []string{mod + "/httpadapter/swaggerui"}
+	for pkg, banned := range map[string][]string{
+		mod + "/store":          append(append([]string{}, sqlite...), pg...),
+		mod + "/store/sqlite":   pg,
+		mod + "/store/postgres": sqlite,
+		mod:                     append(append(append([]string{}, sqlite...), pg...), docs...),
+		mod + "/httpadapter":    append(append(append([]string{}, sqlite...), pg...), docs...),
+	} {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, b := range banned {
+				if dep == b || strings.HasPrefix(dep, b+"/") {
+					t.Errorf("%s links %s", pkg, dep)
+				}
+			}
+		}
+	}
+}
