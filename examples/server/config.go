@@ -95,6 +95,10 @@ type Config struct {
 	MaxUploadBytes int64
 	// AdminPassword is ADMIN_PASSWORD, the first admin's password.
 	AdminPassword string
+	// AdminEmail is ADMIN_EMAIL, the first admin's address ("" for
+	// admin@example.com): set it to an address that receives mail, so that
+	// the admin can reset a forgotten password.
+	AdminEmail string
 	// BcryptCost is BCRYPT_COST.
 	BcryptCost int
 	// CORSOrigins is CORS_ORIGINS.
@@ -173,6 +177,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		Addr:          p.addr("ADDR", ":8000"),
 		DataDir:       p.str("DATA_DIR", defaultDataDir(p.str("APP_ROOT_DIR", ""))),
 		AdminPassword: p.getenv("ADMIN_PASSWORD"), // as given: spaces count
+		AdminEmail:    p.email("ADMIN_EMAIL"),
 		BcryptCost:    p.intRange("BCRYPT_COST", usermgmt.DefaultBcryptCost, 4, 31),
 		CORSOrigins:   p.origins("CORS_ORIGINS"),
 		PagesEnabled:  p.boolean("PAGES_ENABLED", true),

@@ -4,9 +4,10 @@
 //
 //	go run ./examples/server
 //
-// On first start it creates the admin account "admin"; its password is
-// ADMIN_PASSWORD or, without one, a random password written to
-// DATA_DIR/admin_password. See config.go for every variable.
+// On first start it creates the admin account "admin" with the address
+// ADMIN_EMAIL (default admin@example.com); its password is ADMIN_PASSWORD
+// or, without one, a random password written to DATA_DIR/admin_password.
+// See config.go for every variable.
 package main
 
 import (
