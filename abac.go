@@ -187,7 +187,7 @@ func DefaultPolicy() *Policy {
 	for _, act := range []string{"single", "multiple", "all", "test", "auth"} {
 		p.Set(RoleAdmin, "email", act, Allow)
 	}
-	for _, act := range []string{"ban", "unban", "feature_flags", "audit"} {
+	for _, act := range []string{"ban", "unban", "unlock", "feature_flags", "audit"} {
 		p.Set(RoleAdmin, "admin", act, Allow)
 	}
 	p.Set(RoleAdmin, "docs", "swagger", Allow).Set(RoleAdmin, "docs", "redoc", Allow)

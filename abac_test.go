@@ -53,6 +53,8 @@ func TestDefaultPolicy(t *testing.T) {
 		{"moderator cannot ban admin", req{Actor: mod, Resource: "admin", Action: "ban", Target: admin}, false},
 		{"moderator cannot unban", req{Actor: mod, Resource: "admin", Action: "unban", Target: bob}, false},
 		{"admin unbans", req{Actor: admin, Resource: "admin", Action: "unban", Target: bob}, true},
+		{"admin unlocks", req{Actor: admin, Resource: "admin", Action: "unlock", Target: bob}, true},
+		{"moderator cannot unlock", req{Actor: mod, Resource: "admin", Action: "unlock", Target: bob}, false},
 		{"tester can do nothing", req{Actor: tester, Resource: "user", Action: "read", Target: tester}, false},
 		{"unknown resource denied", req{Actor: admin, Resource: "nuclear", Action: "launch"}, false},
 		{"nil actor denied", req{Resource: "user", Action: "read"}, false},

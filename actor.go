@@ -134,6 +134,15 @@ func (a *Actor) Unban(ctx context.Context, uuid, reason string) (*User, error) {
 	})
 }
 
+// UnlockAccount lifts a user's lockouts, of failed logins and of failed
+// second-step codes (policy admin.unlock: admins by default), with an
+// audit entry naming the actor. It returns the user.
+func (a *Actor) UnlockAccount(ctx context.Context, uuid string) (*User, error) {
+	return a.m.unlockAccount(ctx, uuid, a.uuid(), func(t *User) error {
+		return a.authorize(ctx, AccessRequest{Resource: "admin", Action: "unlock", Target: t})
+	})
+}
+
 // Sessions returns the actor's own live sessions.
 func (a *Actor) Sessions(ctx context.Context) ([]*Session, error) {
 	if a.user == nil {

@@ -58,7 +58,8 @@ func (m *Manager) Register(ctx context.Context, nu NewUser) (*Tokens, error) {
 // write. A stored hash of another cost is replaced at the next successful
 // login, so that its timing too matches the dummy's. Only after a correct
 // password does an inactive account learn why it cannot log in
-// (ErrInactiveUser). With RequireVerifiedEmail on, an unverified address
+// (ErrInactiveUser), and a locked one (ErrAccountLocked) only when its
+// LockoutPolicy has TellOwner. With RequireVerifiedEmail on, an unverified address
 // gets ErrEmailNotVerified; with two-factor login on, a correct password
 // answers an *OTPChallengeError (matching ErrOTPRequired) whose challenge
 // LoginOTP completes.
@@ -72,7 +73,7 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 		return nil, err
 	}
 	hash := m.dummyHash
-	if u != nil && u.PasswordHash != "" && !attempt.locked {
+	if u != nil && u.PasswordHash != "" && attempt.checksPassword(m.cfg.Lockout) {
 		hash = u.PasswordHash
 	}
 	cmpErr := m.hasher.Compare(ctx, hash, password)
@@ -86,20 +87,27 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 			m.log.ErrorContext(ctx, "password hash unreadable", "user", u.UUID, "err", cmpErr)
 		}
 	}
-	failed := u == nil || u.PasswordHash == "" || cmpErr != nil || attempt.locked
+	wrong := u == nil || u.PasswordHash == "" || cmpErr != nil || !attempt.checksPassword(m.cfg.Lockout)
+	failed := wrong || attempt.locked
 	if err := m.endLoginAttempt(ctx, u, attempt, !failed); err != nil {
 		return nil, err
 	}
 	if failed {
-		subject := ""
+		subject, detail := "", ""
 		if u != nil {
 			subject = u.UUID
 		}
-		if err := m.audit(ctx, m.store, "", subject, AuditLoginFailed, ""); err != nil {
+		if !wrong {
+			detail = "account locked"
+		}
+		if err := m.audit(ctx, m.store, "", subject, AuditLoginFailed, detail); err != nil {
 			return nil, err
 		}
 		if u != nil {
 			m.cache.invalidateUser(u.UUID)
+		}
+		if !wrong { // the owner's password on a locked account (TellOwner)
+			return nil, m.lockedError(attempt)
 		}
 		return nil, ErrInvalidLogin
 	}

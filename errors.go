@@ -121,6 +121,7 @@ var (
 	// Account security.
 	ErrOTPRequired         = newError(http.StatusUnauthorized, "otp_required", "OTP-REQUIRED")
 	ErrInvalidOTP          = newError(http.StatusUnauthorized, "invalid_otp", "Invalid OTP code")
+	ErrAccountLocked       = newError(http.StatusTooManyRequests, "account_locked", "This account is locked after too many failed logins; try again later or reset your password.")
 	ErrOTPLocked           = newError(http.StatusTooManyRequests, "otp_locked", "Too many failed codes; try again later.")
 	ErrInvalidOTPMethod    = newError(http.StatusBadRequest, "invalid_otp_method", "Invalid OTP method")
 	ErrOTPProofRequired    = newError(http.StatusUnprocessableEntity, "otp_proof_required", "A second factor is turned on by its owner with a code (PATCH /auth/OTP/{method}); an edit can only turn it off.")

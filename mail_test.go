@@ -263,6 +263,14 @@ func TestDeliverability(t *testing.T) {
 			t.Errorf("%s: %v", tt.domain, err)
 		}
 	}
+	// The host's own call vouches for an address it marks verified (the
+	// seeded admin of issue 15 item 4); a visitor's registration does not.
+	if _, err := m.CreateUser(context.Background(), usermgmt.NewUser{Username: "deliver_v", Email: "v@nullmx.example", Password: goodPassword, EmailVerified: true}); err != nil {
+		t.Errorf("verified by the host: %v", err)
+	}
+	if _, err := m.Register(context.Background(), usermgmt.NewUser{Username: "deliver_w", Email: "w@nullmx.example", Password: goodPassword, EmailVerified: true}); !errors.Is(err, usermgmt.ErrEmailUndeliverable) {
+		t.Errorf("register claiming a verified address: %v", err)
+	}
 	// Without a mailer nothing is checked.
 	m2 := newManager(t, openStore(t), nil, usermgmt.WithResolver(r))
 	if _, err := m2.CreateUser(context.Background(), usermgmt.NewUser{Username: "deliver_z", Email: "u@none.example", Password: goodPassword}); err != nil {

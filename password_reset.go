@@ -114,7 +114,7 @@ func (m *Manager) ResetPassword(ctx context.Context, token, newPassword, confirm
 		return err
 	}
 	// The reset proved the address: a lockout of the account ends with it.
-	if err := m.UnlockAccount(ctx, u.UUID); err != nil {
+	if err := m.endLoginLockout(ctx, u.UUID); err != nil {
 		m.log.WarnContext(ctx, "unlock after password reset failed", "user", u.UUID, "err", err)
 	}
 	m.afterPasswordChange(ctx, u)

@@ -8,7 +8,7 @@ import (
 	"github.com/usermgmt/usermgmt"
 )
 
-// The admin routes: ban and unban.
+// The admin routes: ban, unban and unlock.
 
 type banInput struct{ uuid, reason string }
 
@@ -48,4 +48,12 @@ func (h *handler) unban(ctx context.Context, p *usermgmt.Principal, in banInput)
 		return response{}, err
 	}
 	return jsonOK(banResponse{Admin: p.User().Username, Action: "Unbanned", User: u.Username, Reason: strings.TrimSpace(in.reason)}), nil
+}
+
+func (h *handler) unlock(ctx context.Context, p *usermgmt.Principal, uuid string) (response, error) {
+	u, err := h.m.As(p.User()).UnlockAccount(ctx, uuid)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonOK(banResponse{Admin: p.User().Username, Action: "Unlocked", User: u.Username}), nil
 }

@@ -77,6 +77,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", "Bearer")
 	}
+	if s, ok := e.Params["retry_after"].(int); ok && s > 0 { // seconds, as ErrAccountLocked gives
+		h.Set("Retry-After", strconv.Itoa(s))
+	}
 	setNoStore(h)
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))

@@ -112,6 +112,8 @@ func TestRouteTable(t *testing.T) {
 		"_DOCS_ASSET", "_CUSTOM_SWAGGER_UI_HTML", "REDIRECT_URI",
 		"SEND_EMAIL_SINGLE", "SEND_EMAIL_MULTIPLE", "SEND_EMAIL_ALL", "TEST_EMAIL", "OTP_EMAIL",
 		"RESET_PASSWORD_EMAIL", "VALIDATION_EMAIL",
+		// issue 15
+		"UNLOCK_USER",
 	}
 	// The pages keep the reference's flags, which their form posts and
 	// aliases (/signin, /signup) share.

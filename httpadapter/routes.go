@@ -194,6 +194,10 @@ func coreRoutes() []route {
 		{Route{Method: post, Path: "/admin/unban/{uuid}", Name: "unban_user", Flag: "UNBAN_USER", Tag: "admin", Auth: true,
 			Summary: "Reactivate a user.", Request: "UnbanForm", Encodings: jsonOrForm, Status: ok, Response: "BanResult"},
 			op[banInput]{decodeUnban, (*handler).unban}},
+		{Route{Method: post, Path: "/admin/unlock/{uuid}", Name: "unlock_user", Flag: "UNLOCK_USER", Tag: "admin", Auth: true,
+			Summary: "Lift a user's lockouts after failed logins or second-step codes.", Request: "UserUUID",
+			Status: ok, Response: "BanResult"},
+			op[string]{pathValue("uuid"), (*handler).unlock}},
 
 		// root
 		{Route{Method: get, Path: "/ping", Root: true, Name: "_ping", Flag: "_PING", Tag: "root",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,10 +19,13 @@ const (
 )
 
 // ensureAdmin creates the default admin when the store holds no user at
-// all. Its password is ADMIN_PASSWORD as given (the password policy does not
-// apply to an operator's choice) or, without one, a random password stored
-// in DATA_DIR/admin_password (mode 0600) whose path, never content, is
-// logged. Two instances starting at once are fine: the one whose insert
+// all, with the address ADMIN_EMAIL (default admin@example.com), which is
+// never refused as undeliverable: the operator vouches for it. Its password
+// is ADMIN_PASSWORD as given (the password policy does not apply to an
+// operator's choice) or, without one, a random password stored in
+// DATA_DIR/admin_password (mode 0600) whose path, never content, is logged.
+// ADMIN_EMAIL counts only then: a later change does not touch an existing
+// admin. Two instances starting at once are fine: the one whose insert
 // conflicts leaves the other's admin in place.
 func ensureAdmin(ctx context.Context, m *usermgmt.Manager, cfg Config, log *slog.Logger) error {
 	n, err := m.CountUsers(ctx)
@@ -46,7 +50,7 @@ func ensureAdmin(ctx context.Context, m *usermgmt.Manager, cfg Config, log *slog
 	u, err := m.CreateUser(ctx, usermgmt.NewUser{
 		Username:      adminUsername,
 		DisplayName:   adminDisplayName,
-		Email:         adminEmail,
+		Email:         cmp.Or(cfg.AdminEmail, adminEmail),
 		PasswordHash:  hash,
 		Roles:         []string{usermgmt.RoleAdmin, usermgmt.RoleModerator, usermgmt.RoleUser},
 		EmailVerified: true,

@@ -95,6 +95,10 @@ type Config struct {
 	MaxUploadBytes int64
 	// AdminPassword is ADMIN_PASSWORD, the first admin's password.
 	AdminPassword string
+	// AdminEmail is ADMIN_EMAIL, the first admin's address ("" for
+	// admin@example.com): set it to an address that receives mail, so that
+	// the admin can reset a forgotten password.
+	AdminEmail string
 	// BcryptCost is BCRYPT_COST.
 	BcryptCost int
 	// CORSOrigins is CORS_ORIGINS.
@@ -137,7 +141,9 @@ type Config struct {
 	FeatureFlagsFile string
 	// FlagPollInterval is FEATURE_FLAGS_POLL_SECONDS.
 	FlagPollInterval time.Duration
-	// Lockout is LOGIN_LOCKOUT_THRESHOLD and LOGIN_LOCKOUT_MINUTES.
+	// Lockout is LOGIN_LOCKOUT_THRESHOLD, LOGIN_LOCKOUT_MINUTES and
+	// LOGIN_LOCKOUT_TELL_OWNER (default false: a locked account answers its
+	// own password like a wrong one).
 	Lockout usermgmt.LockoutPolicy
 	// LogFile is LOG_FILE_*: file logging under DATA_DIR/logs.
 	LogFile LogFileConfig
@@ -173,6 +179,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		Addr:          p.addr("ADDR", ":8000"),
 		DataDir:       p.str("DATA_DIR", defaultDataDir(p.str("APP_ROOT_DIR", ""))),
 		AdminPassword: p.getenv("ADMIN_PASSWORD"), // as given: spaces count
+		AdminEmail:    p.email("ADMIN_EMAIL"),
 		BcryptCost:    p.intRange("BCRYPT_COST", usermgmt.DefaultBcryptCost, 4, 31),
 		CORSOrigins:   p.origins("CORS_ORIGINS"),
 		PagesEnabled:  p.boolean("PAGES_ENABLED", true),
@@ -207,6 +214,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Lockout = usermgmt.LockoutPolicy{Threshold: p.intRange("LOGIN_LOCKOUT_THRESHOLD", usermgmt.DefaultLockout.Threshold, 0, 1000)}
 	minutes := time.Duration(p.intRange("LOGIN_LOCKOUT_MINUTES", int(usermgmt.DefaultLockout.Duration/time.Minute), 1, 7*24*60)) * time.Minute
 	c.Lockout.Window, c.Lockout.Duration = minutes, minutes
+	c.Lockout.TellOwner = p.boolean("LOGIN_LOCKOUT_TELL_OWNER", false)
 	if c.Lockout.Threshold == 0 {
 		c.Lockout.Threshold = -1 // off
 	}

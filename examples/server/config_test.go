@@ -376,3 +376,18 @@ func TestCORSOptionsCredentials(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConfigLockoutTellOwner(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "true": true, "false": false} {
+		c, err := loadConfig(env(map[string]string{"LOGIN_LOCKOUT_TELL_OWNER": v}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Lockout.TellOwner != want {
+			t.Errorf("LOGIN_LOCKOUT_TELL_OWNER=%q: TellOwner = %v", v, c.Lockout.TellOwner)
+		}
+	}
+	if _, err := loadConfig(env(map[string]string{"LOGIN_LOCKOUT_TELL_OWNER": "maybe"})); err == nil {
+		t.Error("LOGIN_LOCKOUT_TELL_OWNER=maybe accepted")
+	}
+}

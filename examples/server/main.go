@@ -4,9 +4,11 @@
 //
 //	go run ./examples/server
 //
-// On first start it creates the admin account "admin"; its password is
-// ADMIN_PASSWORD or, without one, a random password written to
-// DATA_DIR/admin_password. See config.go for every variable.
+// On first start it creates the admin account "admin" with the address
+// ADMIN_EMAIL (default admin@example.com); its password is ADMIN_PASSWORD
+// or, without one, a random password written to DATA_DIR/admin_password.
+// See config.go for every variable, and commands.go for the operator's
+// commands (server unlock USERNAME lifts a lockout).
 package main
 
 import (
@@ -60,7 +62,11 @@ func main() {
 		stop()
 	}()
 	getenv, err := withDotEnv(os.Getenv, os.ReadFile)
-	if err == nil {
+	switch {
+	case err != nil:
+	case len(os.Args) > 1: // an operator's command (commands.go)
+		err = runCommand(ctx, os.Args[1:], getenv, os.Stdout)
+	default:
 		err = run(ctx, getenv, os.Stdout, nil)
 	}
 	stop()
