@@ -137,7 +137,7 @@ func (m *Manager) unlockAccount(ctx context.Context, uuid, actorUUID string, aut
 			return nil, err
 		}
 	}
-	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		if err := tx.ClearLoginFailures(ctx, u.UUID); err != nil {
 			return err
 		}
