@@ -9,7 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // The operator's commands: `server COMMAND ARGS...` runs one against the
@@ -48,7 +48,7 @@ func withManager(ctx context.Context, getenv func(string) string, stdout io.Writ
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := store.Open(ctx, cfg.DatabaseDSN)
+	st, err := anydb.Open(ctx, cfg.DatabaseDSN)
 	if err != nil {
 		return fmt.Errorf("open the database (from %s): %w", cfg.DatabaseSource, err)
 	}
