@@ -10,7 +10,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/mail"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // nullMXResolver answers every domain with a null MX (RFC 7505), as
@@ -26,7 +26,7 @@ func (nullMXResolver) LookupHost(context.Context, string) ([]string, error) { re
 // deliverability check finds no domain that takes mail.
 func newMailingManager(t *testing.T, dir string) *usermgmt.Manager {
 	t.Helper()
-	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(dir, "app.db"))
+	st, err := anydb.Open(context.Background(), "sqlite://"+filepath.Join(dir, "app.db"))
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/store"
+	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // Issue 15 item 1: five wrong passwords locked the admin out and no
@@ -25,7 +25,7 @@ func TestUnlockCommand(t *testing.T) {
 	// withServer runs f with a Manager over the server's database.
 	withServer := func(f func(m *usermgmt.Manager)) {
 		t.Helper()
-		st, err := store.Open(ctx, cfg.DatabaseDSN)
+		st, err := anydb.Open(ctx, cfg.DatabaseDSN)
 		if err != nil {
 			t.Fatal(err)
 		}
