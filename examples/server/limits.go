@@ -16,15 +16,19 @@ import (
 // in memory otherwise, and a function closing what it opened. A Redis that
 // does not answer at start is an error with REDIS_FAILURE_MODE=closed, and
 // a warning otherwise (the limiter then decides as the mode says until
-// Redis is back).
+// Redis is back). The client fails fast (redisstore.ClientOptions) and the
+// limiter's circuit breaker keeps an outage off the request path.
 func newLimiter(ctx context.Context, cfg Config, log *slog.Logger) (usermgmt.Limiter, func(), error) {
 	if cfg.RedisURL == "" {
 		return usermgmt.NewMemoryLimiter(usermgmt.MemoryLimiterOptions{}), func() {}, nil
 	}
-	o, err := redis.ParseURL(cfg.RedisURL)
+	o, err := redisstore.ClientOptions(cfg.RedisURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
+	// go-redis has one logger per process; its pool and dial messages go
+	// to the service's log instead of plain text on stderr.
+	redis.SetLogger(redisstore.NewLogger(log))
 	c := redis.NewClient(o)
 	if err := c.Ping(ctx).Err(); err != nil {
 		if cfg.RedisFailureMode == "closed" {

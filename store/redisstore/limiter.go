@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -58,6 +59,18 @@ const (
 	FailToFallback
 )
 
+// String returns the mode's name as REDIS_FAILURE_MODE spells it:
+// "closed", "open" or "memory".
+func (o OnError) String() string {
+	switch o {
+	case FailOpen:
+		return "open"
+	case FailToFallback:
+		return "memory"
+	}
+	return "closed"
+}
+
 // LimiterOptions configures NewLimiter.
 type LimiterOptions struct {
 	// Prefix is put before every key. Default "usermgmt:".
@@ -67,15 +80,43 @@ type LimiterOptions struct {
 	// Fallback decides with FailToFallback. Default: a fresh
 	// usermgmt.MemoryLimiter.
 	Fallback usermgmt.Limiter
-	// Logger receives a warning per failed decision. Default slog.Default().
+	// Logger receives one warning when Redis stops answering and one when
+	// it answers again. Default slog.Default().
 	Logger *slog.Logger
+
+	// Timeout bounds one decision on Redis, the wait for a pooled
+	// connection included; past it the decision counts as a failure.
+	// Default 100 ms. Only the decisions in flight when Redis goes away
+	// wait that long: the breaker then sends the others straight to
+	// OnError. The client should honour context deadlines
+	// (redis.Options.ContextTimeoutEnabled, as ClientOptions sets it);
+	// otherwise a read from a Redis that hangs waits the client's
+	// ReadTimeout.
+	Timeout time.Duration
+	// Backoff is how long the breaker stays open after a failure before
+	// the first probe; each failed probe doubles it, up to MaxBackoff.
+	// Defaults 1 s and 30 s.
+	Backoff, MaxBackoff time.Duration
+	// Clock returns the current time, for the back-off. Default time.Now.
+	Clock func() time.Time
+	// OnBreakerChange, when set, is called with true when the breaker
+	// opens (Redis stopped answering) and false when it closes: the place
+	// for a metric or a health check.
+	OnBreakerChange func(open bool)
 }
 
 // Limiter is a usermgmt.Limiter over Redis: one Lua script (one round
 // trip, atomic on the server) per decision.
+//
+// A circuit breaker guards it: after a failed decision, decisions go at
+// once to LimiterOptions.OnError, without waiting for Redis, and one
+// probe at a time, in the background after a back-off, checks whether
+// Redis answers again. An outage costs a request no more than the
+// Timeout of the decisions that were in flight when it began.
 type Limiter struct {
 	c    redis.Scripter
 	opts LimiterOptions
+	br   breaker
 }
 
 var _ usermgmt.Limiter = (*Limiter)(nil)
@@ -92,21 +133,53 @@ func NewLimiter(c redis.Scripter, opts LimiterOptions) *Limiter {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Limiter{c: c, opts: opts}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 100 * time.Millisecond
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = time.Second
+	}
+	if opts.MaxBackoff < opts.Backoff {
+		opts.MaxBackoff = max(opts.Backoff, 30*time.Second)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	return &Limiter{c: c, opts: opts, br: breaker{
+		backoff: opts.Backoff, maxBackoff: opts.MaxBackoff, clock: opts.Clock,
+		log: opts.Logger, onChange: opts.OnBreakerChange,
+	}}
 }
+
+// Degraded reports whether the breaker is open: Redis failed and has not
+// answered a probe since, so decisions follow LimiterOptions.OnError.
+func (l *Limiter) Degraded() bool { return l.br.isOpen() }
 
 // Allow implements usermgmt.Limiter.
 func (l *Limiter) Allow(ctx context.Context, key string, rate usermgmt.Rate) (usermgmt.Decision, error) {
 	if !rate.Valid() {
 		return usermgmt.Decision{}, errors.New("redisstore: rate limit and window must be positive")
 	}
+	if ok, probe := l.br.allow(); !ok {
+		if probe {
+			go l.probe(context.WithoutCancel(ctx))
+		}
+		return l.fallback(ctx, key, rate, errBreakerOpen)
+	}
 	interval := max(1, rate.Interval().Microseconds())
-	res, err := gcraScript.Run(ctx, l.c, []string{l.opts.Prefix + key}, interval, rate.Window.Microseconds()).Int64Slice()
+	cctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
+	res, err := gcraScript.Run(cctx, l.c, []string{l.opts.Prefix + key}, interval, rate.Window.Microseconds()).Int64Slice()
+	cancel()
 	if err == nil && len(res) != 4 {
 		err = fmt.Errorf("unexpected script answer %v", res)
 	}
 	if err != nil {
-		return l.failed(ctx, key, rate, err)
+		if ctx.Err() != nil {
+			// The caller gave up: not Redis's failure.
+			return usermgmt.Decision{}, fmt.Errorf("redisstore: rate limit: %w", err)
+		}
+		l.br.failed(ctx, l.opts.OnError, err)
+		return l.fallback(ctx, key, rate, err)
 	}
 	return usermgmt.Decision{
 		Allowed:    res[0] == 1,
@@ -117,13 +190,21 @@ func (l *Limiter) Allow(ctx context.Context, key string, rate usermgmt.Rate) (us
 	}, nil
 }
 
-// failed decides as OnError says when Redis failed.
-func (l *Limiter) failed(ctx context.Context, key string, rate usermgmt.Rate, err error) (usermgmt.Decision, error) {
+// errBreakerOpen is the cause of a fail-closed refusal while the breaker
+// is open.
+var errBreakerOpen = errors.New("redis did not answer; circuit breaker open")
+
+// probe asks Redis whether it answers (one round trip that changes
+// nothing) and reports to the breaker.
+func (l *Limiter) probe(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
+	defer cancel()
+	l.br.probed(ctx, l.c.ScriptExists(ctx, gcraScript.Hash()).Err())
+}
+
+// fallback decides as OnError says when Redis cannot.
+func (l *Limiter) fallback(ctx context.Context, key string, rate usermgmt.Rate, err error) (usermgmt.Decision, error) {
 	err = fmt.Errorf("redisstore: rate limit: %w", err)
-	if ctx.Err() != nil {
-		return usermgmt.Decision{}, err
-	}
-	l.opts.Logger.WarnContext(ctx, "redis limiter failed", "on_error", l.opts.OnError, "err", err)
 	switch l.opts.OnError {
 	case FailOpen:
 		return usermgmt.Decision{Allowed: true, Limit: rate.Limit, Remaining: rate.Limit - 1, Reset: rate.Interval()}, nil
@@ -133,12 +214,46 @@ func (l *Limiter) failed(ctx context.Context, key string, rate usermgmt.Rate, er
 	return usermgmt.Decision{}, err
 }
 
-// Open connects to the Redis server at url (redis://[user:password@]host:port/db
-// or rediss://...) and checks that it answers.
-func Open(ctx context.Context, url string) (*redis.Client, error) {
+// ClientOptions parses url (redis://[user:password@]host:port/db or
+// rediss://...) into client options tuned for a limiter on the request
+// path, where an answer late is worse than a fallback answer now: 1 s to
+// dial, 500 ms to read or write, context deadlines honoured, no retries
+// and one dial attempt (the Limiter's breaker is the retry policy). A
+// parameter the URL sets (dial_timeout=3s, max_retries=2 ...) wins.
+func ClientOptions(url string) (*redis.Options, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: parse URL: %w", err)
+	}
+	var set neturl.Values
+	if u, err := neturl.Parse(url); err == nil {
+		set = u.Query()
+	}
+	if !set.Has("dial_timeout") {
+		o.DialTimeout = time.Second
+	}
+	if !set.Has("read_timeout") {
+		o.ReadTimeout = 500 * time.Millisecond
+	}
+	if !set.Has("write_timeout") {
+		o.WriteTimeout = 500 * time.Millisecond
+	}
+	if !set.Has("max_retries") {
+		o.MaxRetries = -1
+	}
+	if !set.Has("context_timeout_enabled") {
+		o.ContextTimeoutEnabled = true
+	}
+	o.DialerRetries = 1
+	return o, nil
+}
+
+// Open connects to the Redis server at url with ClientOptions and checks
+// that it answers.
+func Open(ctx context.Context, url string) (*redis.Client, error) {
+	o, err := ClientOptions(url)
+	if err != nil {
+		return nil, err
 	}
 	c := redis.NewClient(o)
 	if err := c.Ping(ctx).Err(); err != nil {
