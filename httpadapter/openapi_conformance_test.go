@@ -153,3 +153,19 @@ func TestConformanceCatches(t *testing.T) {
 		t.Errorf("a conforming answer was refused: %v", err)
 	}
 }
+
+// TestConformanceOAuthResult: a provider login's token answer matches
+// exactly one branch of OAuthResult, and so does a link's account.
+func TestConformanceOAuthResult(t *testing.T) {
+	e := newEnv(t, backends[0].dsn(t), httpadapterOptions(0))
+	req := httptest.NewRequest(http.MethodGet, "/api/oauth/oidc/callback?state=s&code=c", nil)
+	jsonHeader := http.Header{"Content-Type": {"application/json"}}
+	for _, body := range []string{
+		`{"access_token":"a","token_type":"bearer","refresh_token":"r","expires_in":900}`,
+		`{"external_account_id":"sub","provider":"oidc","user_uuid":"u","username":"x","display_name":"","email":"","picture_url":""}`,
+	} {
+		if err := conformanceError(e.h, req, result{status: http.StatusOK, header: jsonHeader, body: []byte(body)}); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+}
