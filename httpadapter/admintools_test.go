@@ -173,7 +173,7 @@ func TestDatabaseExportImport(t *testing.T) {
 			req := httptest.NewRequest("POST", path, buf)
 			req.Header.Set("Content-Type", ct)
 			req.Header.Set("Authorization", "Bearer "+token)
-			return serve(e.h, req)
+			return serve(t, e.h, req)
 		}
 		description := func() string {
 			u, err := e.m.User(t.Context(), jane.uuid)

@@ -83,7 +83,7 @@ func TestRegisterOversizedStream(t *testing.T) {
 	e := newEnv(t, backends[0].dsn(t), httpadapterOptions(1024))
 	r := (request{method: "POST", path: "/api/auth/register", raw: `{"username":"` + strings.Repeat("a", 4096) + `"}`, contentType: "application/json"}).build(t)
 	r.ContentLength = -1
-	serve(e.h, r).wantError(t, 413, "request_too_large")
+	serve(t, e.h, r).wantError(t, 413, "request_too_large")
 }
 
 func TestRegisterConcurrentSameUsername(t *testing.T) {

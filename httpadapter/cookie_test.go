@@ -186,7 +186,7 @@ func TestCookieRefresh(t *testing.T) {
 func TestCookieNotSecureOverHTTP(t *testing.T) {
 	e := newEnvAt(t, backends[0].dsn(t), "http://localhost:8000", httpadapter.Options{Pages: &httpadapter.PagesOptions{}})
 	get := httptest.NewRequest("GET", "/register", nil)
-	form := serve(e.h, get)
+	form := serve(t, e.h, get)
 	nonce := (&http.Response{Header: form.header}).Cookies()
 	if len(nonce) != 1 || nonce[0].Secure || !nonce[0].HttpOnly {
 		t.Fatalf("form cookie = %v", form.header["Set-Cookie"])
@@ -196,7 +196,7 @@ func TestCookieNotSecureOverHTTP(t *testing.T) {
 	post := httptest.NewRequest("POST", "/register", strings.NewReader(f.Encode()))
 	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	post.AddCookie(nonce[0])
-	res := serve(e.h, post)
+	res := serve(t, e.h, post)
 	res.wantStatus(t, http.StatusSeeOther)
 	wantSessionCookies(t, res.header, false)
 }

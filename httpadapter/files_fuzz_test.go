@@ -45,7 +45,7 @@ func FuzzUpload(f *testing.F) {
 		r := httptest.NewRequest(methods[which], paths[which], &body)
 		r.Header.Set("Content-Type", ctype)
 		r.Header.Set("Authorization", "Bearer "+a.AccessToken)
-		res := serve(e.h, r)
+		res := serve(t, e.h, r)
 		if res.status >= 500 {
 			t.Fatalf("%s %q (%d bytes) → %s", paths[which], filename, len(content), res)
 		}

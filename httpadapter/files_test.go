@@ -61,7 +61,7 @@ func (e *env) upload(method, path, token, filename string, content []byte) resul
 	if token != "" {
 		r.Header.Set("Authorization", "Bearer "+token)
 	}
-	return serve(e.h, r)
+	return serve(e.t, e.h, r)
 }
 
 // fileJSON is FileRead.

@@ -33,12 +33,12 @@ func FuzzFlagChangeAndAccountKeys(f *testing.F) {
 		r := httptest.NewRequest(method, path, bytes.NewReader(body))
 		r.Header.Set("Content-Type", ctype)
 		r.Header.Set("Authorization", "Bearer "+admin.AccessToken)
-		if res := serve(e.h, r); res.status >= 500 {
+		if res := serve(t, e.h, r); res.status >= 500 {
 			t.Fatalf("%s %s (%q) = %s", method, path, body, res)
 		}
 		get := httptest.NewRequest("GET", "/api/admin/feature_flags", nil)
 		get.Header.Set("Authorization", "Bearer "+admin.AccessToken)
-		if res := serve(e.h, get); res.status >= 500 {
+		if res := serve(t, e.h, get); res.status >= 500 {
 			t.Fatalf("flags unreadable after %q: %s", body, res)
 		}
 	})

@@ -125,7 +125,7 @@ func TestFeatureFlagMiddleware(t *testing.T) {
 	mux.Handle("GET /closed", httpadapter.FeatureFlag(e.m, "CLOSED")(ok))
 	mux.Handle("GET /open", httpadapter.FeatureFlag(e.m, "NOT_SET")(ok))
 	do := func(path, token string) result {
-		return serve(mux, request{method: "GET", path: path, token: token}.build(t))
+		return serve(t, mux, request{method: "GET", path: path, token: token}.build(t))
 	}
 	do("/dashboard", admin.AccessToken).wantStatus(t, 204)
 	do("/dashboard", plain.AccessToken).wantError(t, 403, "feature_disabled")

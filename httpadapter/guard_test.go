@@ -66,7 +66,7 @@ func TestHostMiddleware(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.path+" "+tt.body+tt.code, func(t *testing.T) {
-				r := serve(mux, request{method: "GET", path: tt.path, token: tt.token}.build(t))
+				r := serve(t, mux, request{method: "GET", path: tt.path, token: tt.token}.build(t))
 				if tt.code != "" {
 					r.wantError(t, tt.status, tt.code)
 					return
@@ -79,7 +79,7 @@ func TestHostMiddleware(t *testing.T) {
 		}
 		// A logged-out token no longer passes.
 		e.do(request{method: "POST", path: "/api/auth/logout", token: plain.AccessToken}).wantStatus(t, 200)
-		serve(mux, request{method: "GET", path: "/app/dashboard", token: plain.AccessToken}.build(t)).wantError(t, 401, "session_revoked")
+		serve(t, mux, request{method: "GET", path: "/app/dashboard", token: plain.AccessToken}.build(t)).wantError(t, 401, "session_revoked")
 	})
 }
 
@@ -154,7 +154,7 @@ func TestGuardAttachesClientInfo(t *testing.T) {
 
 	r := request{method: "POST", path: "/app/ban/" + jane.uuid, token: admin.AccessToken, header: map[string]string{"User-Agent": "browser/1"}}.build(t)
 	r.RemoteAddr = "198.51.100.23:4711"
-	serve(mux, r).wantStatus(t, 200)
+	serve(t, mux, r).wantStatus(t, 200)
 	if want := (usermgmt.ClientInfo{IP: "198.51.100.23", UserAgent: "browser/1"}); seen != want {
 		t.Fatalf("client info = %+v, want %+v", seen, want)
 	}
@@ -163,14 +163,14 @@ func TestGuardAttachesClientInfo(t *testing.T) {
 	}
 
 	// RequirePermission does the same (httptest's peer is 192.0.2.1).
-	serve(mux, request{method: "POST", path: "/app/perm/ban/" + bob.uuid, token: admin.AccessToken}.build(t)).wantStatus(t, 200)
+	serve(t, mux, request{method: "POST", path: "/app/perm/ban/" + bob.uuid, token: admin.AccessToken}.build(t)).wantStatus(t, 200)
 	if ip := lastBanIP(bob.uuid); ip != "192.0.2.1" {
 		t.Fatalf("audited IP = %q, want 192.0.2.1", ip)
 	}
 
 	// What the host attached wins.
 	carl := e.register("carl_jones")
-	serve(mux, request{method: "POST", path: "/app/host/ban/" + carl.uuid, token: admin.AccessToken}.build(t)).wantStatus(t, 200)
+	serve(t, mux, request{method: "POST", path: "/app/host/ban/" + carl.uuid, token: admin.AccessToken}.build(t)).wantStatus(t, 200)
 	if seen != hostInfo || lastBanIP(carl.uuid) != hostInfo.IP {
 		t.Fatalf("client info = %+v, audited %q; want the host's %+v", seen, lastBanIP(carl.uuid), hostInfo)
 	}

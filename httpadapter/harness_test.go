@@ -233,10 +233,14 @@ func (q request) build(t testing.TB) *http.Request {
 // do serves q and records the answer.
 func (e *env) do(q request) result {
 	e.t.Helper()
-	return serve(e.h, q.build(e.t))
+	return serve(e.t, e.h, q.build(e.t))
 }
 
-func serve(h http.Handler, r *http.Request) result {
+// serve serves r with h and records the answer. t is where the answer's
+// conformance to the OpenAPI document (checkConformance) is to be
+// reported once the document declares every status the suite meets.
+func serve(t testing.TB, h http.Handler, r *http.Request) result {
+	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	return result{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}

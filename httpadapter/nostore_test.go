@@ -46,7 +46,7 @@ func TestNoStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := serve(mux, tt.q.build(t))
+			r := serve(t, mux, tt.q.build(t))
 			r.wantStatus(t, tt.status)
 			if got := r.header.Get("Cache-Control"); got != "no-store" {
 				t.Fatalf("Cache-Control = %q, want no-store", got)

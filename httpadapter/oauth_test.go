@@ -486,7 +486,7 @@ func TestOAuthParallelFirstLogins(t *testing.T) {
 		results := make(chan result, n)
 		for _, cb := range cbs {
 			r := cb.build(t)
-			go func() { results <- serve(e.h, r) }()
+			go func() { results <- serve(t, e.h, r) }()
 		}
 		users := map[string]bool{}
 		for range n {

@@ -13,14 +13,14 @@ import (
 // pageSession signs a user up through the pages and returns its cookies.
 func pageSession(b *testing.B, e *env) []*http.Cookie {
 	b.Helper()
-	form := serve(e.h, httptest.NewRequest("GET", "/register", nil))
+	form := serve(b, e.h, httptest.NewRequest("GET", "/register", nil))
 	nonce := (&http.Response{Header: form.header}).Cookies()
 	f := signUpForm("bench_page_user")
 	f.Set("csrf_token", csrfOf(b, page{body: string(form.body)}))
 	post := httptest.NewRequest("POST", "/register", strings.NewReader(f.Encode()))
 	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	post.AddCookie(nonce[0])
-	res := serve(e.h, post)
+	res := serve(b, e.h, post)
 	if res.status != http.StatusSeeOther {
 		b.Fatalf("sign-up = %s", res)
 	}
@@ -49,7 +49,7 @@ func BenchmarkUserMeCookie(b *testing.B) {
 // holds its form cookie already.
 func BenchmarkLoginPage(b *testing.B) {
 	e := newEnv(b, backends[0].dsn(b), httpadapter.Options{Logger: slog.New(slog.DiscardHandler), Pages: &httpadapter.PagesOptions{}})
-	first := serve(e.h, httptest.NewRequest("GET", "/login", nil))
+	first := serve(b, e.h, httptest.NewRequest("GET", "/login", nil))
 	r := httptest.NewRequest("GET", "/login", nil)
 	r.AddCookie((&http.Response{Header: first.header}).Cookies()[0])
 	b.ReportAllocs()

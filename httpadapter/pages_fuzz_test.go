@@ -15,7 +15,7 @@ func FuzzPages(f *testing.F) {
 	e := newEnv(f, backends[0].dsn(f), httpadapter.Options{MaxBodyBytes: 1 << 14, Pages: &httpadapter.PagesOptions{}})
 
 	// A real browser session to start from.
-	form := serve(e.h, httptest.NewRequest("GET", "/register", nil))
+	form := serve(f, e.h, httptest.NewRequest("GET", "/register", nil))
 	nonce := (&http.Response{Header: form.header}).Cookies()[0].Value
 	token := csrfOf(f, page{body: string(form.body)})
 	su := signUpForm("fuzz_page_user")
@@ -24,7 +24,7 @@ func FuzzPages(f *testing.F) {
 	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	post.AddCookie(&http.Cookie{Name: "usermgmt_form", Value: nonce})
 	jar := map[string]string{}
-	for _, c := range (&http.Response{Header: serve(e.h, post).header}).Cookies() {
+	for _, c := range (&http.Response{Header: serve(f, e.h, post).header}).Cookies() {
 		jar[c.Name] = c.Value
 	}
 

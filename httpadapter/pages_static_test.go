@@ -143,7 +143,7 @@ func TestPagesNotFoundAndAssets(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/", e.h)
 	mux.HandleFunc("GET /terms", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("our terms")) })
-	if r := serve(mux, request{method: "GET", path: "/terms"}.build(t)); r.status != 200 || string(r.body) != "our terms" {
+	if r := serve(t, mux, request{method: "GET", path: "/terms"}.build(t)); r.status != 200 || string(r.body) != "our terms" {
 		t.Fatalf("host /terms = %s", r)
 	}
 }

@@ -18,7 +18,7 @@ func (e *env) from(addr string, q request) result {
 	e.t.Helper()
 	r := q.build(e.t)
 	r.RemoteAddr = addr
-	return serve(e.h, r)
+	return serve(e.t, e.h, r)
 }
 
 func TestGlobalRateLimit(t *testing.T) {
@@ -109,7 +109,7 @@ func TestRouteRateLimits(t *testing.T) {
 		bigReq := request{method: "POST", path: "/api/auth/login", header: map[string]string{"Content-Type": "application/json"},
 			raw: `{"username": "` + strings.Repeat("x", 2<<20) + `"}`}.build(t)
 		bigReq.ContentLength, bigReq.RemoteAddr = -1, "192.0.2.50:1"
-		serve(e.h, bigReq).wantError(t, 413, "request_too_large")
+		serve(t, e.h, bigReq).wantError(t, 413, "request_too_large")
 		// Routes without a class only count towards the global limit.
 		e.from("192.0.2.1:1", request{method: "GET", path: "/ping"}).wantStatus(t, 200)
 		// register has its own class.
@@ -159,7 +159,7 @@ func TestRateLimitMiddleware(t *testing.T) {
 	for i, want := range []int{204, 204, 429} {
 		r := request{method: "POST", path: "/contact"}.build(t)
 		r.RemoteAddr = "203.0.113.5:4000"
-		res := serve(h, r)
+		res := serve(t, h, r)
 		if res.status != want {
 			t.Fatalf("request %d: %d, want %d", i, res.status, want)
 		}

@@ -188,7 +188,9 @@ func componentSchemas() js {
 		"FileUpdate": obj(js{"description": js{"type": []string{"string", "null"}, "description": "Absent or null clears it."}}),
 
 		// third-party login
-		"ExternalAccount": obj(externalAccountProps),
+		// The required fields keep a token answer from matching
+		// ExternalAccount too (OAuthResult is a oneOf).
+		"ExternalAccount": obj(externalAccountProps, "external_account_id", "provider", "user_uuid"),
 		"OAuthResult": js{"description": "The tokens of a login, or the linked account of a link flow.",
 			"oneOf": []any{ref("Token"), ref("ExternalAccount")}},
 		"OAuthLinkForm": obj(js{"redirect_uri": strDesc("An allow-listed target to return to after the link.")}),
