@@ -213,6 +213,10 @@ func (m *Manager) openSession(ctx context.Context, u *User, action, detail, pass
 		CreatedAt: now, RotatedAt: now, ExpiresAt: now.Add(m.cfg.SessionTTL),
 		IP: cleanText(ci.IP, 64), UserAgent: cleanText(ci.UserAgent, 256),
 	}
+	extra, err := m.accessTokenClaims(ctx, u, s)
+	if err != nil {
+		return nil, err
+	}
 	var cur *User
 	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
 		var err error
@@ -243,16 +247,17 @@ func (m *Manager) openSession(ctx context.Context, u *User, action, detail, pass
 	if action != "" {
 		m.cache.invalidateUser(u.UUID) // its history changed
 	}
-	return m.issue(cur, sid, refresh, now)
+	return m.issue(cur, sid, refresh, now, extra)
 }
 
-// issue signs an access token and bundles it with the refresh token.
-func (m *Manager) issue(u *User, sid, refresh string, now time.Time) (*Tokens, error) {
+// issue signs an access token, with the extra claims of
+// accessTokenClaims, and bundles it with the refresh token.
+func (m *Manager) issue(u *User, sid, refresh string, now time.Time, extra []byte) (*Tokens, error) {
 	jti, err := m.randomBytes(16)
 	if err != nil {
 		return nil, err
 	}
-	access, exp, err := m.tokens.sign(u.UUID, sid, fmt.Sprintf("%x", jti), now)
+	access, exp, err := m.tokens.sign(u.UUID, sid, fmt.Sprintf("%x", jti), now, extra)
 	if err != nil {
 		return nil, err
 	}

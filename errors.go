@@ -98,6 +98,11 @@ var (
 	ErrNotAuthenticated = newError(http.StatusUnauthorized, "not_authenticated", "Not authenticated")
 	ErrInvalidToken     = newError(http.StatusUnauthorized, "invalid_token", "Invalid or expired token")
 	ErrSessionRevoked   = newError(http.StatusUnauthorized, "session_revoked", "Session is no longer valid")
+	// ErrAccessTokenClaims fails a login or refresh whose
+	// Config.AccessTokenClaims hook returned an error (other than a 4xx
+	// *Error, which is answered as it is) or a reserved, unencodable or
+	// oversized claim. Nothing was stored: the client may try again.
+	ErrAccessTokenClaims = newError(http.StatusServiceUnavailable, "access_token_claims_failed", "The sign-in could not be completed; try again later.")
 
 	// Files and profile pictures.
 	ErrFileNotFound       = newError(http.StatusNotFound, "file_not_found", "File not found")

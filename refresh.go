@@ -199,7 +199,11 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Tokens, er
 				t, _, err := m.rotate(ctx, s, u, s.RefreshHash, now)
 				return t, err
 			}
-			return m.issue(u, s.ID, successor, now)
+			extra, err := m.accessTokenClaims(ctx, u, s)
+			if err != nil {
+				return nil, err
+			}
+			return m.issue(u, s.ID, successor, now, extra)
 		case gen < s.Generation:
 			return nil, m.revokeReused(ctx, s)
 		default:
@@ -211,6 +215,12 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Tokens, er
 
 // rotate replaces the session's refresh token if no one else did first.
 func (m *Manager) rotate(ctx context.Context, s *Session, u *User, hash []byte, now time.Time) (*Tokens, bool, error) {
+	// The hook runs before the rotation is stored: its failure leaves the
+	// client's refresh token valid.
+	extra, err := m.accessTokenClaims(ctx, u, s)
+	if err != nil {
+		return nil, false, err
+	}
 	gen := s.Generation + 1
 	next, nextHash, err := m.newRefreshToken(s.ID, gen)
 	if err != nil {
@@ -228,7 +238,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, u *User, hash []byte, 
 		return nil, false, err
 	}
 	m.cache.invalidateSessions(s.ID) // its expiry moved
-	t, err := m.issue(u, s.ID, next, now)
+	t, err := m.issue(u, s.ID, next, now, extra)
 	return t, true, err
 }
 

@@ -1,71 +1,120 @@
 package usermgmt
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/usermgmt/usermgmt/jwtkeys"
 )
 
 // AccessClaims are the claims of an access token: the registered claims (sub
-// is the user's UUID; exp, iat, jti and iss are always set) and the session
-// the token belongs to.
+// is the user's UUID; exp, iat, jti and iss are always set, aud when
+// Config.Audience is) and the session the token belongs to.
 type AccessClaims struct {
 	jwt.RegisteredClaims
 	SessionID string `json:"sid"`
 }
 
-// tokenIssuer signs and verifies access tokens (HS256 with a kid header).
+// reservedClaims are the claims the library sets itself (see
+// IsReservedClaim).
+var reservedClaims = map[string]bool{
+	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
+	"sid": true, "act": true, "scope": true, "client_id": true,
+}
+
+// IsReservedClaim reports whether name is a claim the library sets itself
+// (iss, sub, aud, exp, nbf, iat, jti, sid, act, scope, client_id), which a
+// Config.AccessTokenClaims hook cannot set.
+func IsReservedClaim(name string) bool { return reservedClaims[name] }
+
+// tokenIssuer signs and verifies access tokens with a key set: one key
+// signs (with a kid header), every key verifies tokens that name it.
 type tokenIssuer struct {
-	issuer  string
-	ttl     time.Duration
-	signKey jwtKey
-	keys    map[string][]byte // kid → secret, the signing key included
-	parser  *jwt.Parser
+	issuer   string
+	audience string
+	ttl      time.Duration
+	keys     *jwtkeys.Set
+	method   jwt.SigningMethod // of the signing key
+	parser   *jwt.Parser
 }
 
-type jwtKey struct {
-	id     string
-	secret []byte
-}
-
-// keyID derives a public identifier for a secret that reveals nothing of it.
-func keyID(secret []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte("usermgmt key id"))
-	return hex.EncodeToString(mac.Sum(nil)[:8])
-}
-
-func newTokenIssuer(cfg Config) *tokenIssuer {
-	t := &tokenIssuer{
-		issuer:  cfg.Issuer,
-		ttl:     cfg.AccessTokenTTL,
-		signKey: jwtKey{id: keyID(cfg.JWTSecret), secret: cfg.JWTSecret},
-		keys:    map[string][]byte{},
+// accessKeys returns the key set of cfg: SigningKeys, or the HS256 set of
+// JWTSecret (signing) and JWTPreviousSecrets.
+func accessKeys(cfg Config) (*jwtkeys.Set, error) {
+	if cfg.SigningKeys != nil {
+		return cfg.SigningKeys, nil
 	}
-	t.keys[t.signKey.id] = t.signKey.secret
+	sign, err := jwtkeys.Secret(cfg.JWTSecret)
+	if err != nil {
+		return nil, err
+	}
+	var verify []*jwtkeys.Key
 	for _, s := range cfg.JWTPreviousSecrets {
-		t.keys[keyID(s)] = s
+		k, err := jwtkeys.Secret(s)
+		if err != nil {
+			return nil, err
+		}
+		if k.ID() != sign.ID() {
+			verify = append(verify, k)
+		}
 	}
-	t.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+	return jwtkeys.NewSet(sign, verify...)
+}
+
+func newTokenIssuer(cfg Config) (*tokenIssuer, error) {
+	keys, err := accessKeys(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("usermgmt: access token keys: %w", err)
+	}
+	method := jwt.GetSigningMethod(keys.Signer().Algorithm())
+	if method == nil {
+		return nil, fmt.Errorf("usermgmt: access token keys: no signing method for %s", keys.Signer().Algorithm())
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods(keys.Algorithms()),
 		jwt.WithIssuer(cfg.Issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(cfg.Clock),
-		jwt.WithLeeway(5*time.Second),
-	)
-	return t
+		jwt.WithLeeway(5 * time.Second),
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	}
+	return &tokenIssuer{
+		issuer: cfg.Issuer, audience: cfg.Audience, ttl: cfg.AccessTokenTTL,
+		keys: keys, method: method, parser: jwt.NewParser(opts...),
+	}, nil
 }
 
-// sign issues an access token for a user's session.
-func (t *tokenIssuer) sign(userUUID, sessionID, jti string, now time.Time) (string, time.Time, error) {
+// signedClaims are the claims of a token being signed: the library's, then
+// the hook's extra claims (checked by accessTokenClaims).
+type signedClaims struct {
+	AccessClaims
+	extra []byte // a JSON object, or nil
+}
+
+// MarshalJSON writes the library's claims and the extra ones in one object.
+func (c signedClaims) MarshalJSON() ([]byte, error) {
+	base, err := json.Marshal(c.AccessClaims)
+	if err != nil || len(c.extra) <= 2 { // nil or "{}"
+		return base, err
+	}
+	out := append(base[:len(base)-1:len(base)-1], ',')
+	return append(out, c.extra[1:]...), nil
+}
+
+// sign issues an access token for a user's session, with the extra claims
+// (a JSON object from accessTokenClaims, or nil).
+func (t *tokenIssuer) sign(userUUID, sessionID, jti string, now time.Time, extra []byte) (string, time.Time, error) {
 	exp := now.Add(t.ttl)
-	claims := AccessClaims{
+	claims := signedClaims{AccessClaims: AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
 			Subject:   userUUID,
@@ -74,21 +123,34 @@ func (t *tokenIssuer) sign(userUUID, sessionID, jti string, now time.Time) (stri
 			ID:        jti,
 		},
 		SessionID: sessionID,
+	}, extra: extra}
+	if t.audience != "" {
+		claims.Audience = jwt.ClaimStrings{t.audience}
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
-	tok.Header["kid"] = t.signKey.id
-	s, err := tok.SignedString(t.signKey.secret)
+	tok := jwt.NewWithClaims(t.method, claims)
+	signer := t.keys.Signer()
+	tok.Header["kid"] = signer.ID()
+	s, err := tok.SignedString(signer.SigningKey())
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("usermgmt: sign access token: %w", err)
+	}
+	if len(s) > maxTokenLength {
+		return "", time.Time{}, ErrAccessTokenClaims.Wrap(fmt.Errorf("the access token has %d bytes, more than the %d a verifier reads", len(s), maxTokenLength))
 	}
 	return s, exp, nil
 }
 
-// maxTokenLength bounds what the parser is given; real tokens are ~300 bytes.
+// maxTokenLength bounds what the parser is given and what sign issues;
+// tokens without extra claims are 300 to 700 bytes.
 const maxTokenLength = 4096
 
+// errUnknownKey refuses a token whose kid names no key of the set.
+var errUnknownKey = errors.New("unknown key id")
+
 // verify checks an access token's signature and claims and returns them. Any
-// failure is ErrInvalidToken (with the cause wrapped, for logs).
+// failure is ErrInvalidToken (with the cause wrapped, for logs). The token
+// must name a key of the set in its kid, and its alg must be that key's:
+// "none" and an HS256 token checked against a public key never pass.
 func (t *tokenIssuer) verify(token string) (*AccessClaims, error) {
 	if token == "" || len(token) > maxTokenLength {
 		return nil, ErrInvalidToken
@@ -96,11 +158,14 @@ func (t *tokenIssuer) verify(token string) (*AccessClaims, error) {
 	var claims AccessClaims
 	_, err := t.parser.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
 		kid, _ := tok.Header["kid"].(string)
-		key, ok := t.keys[kid]
+		key, ok := t.keys.Lookup(kid)
 		if !ok {
-			return nil, errors.New("unknown key id")
+			return nil, errUnknownKey
 		}
-		return key, nil
+		if tok.Method == nil || tok.Method.Alg() != key.Algorithm() {
+			return nil, fmt.Errorf("alg %v does not match the key %s (%s)", tok.Header["alg"], kid, key.Algorithm())
+		}
+		return key.VerificationKey(), nil
 	})
 	if err != nil {
 		return nil, ErrInvalidToken.Wrap(err)
@@ -110,3 +175,54 @@ func (t *tokenIssuer) verify(token string) (*AccessClaims, error) {
 	}
 	return &claims, nil
 }
+
+// maxExtraClaimsBytes bounds the JSON of a hook's claims.
+const maxExtraClaimsBytes = 2048
+
+// accessTokenClaims runs the Config.AccessTokenClaims hook for a token
+// about to be issued and returns its claims as a JSON object (nil without
+// a hook or claims). It runs before anything is stored, so its failure
+// changes nothing.
+func (m *Manager) accessTokenClaims(ctx context.Context, u *User, s *Session) ([]byte, error) {
+	if m.cfg.AccessTokenClaims == nil {
+		return nil, nil
+	}
+	// The hook sees copies, without the secrets it has no use for.
+	uc, sc := *u, *s
+	uc.PasswordHash, uc.OTPSecret = "", ""
+	sc.RefreshHash, sc.PrevRefreshHash, sc.SealedSuccessor = nil, nil, nil
+	claims, err := m.cfg.AccessTokenClaims(ctx, &uc, &sc)
+	if err != nil {
+		if e, ok := errors.AsType[*Error](err); ok && e.Status >= 400 && e.Status < 500 {
+			return nil, err
+		}
+		m.log.ErrorContext(ctx, "access token claims hook failed", "user", u.UUID, "err", err)
+		return nil, ErrAccessTokenClaims.Wrap(err)
+	}
+	if len(claims) == 0 {
+		return nil, nil
+	}
+	for name := range claims {
+		if reservedClaims[name] {
+			err := fmt.Errorf("the hook set the reserved claim %q", name)
+			m.log.ErrorContext(ctx, "access token claims hook failed", "user", u.UUID, "err", err)
+			return nil, ErrAccessTokenClaims.Wrap(err)
+		}
+	}
+	b, err := json.Marshal(claims)
+	if err == nil && len(b) > maxExtraClaimsBytes {
+		err = fmt.Errorf("the hook's claims take %d bytes, more than %d", len(b), maxExtraClaimsBytes)
+	}
+	if err == nil && !bytes.HasPrefix(b, []byte("{")) {
+		err = errors.New("the hook's claims are not a JSON object")
+	}
+	if err != nil {
+		m.log.ErrorContext(ctx, "access token claims hook failed", "user", u.UUID, "err", err)
+		return nil, ErrAccessTokenClaims.Wrap(err)
+	}
+	return b, nil
+}
+
+// SigningKeys returns the key set of access tokens in force: Config.SigningKeys,
+// or the HS256 set made of JWTSecret and JWTPreviousSecrets.
+func (m *Manager) SigningKeys() *jwtkeys.Set { return m.tokens.keys }

@@ -10,12 +10,16 @@ func testIssuer(t testing.TB) (*tokenIssuer, func() time.Time) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	clock := func() time.Time { return now }
 	cfg := Config{JWTSecret: []byte("0123456789abcdef0123456789abcdef"), Clock: clock}.withDefaults()
-	return newTokenIssuer(cfg), clock
+	ti, err := newTokenIssuer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ti, clock
 }
 
 func TestTokenRoundTrip(t *testing.T) {
 	ti, clock := testIssuer(t)
-	tok, exp, err := ti.sign("user-uuid", "session-id", "jti-1", clock())
+	tok, exp, err := ti.sign("user-uuid", "session-id", "jti-1", clock(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +39,7 @@ func TestTokenRoundTrip(t *testing.T) {
 // BenchmarkVerifyJWT is access-token verification alone.
 func BenchmarkVerifyJWT(b *testing.B) {
 	ti, clock := testIssuer(b)
-	tok, _, err := ti.sign("123e4567-e89b-42d3-a456-426614174000", "123e4567-e89b-42d3-a456-426614174001", "0123456789abcdef", clock())
+	tok, _, err := ti.sign("123e4567-e89b-42d3-a456-426614174000", "123e4567-e89b-42d3-a456-426614174001", "0123456789abcdef", clock(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,7 +56,7 @@ func BenchmarkVerifyJWT(b *testing.B) {
 // never panic and never accept what it did not sign.
 func FuzzVerifyToken(f *testing.F) {
 	ti, clock := testIssuer(f)
-	good, _, err := ti.sign("u", "s", "j", clock())
+	good, _, err := ti.sign("u", "s", "j", clock(), nil)
 	if err != nil {
 		f.Fatal(err)
 	}

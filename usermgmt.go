@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt/files"
+	"github.com/usermgmt/usermgmt/jwtkeys"
 	"github.com/usermgmt/usermgmt/oauth"
 )
 
@@ -44,10 +45,30 @@ type Config struct {
 	// Store persists users, sessions and the audit log. Required.
 	Store Store
 
-	// JWTSecret signs access tokens (HS256). Required; at least 16 bytes.
+	// JWTSecret signs access tokens (HS256) unless SigningKeys is set, and
+	// keys the other secrets the library derives (refresh tokens, codes,
+	// OAuth). Required; at least 16 bytes.
 	JWTSecret []byte
-	// JWTPreviousSecrets still verify tokens signed before a key rotation.
+	// JWTPreviousSecrets still verify tokens signed before a key rotation
+	// (and open what older secrets sealed).
 	JWTPreviousSecrets [][]byte
+	// SigningKeys, when set, signs and verifies access tokens in place of
+	// JWTSecret: HS256 secrets and EdDSA, ES256 or RS256 keys, one of them
+	// signing (see the jwtkeys package and docs/tokens.md for rotation).
+	// With a public key in the set, httpadapter serves the JWKS and the
+	// OpenID discovery document.
+	SigningKeys *jwtkeys.Set
+	// Audience, when set, is the access tokens' "aud" claim, and a token
+	// without it is refused.
+	Audience string
+	// AccessTokenClaims, when set, adds claims to every access token the
+	// Manager issues (login, refresh), called with copies of the user and
+	// the session (without password hash, OTP secret or refresh hashes)
+	// before anything is stored. A reserved claim (see
+	// IsReservedClaim) or an error fails the login or refresh with
+	// ErrAccessTokenClaims, or with the error itself when it is a 4xx
+	// *Error; the claims' JSON must stay within 2 KiB.
+	AccessTokenClaims func(ctx context.Context, u *User, s *Session) (map[string]any, error)
 	// BaseURL is the public URL of the service (scheme and host, no
 	// trailing slash), used in links the library builds.
 	BaseURL string
@@ -254,8 +275,10 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	if m.limiter == nil {
 		m.limiter = NewMemoryLimiter(MemoryLimiterOptions{Clock: cfg.Clock})
 	}
-	m.tokens = newTokenIssuer(cfg)
 	var err error
+	if m.tokens, err = newTokenIssuer(cfg); err != nil {
+		return nil, err
+	}
 	if m.refresh, err = newRefreshKeys(cfg.JWTSecret, cfg.JWTPreviousSecrets); err != nil {
 		return nil, err
 	}
