@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/usermgmt/usermgmt"
 )
@@ -43,10 +44,11 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 			pictureBase: strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/user/",
 			fileBase:    strings.TrimRight(cfg.BaseURL, "/") + opts.Prefix + "/file/",
 		},
-		maxBody:   opts.MaxBodyBytes,
-		maxUpload: cfg.MaxUploadBytes + uploadOverhead,
-		version:   projectVersion(opts.Version),
-		auth:      newAuthenticator(m, opts.CORS.credentialedOrigins()...),
+		maxBody:    opts.MaxBodyBytes,
+		maxUpload:  cfg.MaxUploadBytes + uploadOverhead,
+		version:    projectVersion(opts.Version),
+		auth:       newAuthenticator(m, opts.CORS.credentialedOrigins()...),
+		jwksMaxAge: opts.JWKSMaxAge,
 	}
 	if opts.Pages != nil {
 		h.pages = newPages(h, *opts.Pages)
@@ -98,6 +100,7 @@ type handler struct {
 	limits             *limiter // nil: rate limits off
 	flags              bool     // gate routes by their feature flags
 	docs               *docs
+	jwksMaxAge         time.Duration // Options.JWKSMaxAge
 }
 
 // muxPath turns a route path into a ServeMux pattern path: a trailing slash

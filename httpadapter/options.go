@@ -58,6 +58,12 @@ type Options struct {
 	// PROTECTED_INTERACTIVE_DOCS=true did; /docs is always public.
 	PublicInteractiveDocs bool
 
+	// JWKSMaxAge is the max-age of the JWKS and OpenID discovery answers:
+	// how long verifiers may cache the public keys, so the least time
+	// between publishing a new key and signing with it (docs/tokens.md).
+	// Default DefaultJWKSMaxAge (5 minutes).
+	JWKSMaxAge time.Duration
+
 	// Version is what GET /version reports as the project's version.
 	// Default: the module version from the build info.
 	Version string
@@ -116,6 +122,9 @@ func (o Options) withDefaults(fallback *slog.Logger) Options {
 	}
 	if len(o.CORS.AllowedHeaders) == 0 {
 		o.CORS.AllowedHeaders = []string{"Authorization", "Content-Type"}
+	}
+	if o.JWKSMaxAge <= 0 {
+		o.JWKSMaxAge = DefaultJWKSMaxAge
 	}
 	if o.CORS.MaxAge <= 0 {
 		o.CORS.MaxAge = DefaultCORSMaxAge

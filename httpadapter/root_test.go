@@ -114,6 +114,8 @@ func TestRouteTable(t *testing.T) {
 		"RESET_PASSWORD_EMAIL", "VALIDATION_EMAIL",
 		// issue 15
 		"UNLOCK_USER",
+		// issue 17
+		"_JWKS", "_OPENID_CONFIGURATION",
 	}
 	// The pages keep the reference's flags, which their form posts and
 	// aliases (/signin, /signup) share.

@@ -119,6 +119,7 @@ func routes(fs []Feature) []route {
 		flagRoutes(),
 		blockedRoutes(),
 		adminToolRoutes(),
+		jwksRoutes(),
 		featureRoutes(fs),
 		docsRoutes(),
 	} {
