@@ -19,7 +19,11 @@ const commandUsage = `usage: server [COMMAND ARGS...]
 
 Without a command, serve the API. Commands:
   unlock USERNAME|EMAIL   lift the lockouts of an account (failed logins and
-                          failed second-step codes)`
+                          failed second-step codes)
+  keys generate [EdDSA|ES256|RS256] FILE
+                          write a new access-token signing key to FILE
+                          (PEM, mode 0600) and print its kid and public key
+                          (for JWT_SIGNING_KEY_FILE, JWT_VERIFY_KEY_FILES)`
 
 // errUsage is a command line the server does not understand.
 var errUsage = errors.New(commandUsage)
@@ -32,6 +36,8 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		return withManager(ctx, getenv, stdout, func(m *usermgmt.Manager) error {
 			return unlockCommand(ctx, m, args[1], stdout)
 		})
+	case len(args) > 0 && args[0] == "keys":
+		return keysCommand(args[1:], getenv, stdout)
 	case len(args) == 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help"):
 		_, err := fmt.Fprintln(stdout, commandUsage)
 		return err

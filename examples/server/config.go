@@ -72,6 +72,10 @@ type Config struct {
 	// IgnoredDefaultSecret reports that JWT_SECRET_KEY was the reference's
 	// public default, ignored in local mode.
 	IgnoredDefaultSecret bool
+	// Keys are the asymmetric signing keys (JWT_ALGORITHM,
+	// JWT_SIGNING_KEY_FILE, JWT_VERIFY_KEY_FILES) and the audience
+	// (JWT_AUDIENCE); the zero value signs with JWT_SECRET_KEY (HS256).
+	Keys KeysConfig
 	// AccessTokenTTL is JWT_EXP (minutes).
 	AccessTokenTTL time.Duration
 	// Environment is ENVIRONMENT: envLocal or envProduction.
@@ -194,9 +198,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.OAuthTokenKey = p.tokenKey("OAUTH_TOKEN_KEY")
 	c.OAuthRedirectAllowList = p.redirectAllowList("OAUTH_REDIRECT_ALLOW_LIST", c.FrontendURL)
 	c.Account = p.account()
-	if alg := p.str("JWT_ALGORITHM", "HS256"); alg != "HS256" {
-		p.fail("JWT_ALGORITHM", "%q is not supported (only HS256)", alg)
-	}
+	c.Keys = p.tokenKeys()
 	if len(c.AdminPassword) > usermgmt.MaxPasswordBytes {
 		p.fail("ADMIN_PASSWORD", "is longer than %d bytes (bcrypt's limit)", usermgmt.MaxPasswordBytes)
 	}

@@ -94,6 +94,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if err != nil {
 		return err
 	}
+	keys, err := loadKeys(cfg.Keys)
+	if err != nil {
+		return err
+	}
+	issuer := cfg.ProjectName
+	if keys != nil {
+		// Verifiers that read the discovery document expect the issuer to
+		// be the URL it is served under.
+		issuer = cfg.BaseURL
+	}
 
 	st, err := anydb.Open(ctx, cfg.DatabaseDSN)
 	if err != nil {
@@ -125,7 +135,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		Store:          st,
 		JWTSecret:      []byte(secret),
 		BaseURL:        cfg.BaseURL,
-		Issuer:         cfg.ProjectName,
+		Issuer:         issuer,
+		SigningKeys:    keys,
+		Audience:       cfg.Keys.Audience,
 		AccessTokenTTL: cfg.AccessTokenTTL,
 		BcryptCost:     cfg.BcryptCost,
 		ContactEmail:   cfg.ContactEmail,
