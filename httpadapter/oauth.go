@@ -124,8 +124,8 @@ func (h *handler) oauthStart(w http.ResponseWriter, r *http.Request, in oauthSta
 // maxFlowParam bounds the callback's code and error parameters.
 const maxFlowParam = 4096
 
-// decodeOAuthCallback reads the provider's answer (code, state, error) and
-// the flow cookie.
+// decodeOAuthCallback reads the provider's answer (code, state, error,
+// iss) and the flow cookie.
 func decodeOAuthCallback(r *http.Request) (usermgmt.OAuthCallback, error) {
 	q, err := Query(r)
 	if err != nil {
@@ -133,8 +133,9 @@ func decodeOAuthCallback(r *http.Request) (usermgmt.OAuthCallback, error) {
 	}
 	cb := usermgmt.OAuthCallback{
 		Provider: r.PathValue("provider"), State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"),
+		Issuer: q.Get("iss"),
 	}
-	if len(cb.Code) > maxFlowParam || len(cb.Error) > maxFlowParam || len(cb.State) > maxFlowParam {
+	if len(cb.Code) > maxFlowParam || len(cb.Error) > maxFlowParam || len(cb.State) > maxFlowParam || len(cb.Issuer) > maxFlowParam {
 		return usermgmt.OAuthCallback{}, invalid("A callback parameter is too long.")
 	}
 	if c, err := r.Cookie(oauthCookie); err == nil {

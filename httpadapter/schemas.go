@@ -102,7 +102,8 @@ var requestDefs = map[string]requestDef{
 		{name: "redirect_uri", schema: str(), desc: "An allow-listed target to send the tokens to (in the fragment)."},
 		{name: "ticket", schema: str(), desc: "A link ticket from POST /oauth/{provider}/link."},
 	}},
-	"OAuthCallback": {params: []param{{name: "state", schema: str()}, {name: "code", schema: str()}, {name: "error", schema: str()}}},
+	"OAuthCallback": {params: []param{{name: "state", schema: str()}, {name: "code", schema: str()}, {name: "error", schema: str()},
+		{name: "iss", schema: str(), desc: "The issuer of the answer (RFC 9207); when sent, it must be the provider's."}}},
 	"OAuthLinkForm": {body: "OAuthLinkForm"},
 	"Provider":      {},
 
