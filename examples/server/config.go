@@ -114,6 +114,12 @@ type Config struct {
 	// OAuthRedirectAllowList is OAUTH_REDIRECT_ALLOW_LIST (default
 	// FRONTEND_URL).
 	OAuthRedirectAllowList []string
+	// OAuthNoEmailLinking is OAUTH_NO_EMAIL_LINKING (default false): a
+	// provider account never links itself to a local account by their
+	// common verified email; it links from a signed-in session only.
+	// (Admins, moderators and accounts with a second factor never link by
+	// email in any case.)
+	OAuthNoEmailLinking bool
 	// Account is mail and account security (accountconfig.go).
 	Account Account
 	// PagesEnabled is PAGES_ENABLED: serve the hosted pages (/login ...).
@@ -193,6 +199,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.OAuthProviders = p.oauthProviders()
 	c.OAuthTokenKey = p.tokenKey("OAUTH_TOKEN_KEY")
 	c.OAuthRedirectAllowList = p.redirectAllowList("OAUTH_REDIRECT_ALLOW_LIST", c.FrontendURL)
+	c.OAuthNoEmailLinking = p.boolean("OAUTH_NO_EMAIL_LINKING", false)
 	c.Account = p.account()
 	if alg := p.str("JWT_ALGORITHM", "HS256"); alg != "HS256" {
 		p.fail("JWT_ALGORITHM", "%q is not supported (only HS256)", alg)

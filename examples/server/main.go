@@ -111,6 +111,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if err != nil {
 		return err
 	}
+	warnPlainIssuers(ctx, cfg, log)
 	var tokenKey []byte
 	if cfg.OAuthTokenKey != "" {
 		tokenKey = []byte(cfg.OAuthTokenKey)
@@ -136,6 +137,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		OAuthProviders:         providers,
 		OAuthTokenKey:          tokenKey,
 		OAuthRedirectAllowList: cfg.OAuthRedirectAllowList,
+		OAuthNoEmailLinking:    cfg.OAuthNoEmailLinking,
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
