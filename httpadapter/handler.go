@@ -53,6 +53,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	}
 	h.limits = newLimiter(m, opts.RateLimit, h.log)
 	h.flags = opts.FeatureFlags
+	h.callbackHTML = opts.OAuthCallbackHTML
 	fs := features(m)
 	h.docs = newDocs(opts, h.version, fs)
 
@@ -98,6 +99,7 @@ type handler struct {
 	limits             *limiter // nil: rate limits off
 	flags              bool     // gate routes by their feature flags
 	docs               *docs
+	callbackHTML       bool // Options.OAuthCallbackHTML
 }
 
 // muxPath turns a route path into a ServeMux pattern path: a trailing slash

@@ -29,8 +29,8 @@ func oauthRoutes() []route {
 			Request: "OAuthStart", Status: http.StatusFound},
 			flowOp[oauthStartInput]{decodeOAuthStart, (*handler).oauthStart}},
 		{Route{Method: get, Path: "/oauth/{provider}/callback", Name: "oauth_callback", Flag: "OAUTH_CALLBACK", Tag: "oauth",
-			Summary: "Finish a provider login: tokens as JSON, or a redirect to the flow's redirect_uri with the tokens in the fragment.",
-			Request: "OAuthCallback", Status: ok, Response: "OAuthResult"},
+			Summary: "Finish a provider login: tokens as JSON, or a redirect to the flow's redirect_uri with the tokens in the fragment (or, with Options.OAuthCallbackHTML, the reference's HTML page that stores localStorage.auth_token).",
+			Request: "OAuthCallback", Status: ok, Response: "OAuthResult", HTML: true},
 			flowOp[usermgmt.OAuthCallback]{decodeOAuthCallback, (*handler).oauthCallback}},
 		{Route{Method: get, Path: "/oauth/{provider}/link", Name: "oauth_link", Flag: "OAUTH_LINK", Tag: "oauth", Auth: true,
 			Summary: "Begin linking a provider account to the caller (bearer or the pages' session cookie; optional redirect_uri): redirects to the provider.",
@@ -154,6 +154,10 @@ func (h *handler) oauthCallback(w http.ResponseWriter, r *http.Request, cb userm
 	}
 	if err != nil {
 		return err
+	}
+	if h.callbackHTML && res.Tokens != nil {
+		callbackPage(w, newTokenResponse(res.Tokens), res.RedirectURI)
+		return nil
 	}
 	if res.RedirectURI != "" {
 		frag := url.Values{}

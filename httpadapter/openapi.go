@@ -132,6 +132,9 @@ func operation(rt Route, input *requestDef, components js) (js, error) {
 		if !found {
 			return nil, fmt.Errorf("httpadapter: route %s %s: response %q has no schema", rt.Method, rt.Path, rt.Response)
 		}
+		if rt.HTML {
+			content["text/html"] = js{"schema": str()}
+		}
 		ok["content"] = content
 	}
 	responses := js{strconv.Itoa(rt.Status): ok}

@@ -53,6 +53,9 @@ type Route struct {
 	// Response names the success body's type: a JSON schema name, "text"
 	// for text/plain, "" for an empty body.
 	Response string
+	// HTML is true when the success answer may also be an HTML page
+	// (text/html), as the OAuth callback's with Options.OAuthCallbackHTML.
+	HTML bool
 }
 
 // fullPath returns the path the route is served at under prefix.

@@ -120,6 +120,12 @@ type Config struct {
 	// (Admins, moderators and accounts with a second factor never link by
 	// email in any case.)
 	OAuthNoEmailLinking bool
+	// OAuthCallbackHTML is OAUTH_CALLBACK_HTML (default false): the OAuth
+	// callback answers a login with the reference's HTML page, which
+	// stores localStorage.auth_token and goes to the flow's redirect_uri
+	// (httpadapter.Options.OAuthCallbackHTML), for the reference's front
+	// ends.
+	OAuthCallbackHTML bool
 	// Account is mail and account security (accountconfig.go).
 	Account Account
 	// PagesEnabled is PAGES_ENABLED: serve the hosted pages (/login ...).
@@ -200,6 +206,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.OAuthTokenKey = p.tokenKey("OAUTH_TOKEN_KEY")
 	c.OAuthRedirectAllowList = p.redirectAllowList("OAUTH_REDIRECT_ALLOW_LIST", c.FrontendURL)
 	c.OAuthNoEmailLinking = p.boolean("OAUTH_NO_EMAIL_LINKING", false)
+	c.OAuthCallbackHTML = p.boolean("OAUTH_CALLBACK_HTML", false)
 	c.Account = p.account()
 	if alg := p.str("JWT_ALGORITHM", "HS256"); alg != "HS256" {
 		p.fail("JWT_ALGORITHM", "%q is not supported (only HS256)", alg)

@@ -186,6 +186,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		FeatureFlags:   cfg.FeatureFlagsEnabled,
 		RateLimit:      httpadapter.RateLimitOptions{Enabled: cfg.RateLimiterEnabled, Global: cfg.RateLimit},
 
+		OAuthCallbackHTML: cfg.OAuthCallbackHTML,
+
 		SwaggerUI:             swaggerui.FS(), // /docs and /interactive-docs, as the reference served them
 		PublicInteractiveDocs: !cfg.ProtectedInteractiveDocs,
 	})

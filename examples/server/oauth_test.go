@@ -81,16 +81,20 @@ func TestLoadConfigOAuthErrors(t *testing.T) {
 	}
 }
 
-func TestLoadConfigOAuthNoEmailLinking(t *testing.T) {
-	for v, want := range map[string]bool{"": false, "false": false, "true": true} {
-		c, err := loadConfig(env(map[string]string{"OAUTH_NO_EMAIL_LINKING": v}))
-		if err != nil || c.OAuthNoEmailLinking != want {
-			t.Errorf("OAUTH_NO_EMAIL_LINKING=%q: %v, %v; want %v", v, c.OAuthNoEmailLinking, err, want)
+func TestLoadConfigOAuthSwitches(t *testing.T) {
+	for name, field := range map[string]func(Config) bool{
+		"OAUTH_NO_EMAIL_LINKING": func(c Config) bool { return c.OAuthNoEmailLinking },
+		"OAUTH_CALLBACK_HTML":    func(c Config) bool { return c.OAuthCallbackHTML },
+	} {
+		for v, want := range map[string]bool{"": false, "false": false, "true": true} {
+			c, err := loadConfig(env(map[string]string{name: v}))
+			if err != nil || field(c) != want {
+				t.Errorf("%s=%q: %v, %v; want %v", name, v, field(c), err, want)
+			}
 		}
-	}
-	if _, err := loadConfig(env(map[string]string{"OAUTH_NO_EMAIL_LINKING": "maybe"})); err == nil ||
-		!strings.Contains(err.Error(), "OAUTH_NO_EMAIL_LINKING") {
-		t.Errorf("a malformed value: %v", err)
+		if _, err := loadConfig(env(map[string]string{name: "maybe"})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: a malformed value: %v", name, err)
+		}
 	}
 }
 
