@@ -89,7 +89,10 @@ type OAuthCallback struct {
 	State       string
 	Code        string
 	// Error is the provider's error parameter (the user declined, ...).
-	Error  string
+	Error string
+	// Issuer is the provider's iss parameter (RFC 9207), "" when it sent
+	// none; when sent, it must name the provider's issuer.
+	Issuer string
 	Cookie string
 }
 
@@ -243,15 +246,28 @@ func (m *Manager) takeFlow(ctx context.Context, cb OAuthCallback) (*OAuthState, 
 }
 
 // FinishOAuth ends a flow at the callback: it consumes the pending state
-// (once), exchanges the code, reads the provider's profile and logs in
-// (or, for a link flow, links).
+// (once), checks the issuer the provider named (RFC 9207), exchanges the
+// code (once: a refused exchange is not tried again with the spent code),
+// reads the provider's profile and logs in (or, for a link flow, links).
+// Why a login was refused is logged at INFO.
 func (m *Manager) FinishOAuth(ctx context.Context, cb OAuthCallback) (*OAuthResult, error) {
+	res, err := m.finishOAuth(ctx, cb)
+	if err != nil {
+		m.logOAuthRefusal(ctx, cb.Provider, err)
+	}
+	return res, err
+}
+
+func (m *Manager) finishOAuth(ctx context.Context, cb OAuthCallback) (*OAuthResult, error) {
 	p, err := m.provider(cb.Provider)
 	if err != nil {
 		return nil, err
 	}
 	st, err := m.takeFlow(ctx, cb)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.checkIssuer(ctx, p, cb.Issuer); err != nil {
 		return nil, err
 	}
 	if cb.Error != "" {
@@ -427,8 +443,8 @@ func (m *Manager) oauthLoginOnce(ctx context.Context, prof *oauth.Profile, x *Ex
 		if err != nil {
 			return nil, err
 		}
-		if m.cfg.OAuthNoEmailLinking {
-			return nil, ErrEmailTaken.WithMessage("An account with this email exists: log in to it and link your " + x.Provider + " account.")
+		if err := m.emailLinkRefusal(u, x.Provider); err != nil {
+			return nil, err
 		}
 		if !u.EmailVerified {
 			return nil, ErrLinkEmailNotVerified.WithMessage(fmt.Sprintf("Email %s is not verified", email)).WithParam("email", email)

@@ -31,7 +31,7 @@ func (t *Tools) Endpoints() []httpadapter.Endpoint {
 		e.Input = in
 		return e
 	}
-	return []httpadapter.Endpoint{
+	eps := []httpadapter.Endpoint{
 		mail("/send-email", "send_email_single", "SEND_EMAIL_SINGLE",
 			"Mail one address (confirm=true); the content is a template rendered with the mail data.",
 			"EmailSingle", jsonOnly, httpadapter.Input{Params: []httpadapter.Param{confirmParam, subjectParam, recipientParam}, Body: "MailContent", BodyRequired: true},
@@ -63,6 +63,17 @@ func (t *Tools) Endpoints() []httpadapter.Endpoint {
 			"EmailAuth", nil, httpadapter.Input{Params: []httpadapter.Param{confirmParam, recipientParam}},
 			(*Tools).sendValidationEmail),
 	}
+	// The sends to one account answer 404 for an unknown one; a
+	// verification link, 409 for an address verified already.
+	for i := range eps {
+		switch eps[i].Name {
+		case "otp_email", "reset_password_email":
+			eps[i].Statuses = []int{http.StatusNotFound}
+		case "validation_email":
+			eps[i].Statuses = []int{http.StatusNotFound, http.StatusConflict}
+		}
+	}
+	return eps
 }
 
 // The encodings the routes take, as the reference did.

@@ -19,7 +19,7 @@ var uploadEncodings = []string{"multipart/form-data", "application/json"}
 // into memory within Options.MaxImportBytes; no file is ever written, so
 // no client-named path is touched.
 func (t *Tools) Endpoints() []httpadapter.Endpoint {
-	upload := httpadapter.Input{Body: "ExportUpload", BodyRequired: true}
+	upload := httpadapter.Input{Body: "Export", BodyRequired: true, Media: map[string]string{"multipart/form-data": "ExportUpload"}}
 	importAs := func(mode ImportMode) func(context.Context, *usermgmt.Principal, []byte) (httpadapter.Response, error) {
 		return func(ctx context.Context, p *usermgmt.Principal, body []byte) (httpadapter.Response, error) {
 			res, err := t.ImportAs(ctx, p.User(), bytes.NewReader(body), mode)
@@ -34,11 +34,11 @@ func (t *Tools) Endpoints() []httpadapter.Endpoint {
 			Summary: "A portable, versioned JSON export of every table.", Status: http.StatusOK, Response: "Export"},
 			httpadapter.NoInput, t.serveExport),
 		httpadapter.Handle(httpadapter.Route{Method: http.MethodPost, Path: "/db/import", Name: "db_import", Flag: "DB_IMPORT", Tag: "db", Auth: true,
-			Summary: "Merge an export: add missing rows, fill empty columns.", Request: "ExportUpload",
+			Summary: "Merge an export: add missing rows, fill empty columns.", Request: "Export",
 			Encodings: uploadEncodings, Status: http.StatusOK, Response: "ImportResult"},
 			httpadapter.DecodeFileOrJSON, importAs(ImportFill)),
 		httpadapter.Handle(httpadapter.Route{Method: http.MethodPost, Path: "/db/recover", Name: "db_recover", Flag: "DB_RECOVER", Tag: "db", Auth: true,
-			Summary: "Restore an export: add missing rows, overwrite differing columns.", Request: "ExportUpload",
+			Summary: "Restore an export: add missing rows, overwrite differing columns.", Request: "Export",
 			Encodings: uploadEncodings, Status: http.StatusOK, Response: "ImportResult"},
 			httpadapter.DecodeFileOrJSON, importAs(ImportOverwrite)),
 	}
@@ -72,11 +72,8 @@ func (t *Tools) Schemas() map[string]any {
 			"tables": js{"type": "array", "items": js{"type": "object", "properties": js{
 				"name": str, "key": js{"type": "array", "items": str}, "rows": js{"type": "array", "items": object}}}},
 		}, "required": []string{"format", "version", "tables"}},
-		"ExportUpload": js{"description": "multipart/form-data with the export in the part \"file\", or the export as the JSON body.",
-			"oneOf": []any{
-				js{"type": "object", "properties": js{"file": js{"type": "string", "contentMediaType": "application/json"}}, "required": []string{"file"}},
-				js{"$ref": "#/components/schemas/Export"},
-			}},
+		"ExportUpload": js{"description": "The multipart/form-data upload: the export (Export) in the part \"file\". A JSON body is the export itself.",
+			"type": "object", "properties": js{"file": js{"type": "string", "contentMediaType": "application/json"}}, "required": []string{"file"}},
 		"ImportResult": js{"type": "object", "properties": js{"tables": js{"type": "array", "items": js{"type": "object", "properties": js{
 			"table": str, "inserted": integer, "updated": integer, "unchanged": integer}}}}},
 	}

@@ -11,11 +11,11 @@ import (
 func accountRoutes() []route {
 	return []route{
 		// two-factor
-		{Route{Method: post, Path: "/auth/OTP", Name: "login_otp", Flag: "LOGIN_OTP", Tag: "auth",
+		{Route{Method: post, Path: "/auth/OTP", Name: "login_otp", Flag: "LOGIN_OTP", Tag: "auth", Statuses: []int{http.StatusUnauthorized},
 			Summary: "Second step of a two-factor login: otp_code (query, form or JSON; a recovery code is accepted) and the challenge (otp_token field, otp_token cookie or bearer header).",
 			Request: "OTPLoginForm", Encodings: jsonOrForm, Status: ok, Response: "Token"},
 			rawOp[otpLoginInput]{decodeOTPLogin, (*handler).loginOTP}},
-		{Route{Method: patch, Path: "/auth/OTP/{method}", Name: "change_otp_method", Flag: "CHANGE_OTP_METHOD", Tag: "auth", Auth: true,
+		{Route{Method: patch, Path: "/auth/OTP/{method}", Name: "change_otp_method", Flag: "CHANGE_OTP_METHOD", Tag: "auth", Statuses: []int{http.StatusConflict}, Auth: true,
 			Summary: "Switch the caller's second factor (authenticator, email, none) after a valid otp_code (or, for none, the password); enabling answers ten recovery codes, once.",
 			Request: "OTPMethodForm", Encodings: jsonOrForm, Status: ok, Response: "OTPMethodResult"},
 			op[otpMethodInput]{decodeOTPMethod, (*handler).changeOTPMethod}},
@@ -23,7 +23,7 @@ func accountRoutes() []route {
 			Summary: "PNG QR code of the caller's TOTP provisioning URI (creating the secret if needed).",
 			Status:  ok, Response: "image/png"},
 			rawOp[none]{noInput, (*handler).otpQR}},
-		{Route{Method: get, Path: "/auth/OTP/setup", Name: "otp_setup", Flag: "OTP_SETUP", Tag: "auth", Auth: true,
+		{Route{Method: get, Path: "/auth/OTP/setup", Name: "otp_setup", Flag: "OTP_SETUP", Tag: "auth", Statuses: []int{http.StatusConflict}, Auth: true,
 			Summary: "The caller's TOTP provisioning URI and secret, as JSON.", Status: ok, Response: "OTPSetup"},
 			op[none]{noInput, (*handler).otpSetup}},
 		{Route{Method: post, Path: "/auth/OTP/email/send", Name: "send_email_otp", Flag: "SEND_EMAIL_OTP", Tag: "auth", Auth: true,
@@ -31,7 +31,7 @@ func accountRoutes() []route {
 			op[none]{noInput, (*handler).sendEmailOTP}},
 
 		// email verification
-		{Route{Method: get, Path: "/auth/email/verify", Name: "verify_email", Flag: "VERIFY_EMAIL", Tag: "auth",
+		{Route{Method: get, Path: "/auth/email/verify", Name: "verify_email", Flag: "VERIFY_EMAIL", Tag: "auth", Statuses: []int{http.StatusUnauthorized},
 			Summary: "Verify an address with the mailed token, then redirect to FRONTEND_URL (or an allow-listed redirect); with the pages served and no FRONTEND_URL, to /email-verified (?error=1 for a bad link).",
 			Request: "VerifyEmailQuery", Status: http.StatusTemporaryRedirect},
 			rawOp[verifyInput]{decodeVerify, (*handler).verifyEmail}},
@@ -49,7 +49,7 @@ func accountRoutes() []route {
 			Summary: "The reference's GET form of forgot_password_request (query username, email).",
 			Request: "ForgotPasswordQuery", Status: ok, Response: "text"},
 			op[forgotInput]{decodeForgotQuery, (*handler).forgotPassword}},
-		{Route{Method: post, Path: "/auth/forgot-password/reset", Name: "forgot_password_reset", Flag: "FORGOT_PASSWORD_RESET", Tag: "auth",
+		{Route{Method: post, Path: "/auth/forgot-password/reset", Name: "forgot_password_reset", Flag: "FORGOT_PASSWORD_RESET", Tag: "auth", Statuses: []int{http.StatusUnauthorized},
 			Summary: "Set a new password with a reset token; revokes every session.",
 			Request: "ResetPasswordForm", Encodings: jsonOrForm, Status: ok, Response: "text"},
 			op[resetInput]{decodeReset, (*handler).resetPassword}},

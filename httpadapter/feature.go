@@ -47,6 +47,10 @@ type Input struct {
 	Body string
 	// BodyRequired is true when the body must be sent.
 	BodyRequired bool
+	// Media, when set, names another component schema for the body in
+	// some of the route's Encodings (a multipart upload's parts beside a
+	// JSON body), by media type.
+	Media map[string]string
 }
 
 // Param is one query or header parameter.
@@ -138,7 +142,7 @@ func featureRoutes(fs []Feature) []route {
 
 // def is in as the OpenAPI builder reads it.
 func (in Input) def() *requestDef {
-	d := &requestDef{body: in.Body, bodyRequired: in.BodyRequired}
+	d := &requestDef{body: in.Body, bodyRequired: in.BodyRequired, media: in.Media}
 	for _, p := range in.Params {
 		d.params = append(d.params, param{name: p.Name, in: p.In, required: p.Required, desc: p.Description, schema: p.Schema})
 	}

@@ -26,7 +26,8 @@ func (g *greeting) InitFeature(m *usermgmt.Manager) error {
 func (g *greeting) Endpoints() []httpadapter.Endpoint {
 	e := httpadapter.Handle(httpadapter.Route{Method: http.MethodPost, Path: "/greeting", Name: "greet", Flag: "GREET",
 		Tag: "user", Auth: true, Summary: "Greet the caller.", Request: "GreetingForm",
-		Encodings: []string{"application/json"}, Status: http.StatusCreated, Response: "Greeting"},
+		Encodings: []string{"application/json"}, Status: http.StatusCreated, Response: "Greeting",
+		Statuses: []int{http.StatusConflict}, Headers: []string{"X-Greeting"}},
 		func(r *http.Request) (string, error) {
 			f, err := httpadapter.ReadFields(r, []string{"application/json"})
 			if err != nil {

@@ -36,7 +36,7 @@ func fileRoutes() []route {
 			Summary: "Set a user's profile picture (png, jpg, gif or bmp, at most 512x512), replacing any previous one.",
 			Request: "UploadForm", Encodings: []string{mediaMultipart}, Upload: true, Status: ok, Response: "FileRead"},
 			uploadOp{(*handler).newUserImage}},
-		{Route{Method: get, Path: "/user/{uuid}/image", Name: "read_user_image", Flag: "READ_USER_IMAGE", Tag: "user",
+		{Route{Method: get, Path: "/user/{uuid}/image", Name: "read_user_image", Flag: "READ_USER_IMAGE", Tag: "user", Statuses: []int{http.StatusNotModified},
 			Summary: "A user's profile picture, or a generated one with their initials.", Request: "UserUUID",
 			Status: ok, Response: "image"},
 			downloadOp[string]{pathValue("uuid"), (*handler).readUserImage, "public, no-cache"}},
@@ -49,7 +49,7 @@ func fileRoutes() []route {
 			uploadOp{(*handler).newUserFile}},
 
 		// file
-		{Route{Method: post, Path: "/file/", Name: "new_file", Flag: "NEW_FILE", Tag: "file", Auth: true,
+		{Route{Method: post, Path: "/file/", Name: "new_file", Flag: "NEW_FILE", Tag: "file", Statuses: []int{http.StatusConflict}, Auth: true,
 			Summary: "Store a file in the caller's folder.", Request: "UploadForm", Encodings: []string{mediaMultipart},
 			Upload: true, Status: ok, Response: "FileRead"},
 			uploadOp{(*handler).newFile}},
@@ -65,7 +65,7 @@ func fileRoutes() []route {
 		{Route{Method: get, Path: "/file/{file_id}", Name: "read_file", Flag: "READ_FILE", Tag: "file", Auth: true,
 			Summary: "A file's metadata.", Request: "FileID", Status: ok, Response: "FileRead"},
 			op[int64]{decodeFileID, (*handler).readFile}},
-		{Route{Method: get, Path: "/file/{file_id}/file", Name: "read_file_file", Flag: "READ_FILE_FILE", Tag: "file", Auth: true,
+		{Route{Method: get, Path: "/file/{file_id}/file", Name: "read_file_file", Flag: "READ_FILE_FILE", Tag: "file", Statuses: []int{http.StatusNotModified}, Auth: true,
 			Summary: "A file's content: raster images inline, anything else as an attachment.", Request: "FileID",
 			Status: ok, Response: "file"},
 			downloadOp[int64]{decodeFileID, (*handler).readFileContent, "private, no-cache"}},

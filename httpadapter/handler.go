@@ -55,6 +55,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	}
 	h.limits = newLimiter(m, opts.RateLimit, h.log)
 	h.flags = opts.FeatureFlags
+	h.callbackHTML = opts.OAuthCallbackHTML
 	fs := features(m)
 	h.docs = newDocs(opts, h.version, fs)
 
@@ -101,6 +102,7 @@ type handler struct {
 	flags              bool     // gate routes by their feature flags
 	docs               *docs
 	jwksMaxAge         time.Duration // Options.JWKSMaxAge
+	callbackHTML       bool          // Options.OAuthCallbackHTML
 }
 
 // muxPath turns a route path into a ServeMux pattern path: a trailing slash

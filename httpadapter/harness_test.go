@@ -236,14 +236,16 @@ func (e *env) do(q request) result {
 	return serve(e.t, e.h, q.build(e.t))
 }
 
-// serve serves r with h and records the answer. t is where the answer's
-// conformance to the OpenAPI document (checkConformance) is to be
-// reported once the document declares every status the suite meets.
+// serve serves r with h and records the answer, whose conformance to the
+// OpenAPI document h serves is checked (checkConformance) and reported
+// through t.
 func serve(t testing.TB, h http.Handler, r *http.Request) result {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
-	return result{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	res := result{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	checkConformance(t, h, r, res)
+	return res
 }
 
 // decode unmarshals the body into v.

@@ -28,9 +28,9 @@ func oauthRoutes() []route {
 			Summary: "Begin a login with a provider (optional redirect_uri, or a link ticket): redirects to the provider.",
 			Request: "OAuthStart", Status: http.StatusFound},
 			flowOp[oauthStartInput]{decodeOAuthStart, (*handler).oauthStart}},
-		{Route{Method: get, Path: "/oauth/{provider}/callback", Name: "oauth_callback", Flag: "OAUTH_CALLBACK", Tag: "oauth",
-			Summary: "Finish a provider login: tokens as JSON, or a redirect to the flow's redirect_uri with the tokens in the fragment.",
-			Request: "OAuthCallback", Status: ok, Response: "OAuthResult"},
+		{Route{Method: get, Path: "/oauth/{provider}/callback", Name: "oauth_callback", Flag: "OAUTH_CALLBACK", Tag: "oauth", Statuses: []int{http.StatusUnauthorized, http.StatusSeeOther, http.StatusConflict},
+			Summary: "Finish a provider login: tokens as JSON, or a redirect to the flow's redirect_uri with the tokens in the fragment (or, with Options.OAuthCallbackHTML, the reference's HTML page that stores localStorage.auth_token).",
+			Request: "OAuthCallback", Status: ok, Response: "OAuthResult", HTML: true},
 			flowOp[usermgmt.OAuthCallback]{decodeOAuthCallback, (*handler).oauthCallback}},
 		{Route{Method: get, Path: "/oauth/{provider}/link", Name: "oauth_link", Flag: "OAUTH_LINK", Tag: "oauth", Auth: true,
 			Summary: "Begin linking a provider account to the caller (bearer or the pages' session cookie; optional redirect_uri): redirects to the provider.",
@@ -40,7 +40,7 @@ func oauthRoutes() []route {
 			Summary: "A one-time URL that links a provider account to the caller when a browser opens it.",
 			Request: "OAuthLinkForm", Encodings: jsonOrForm, Status: ok, Response: "OAuthURL"},
 			op[oauthLinkInput]{decodeOAuthLink, (*handler).oauthLinkURL}},
-		{Route{Method: post, Path: "/oauth/{provider}/unlink", Name: "oauth_unlink", Flag: "OAUTH_UNLINK", Tag: "oauth", Auth: true,
+		{Route{Method: post, Path: "/oauth/{provider}/unlink", Name: "oauth_unlink", Flag: "OAUTH_UNLINK", Tag: "oauth", Statuses: []int{http.StatusConflict}, Auth: true,
 			Summary: "Remove the caller's link to a provider (never their last way to log in).", Request: "Provider", Status: ok},
 			op[string]{pathValue("provider"), (*handler).oauthUnlink}},
 		{Route{Method: post, Path: "/oauth/{provider}/revoke", Name: "oauth_revoke", Flag: "OAUTH_REVOKE", Tag: "oauth", Auth: true,
@@ -124,8 +124,8 @@ func (h *handler) oauthStart(w http.ResponseWriter, r *http.Request, in oauthSta
 // maxFlowParam bounds the callback's code and error parameters.
 const maxFlowParam = 4096
 
-// decodeOAuthCallback reads the provider's answer (code, state, error) and
-// the flow cookie.
+// decodeOAuthCallback reads the provider's answer (code, state, error,
+// iss) and the flow cookie.
 func decodeOAuthCallback(r *http.Request) (usermgmt.OAuthCallback, error) {
 	q, err := Query(r)
 	if err != nil {
@@ -133,8 +133,9 @@ func decodeOAuthCallback(r *http.Request) (usermgmt.OAuthCallback, error) {
 	}
 	cb := usermgmt.OAuthCallback{
 		Provider: r.PathValue("provider"), State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"),
+		Issuer: q.Get("iss"),
 	}
-	if len(cb.Code) > maxFlowParam || len(cb.Error) > maxFlowParam || len(cb.State) > maxFlowParam {
+	if len(cb.Code) > maxFlowParam || len(cb.Error) > maxFlowParam || len(cb.State) > maxFlowParam || len(cb.Issuer) > maxFlowParam {
 		return usermgmt.OAuthCallback{}, invalid("A callback parameter is too long.")
 	}
 	if c, err := r.Cookie(oauthCookie); err == nil {
@@ -153,6 +154,10 @@ func (h *handler) oauthCallback(w http.ResponseWriter, r *http.Request, cb userm
 	}
 	if err != nil {
 		return err
+	}
+	if h.callbackHTML && res.Tokens != nil {
+		callbackPage(w, newTokenResponse(res.Tokens), res.RedirectURI)
+		return nil
 	}
 	if res.RedirectURI != "" {
 		frag := url.Values{}

@@ -57,6 +57,7 @@ func buildOpenAPI(rs []route, fs []Feature, prefix, version string) ([]byte, err
 		"paths": paths,
 		"components": js{
 			"schemas": components,
+			"headers": headerComponents(),
 			"securitySchemes": js{
 				"bearer": js{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
 			},
@@ -119,7 +120,14 @@ func operation(rt Route, input *requestDef, components js) (js, error) {
 			encodings = jsonOnly
 		}
 		for _, e := range encodings {
-			content[e] = js{"schema": ref(def.body)}
+			name := def.body
+			if m, ok := def.media[e]; ok {
+				if _, found := components[m]; !found {
+					return nil, fmt.Errorf("httpadapter: route %s %s: %s body %q has no schema", rt.Method, rt.Path, e, m)
+				}
+				name = m
+			}
+			content[e] = js{"schema": ref(name)}
 		}
 		op["requestBody"] = js{"required": def.bodyRequired, "content": content}
 	}
@@ -134,17 +142,103 @@ func operation(rt Route, input *requestDef, components js) (js, error) {
 		}
 		ok["content"] = content
 	}
+	if rt.Status >= 300 && rt.Status < 400 {
+		ok["headers"] = js{"Location": js{"required": true, "schema": str(), "description": "Where the browser goes."}}
+	}
 	responses := js{strconv.Itoa(rt.Status): ok}
-	errs := []int{http.StatusUnprocessableEntity}
 	if rt.Auth {
 		op["security"] = []any{js{"bearer": []string{}}}
-		errs = append(errs, http.StatusUnauthorized, http.StatusForbidden)
 	}
-	sort.Ints(errs)
-	for _, s := range errs {
-		responses[strconv.Itoa(s)] = js{"description": http.StatusText(s), "content": js{mediaJSON: js{"schema": ref("Error")}}}
+	for _, s := range statuses(rt, def) {
+		switch {
+		case s == rt.Status:
+		case s == http.StatusNotModified:
+			responses["304"] = js{"description": "The ETag of If-None-Match is still current: no body."}
+		case s >= 300 && s < 400:
+			responses[strconv.Itoa(s)] = js{"description": http.StatusText(s),
+				"headers": js{"Location": js{"required": true, "schema": str(), "description": "Where the browser goes."}}}
+		default:
+			responses[strconv.Itoa(s)] = js{"description": http.StatusText(s), "content": js{mediaJSON: js{"schema": ref("Error")}}}
+		}
 	}
-	responses["default"] = js{"description": "An error", "content": js{mediaJSON: js{"schema": ref("Error")}}}
+	responses["default"] = js{"description": "A server-side error (5XX)", "content": js{mediaJSON: js{"schema": ref("Error")}}}
+	for code, r := range responses {
+		addHeaders(r.(js), code, rt)
+	}
 	op["responses"] = responses
 	return op, nil
+}
+
+// statuses returns every status besides the success one that the route
+// answers, in order: those every route may give (403 from a feature flag
+// or the policy, 422, 429 from the rate limits), those its shape implies
+// (an input: 400; Auth: 401; path parameters: 404; a body: 413 and 415),
+// and the route's own (Route.Statuses).
+func statuses(rt Route, def requestDef) []int {
+	set := map[int]bool{http.StatusForbidden: true, http.StatusUnprocessableEntity: true, http.StatusTooManyRequests: true}
+	if rt.Request != "" {
+		set[http.StatusBadRequest] = true
+	}
+	if rt.Auth {
+		set[http.StatusUnauthorized] = true
+	}
+	if pathParam.MatchString(rt.Path) {
+		set[http.StatusNotFound] = true
+	}
+	if def.body != "" {
+		set[http.StatusRequestEntityTooLarge], set[http.StatusUnsupportedMediaType] = true, true
+	}
+	for _, s := range rt.Statuses {
+		set[s] = true
+	}
+	out := make([]int, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// addHeaders declares the response headers of one response (code is its
+// key: a status or "default"): the RateLimit-* fields every answer may
+// carry when rate limits are on, Retry-After on 429 and 5XX, the cursor
+// of a paged list.
+func addHeaders(r js, code string, rt Route) {
+	h, _ := r["headers"].(js)
+	if h == nil {
+		h = js{}
+	}
+	for _, name := range rateLimitHeaders {
+		h[name] = js{"$ref": "#/components/headers/" + name}
+	}
+	if code == "429" || code == "default" {
+		h["Retry-After"] = js{"$ref": "#/components/headers/Retry-After"}
+	}
+	if code == strconv.Itoa(rt.Status) {
+		if rt.Request == "UserPage" {
+			h["X-Next-Cursor"] = js{"schema": str(), "description": "Present on a full page: the cursor query parameter of the next page."}
+		}
+		for _, name := range rt.Headers {
+			h[name] = js{"schema": str()}
+		}
+	}
+	if content, ok := r["content"].(js); ok && rt.HTML {
+		content["text/html"] = js{"schema": str()}
+	}
+	r["headers"] = h
+}
+
+// rateLimitHeaders are the IETF httpapi draft's fields the rate limits set
+// (ratelimit.go).
+var rateLimitHeaders = []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy"}
+
+// headerComponents are the reusable response headers.
+func headerComponents() js {
+	return js{
+		"RateLimit-Limit":     js{"schema": integer(), "description": "The requests the tightest limit checked allows in its window."},
+		"RateLimit-Remaining": js{"schema": integer(), "description": "The requests left in the window."},
+		"RateLimit-Reset":     js{"schema": integer(), "description": "Seconds until the window resets."},
+		"RateLimit-Policy":    js{"schema": str(), "description": "The limit and its window: \"<limit>;w=<seconds>\"."},
+		"Retry-After":         js{"schema": integer(), "description": "Seconds to wait before trying again."},
+	}
 }

@@ -9,8 +9,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"path"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -42,10 +48,24 @@ type specRouter struct {
 	err    error
 }
 
+// conformanceFetches numbers the fetches of the document.
+var conformanceFetches atomic.Uint32
+
+// htmlDecoder registers, once, a decoder for text/html bodies (pages
+// answered by API routes, such as the OAuth callback's), which kin-openapi
+// has none of: the page is checked as the string it is.
+var htmlDecoder sync.Once
+
 // documentOf returns the document h serves, nil when it serves none.
 func documentOf(h http.Handler) *specRouter {
+	htmlDecoder.Do(func() { openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder) })
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
+	req := httptest.NewRequest(http.MethodGet, "/openapi.json", nil)
+	// Each fetch comes from an address of its own (in 100.64.0.0/10, which
+	// no test trusts as a proxy), so that it spends no client's rate limit.
+	n := conformanceFetches.Add(1)
+	req.RemoteAddr = netip.AddrFrom4([4]byte{100, 64 | byte(n>>16&0x3f), byte(n >> 8), byte(n)}).String() + ":9"
+	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		return nil
 	}
@@ -105,10 +125,19 @@ func conformanceError(h http.Handler, req *http.Request, res result) error {
 	}
 	route, params, err := sr.router.FindRoute(req)
 	if err != nil {
-		if errors.Is(err, routers.ErrPathNotFound) || errors.Is(err, routers.ErrMethodNotAllowed) {
+		// The legacy router returns fresh RouteErrors with the sentinels'
+		// reasons, which errors.Is cannot match.
+		if re, ok := errors.AsType[*routers.RouteError](err); ok &&
+			(re.Reason == routers.ErrPathNotFound.Error() || re.Reason == routers.ErrMethodNotAllowed.Error()) {
 			return nil
 		}
 		return fmt.Errorf("find the route: %w", err)
+	}
+	if muxRedirect(req, res) {
+		return nil
+	}
+	if err := undeclaredHeaders(route.Operation, res); err != nil {
+		return fmt.Errorf("operation %s: %w", route.Operation.OperationID, err)
 	}
 	if res.status < 500 && route.Operation.Responses.Status(res.status) == nil {
 		return fmt.Errorf("operation %s does not declare status %d (body %s)", route.Operation.OperationID, res.status, res.body)
@@ -130,6 +159,56 @@ func conformanceError(h http.Handler, req *http.Request, res result) error {
 	return nil
 }
 
+// muxRedirect reports whether res is http.ServeMux's redirect of a path to
+// its canonical form (the path with a trailing slash, or cleaned), which no
+// operation answers.
+func muxRedirect(req *http.Request, res result) bool {
+	if res.status != http.StatusMovedPermanently && res.status != http.StatusTemporaryRedirect && res.status != http.StatusPermanentRedirect {
+		return false
+	}
+	loc, err := url.Parse(res.header.Get("Location"))
+	return err == nil && loc.Host == "" && loc.Path != req.URL.Path &&
+		(loc.Path == req.URL.Path+"/" || loc.Path == path.Clean(req.URL.Path))
+}
+
+// genericHeaders are the response headers of HTTP itself (caching,
+// content, security policy, CORS, cookies), which the document does not
+// declare. Any other header an answer carries must be declared by its
+// response in the document.
+var genericHeaders = map[string]bool{
+	"Allow": true, "Cache-Control": true, "Content-Disposition": true, "Content-Length": true,
+	"Content-Security-Policy": true, "Content-Type": true, "Cross-Origin-Opener-Policy": true,
+	"Cross-Origin-Resource-Policy": true, "Date": true, "Etag": true, "Last-Modified": true,
+	"Permissions-Policy": true, "Referrer-Policy": true, "Set-Cookie": true, "Vary": true,
+	"Www-Authenticate": true, "X-Content-Type-Options": true, "X-Frame-Options": true,
+}
+
+// undeclaredHeaders returns an error naming the headers of res that its
+// response in op does not declare.
+func undeclaredHeaders(op *openapi3.Operation, res result) error {
+	r := op.Responses.Status(res.status)
+	if r == nil {
+		r = op.Responses.Default()
+	}
+	declared := map[string]bool{}
+	if r != nil && r.Value != nil {
+		for name := range r.Value.Headers {
+			declared[http.CanonicalHeaderKey(name)] = true
+		}
+	}
+	var missing []string
+	for name := range res.header {
+		if !genericHeaders[name] && !strings.HasPrefix(name, "Access-Control-") && !declared[name] {
+			missing = append(missing, name)
+		}
+	}
+	if missing != nil {
+		slices.Sort(missing)
+		return fmt.Errorf("status %d carries undeclared headers %v", res.status, missing)
+	}
+	return nil
+}
+
 // TestConformanceCatches shows the hook is not vacuous: an answer with an
 // undeclared status, or a body of the wrong shape, is reported.
 func TestConformanceCatches(t *testing.T) {
@@ -143,6 +222,8 @@ func TestConformanceCatches(t *testing.T) {
 		{"undeclared status", result{status: http.StatusTeapot, header: jsonHeader, body: []byte(`{"detail":"x","code":"y"}`)}},
 		{"body of the wrong type", result{status: http.StatusOK, header: jsonHeader, body: []byte(`"many"`)}},
 		{"error without its fields", result{status: http.StatusUnauthorized, header: jsonHeader, body: []byte(`{}`)}},
+		{"an undeclared header", result{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}, "X-Secret-Cursor": {"1"}}, body: []byte("3")}},
+		{"a rate-limit header of the wrong type", result{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json"}, "Ratelimit-Remaining": {"many"}}, body: []byte("3")}},
 	} {
 		if err := conformanceError(e.h, req, tt.res); err == nil {
 			t.Errorf("%s: %d %s passed the check", tt.name, tt.res.status, tt.res.body)

@@ -43,6 +43,18 @@ type Options struct {
 	// anonymous caller gets 403). The flags are the Manager's.
 	FeatureFlags bool
 
+	// OAuthCallbackHTML answers a provider login that ends at the callback
+	// (a login, not a link; not one begun from the hosted pages) the way the
+	// reference did, for its front ends: a small HTML page whose script
+	// stores localStorage.auth_token = "bearer <access token>" and then
+	// goes (location.replace) to the flow's redirect_uri, or to "/" when it
+	// has none. Errors stay JSON. Off, the callback answers the tokens as
+	// JSON, or redirects to the redirect_uri with them in the fragment.
+	// The page's script carries the token: the answer is no-store, sends
+	// no Referer, and its Content-Security-Policy runs that one script
+	// only.
+	OAuthCallbackHTML bool
+
 	// RateLimit configures the rate limits (off unless Enabled).
 	RateLimit RateLimitOptions
 	// SwaggerUI, when set, serves the documentation pages: /docs

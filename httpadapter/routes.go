@@ -53,6 +53,20 @@ type Route struct {
 	// Response names the success body's type: a JSON schema name, "text"
 	// for text/plain, "" for an empty body.
 	Response string
+	// Statuses are the statuses the route answers beyond the success one
+	// and those every route or its shape implies (see the OpenAPI
+	// document: 403, 422 and 429 always; 400 with an input, 401 with
+	// Auth, 404 with path parameters, 413 and 415 with a body): its own
+	// errors, redirects, 304.
+	Statuses []int
+	// Headers are the response headers the success answer carries beyond
+	// those of HTTP and the core (rate limits, Retry-After, a cursor):
+	// declared, as strings, in the OpenAPI document.
+	Headers []string
+	// HTML is true when the answers may also be HTML pages (text/html), as
+	// the OAuth callback's with Options.OAuthCallbackHTML or for a flow
+	// begun from the hosted pages.
+	HTML bool
 }
 
 // fullPath returns the path the route is served at under prefix.
@@ -133,15 +147,15 @@ func routes(fs []Feature) []route {
 func coreRoutes() []route {
 	return []route{
 		// auth
-		{Route{Method: post, Path: "/auth/register", Name: "register", Flag: "REGISTER", Tag: "auth",
+		{Route{Method: post, Path: "/auth/register", Name: "register", Flag: "REGISTER", Tag: "auth", Statuses: []int{http.StatusConflict},
 			Summary: "Create an account and log it in.", Request: "RegisterForm", Encodings: jsonOrForm,
 			Status: ok, Response: "Token"},
 			op[registerInput]{decodeRegister, (*handler).register}},
-		{Route{Method: post, Path: "/auth/login", Name: "login", Flag: "LOGIN", Tag: "auth",
+		{Route{Method: post, Path: "/auth/login", Name: "login", Flag: "LOGIN", Tag: "auth", Statuses: []int{http.StatusUnauthorized},
 			Summary: "Log in with a username or email and a password (OAuth2 password grant).", Request: "LoginForm",
 			Encodings: jsonOrForm, Status: ok, Response: "Token"},
 			op[loginInput]{decodeLogin, (*handler).login}},
-		{Route{Method: post, Path: "/auth/refresh", Name: "refresh_token", Flag: "REFRESH_TOKEN", Tag: "auth",
+		{Route{Method: post, Path: "/auth/refresh", Name: "refresh_token", Flag: "REFRESH_TOKEN", Tag: "auth", Statuses: []int{http.StatusUnauthorized},
 			Summary: "Exchange a refresh token for new tokens (rotating it).", Request: "RefreshForm",
 			Encodings: jsonOrForm, Status: ok, Response: "Token"},
 			op[refreshInput]{decodeRefresh, (*handler).refresh}},
@@ -176,10 +190,10 @@ func coreRoutes() []route {
 		{Route{Method: get, Path: "/user/count", Name: "read_users_number", Flag: "READ_USERS_NUMBER", Tag: "user", Auth: true,
 			Summary: "The number of users.", Status: ok, Response: "integer"},
 			op[none]{noInput, (*handler).countUsers}},
-		{Route{Method: post, Path: "/user/", Name: "new_user", Flag: "NEW_USER", Tag: "user", Auth: true,
+		{Route{Method: post, Path: "/user/", Name: "new_user", Flag: "NEW_USER", Tag: "user", Statuses: []int{http.StatusConflict}, Auth: true,
 			Summary: "Create a user.", Request: "UserCreate", Encodings: jsonOnly, Status: ok, Response: "UserRead"},
 			op[usermgmt.NewUser]{decodeUserCreate, (*handler).createUser}},
-		{Route{Method: patch, Path: "/user/{uuid}", Name: "patch_user", Flag: "PATCH_USER", Tag: "user", Auth: true,
+		{Route{Method: patch, Path: "/user/{uuid}", Name: "patch_user", Flag: "PATCH_USER", Tag: "user", Statuses: []int{http.StatusConflict}, Auth: true,
 			Summary: "Change a user; absent and null fields are left as they are.", Request: "UserUpdate",
 			Encodings: jsonOnly, Status: ok, Response: "UserRead"},
 			op[patchInput]{decodeUserPatch, (*handler).updateUser}},

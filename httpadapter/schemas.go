@@ -50,6 +50,9 @@ type requestDef struct {
 	// fields may all come elsewhere (query, header, cookie) or may all be
 	// absent is optional.
 	bodyRequired bool
+	// media, when set, names another schema than body for some media
+	// types (Input.Media).
+	media map[string]string
 }
 
 var (
@@ -102,7 +105,8 @@ var requestDefs = map[string]requestDef{
 		{name: "redirect_uri", schema: str(), desc: "An allow-listed target to send the tokens to (in the fragment)."},
 		{name: "ticket", schema: str(), desc: "A link ticket from POST /oauth/{provider}/link."},
 	}},
-	"OAuthCallback": {params: []param{{name: "state", schema: str()}, {name: "code", schema: str()}, {name: "error", schema: str()}}},
+	"OAuthCallback": {params: []param{{name: "state", schema: str()}, {name: "code", schema: str()}, {name: "error", schema: str()},
+		{name: "iss", schema: str(), desc: "The issuer of the answer (RFC 9207); when sent, it must be the provider's."}}},
 	"OAuthLinkForm": {body: "OAuthLinkForm"},
 	"Provider":      {},
 
@@ -142,7 +146,9 @@ func componentSchemas() js {
 		details[k] = user[k]
 	}
 	return js{
-		"Error": obj(js{"detail": js{"description": "A message, or the reference's {\"error\": \"OTP-REQUIRED\"}."}, "code": str()}, "detail"),
+		"Error": obj(js{"detail": js{"description": "A message, or the reference's {\"error\": \"OTP-REQUIRED\"}."}, "code": str(),
+			"otp_token":  strDesc("The second-factor challenge (code otp_required): send it with the code to POST /auth/OTP."),
+			"otp_method": js{"type": "string", "enum": []string{"authenticator", "email"}, "description": "The second factor asked for (code otp_required)."}}, "detail"),
 		"Token": obj(js{"access_token": str(), "token_type": js{"const": "bearer"}, "refresh_token": str(), "expires_in": integer()},
 			"access_token", "token_type"),
 		"RegisterForm": obj(js{"username": str(), "email": str(), "password": str(), "confirm_password": str(), "display_name": str()},

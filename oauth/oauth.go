@@ -80,7 +80,51 @@ var (
 	// ErrDiscovery is an OpenID Connect discovery document or key set that
 	// cannot be fetched or is invalid.
 	ErrDiscovery = errors.New("oauth: discovery failed")
+	// ErrIssuer is an authorization response whose iss parameter (RFC
+	// 9207) names another issuer than the provider's, or lacks one the
+	// provider promised: a mix-up of providers, or an attack on one.
+	ErrIssuer = errors.New("oauth: authorization response from another issuer")
 )
+
+// Issuer is implemented by providers that know their issuer identifier
+// (RFC 8414), against which CheckIssuer checks the iss parameter of an
+// authorization response. The OpenID Connect providers implement it.
+type Issuer interface {
+	// Issuer returns the issuer identifier ("" for none known) and whether
+	// the provider puts it in every authorization response.
+	Issuer(ctx context.Context) (issuer string, always bool, err error)
+}
+
+// CheckIssuer checks the iss parameter of an authorization response (RFC
+// 9207, section 2.4): when the provider sent one, it must be the
+// provider's issuer, compared exactly; when the provider promises one
+// (its metadata's authorization_response_iss_parameter_supported), it must
+// be there. A provider with no known issuer (a plain OAuth 2.0 provider
+// without Config.Issuer) passes any iss, which it cannot check. A
+// Microsoft multi-tenant template issuer ("{tenantid}") accepts one tenant
+// in its place.
+func CheckIssuer(ctx context.Context, p Provider, iss string) error {
+	ip, ok := p.(Issuer)
+	if !ok {
+		return nil
+	}
+	want, always, err := ip.Issuer(ctx)
+	switch {
+	case err != nil:
+		return err
+	case want == "":
+		return nil
+	case iss == "" && always:
+		return fmt.Errorf("%w: %s promises an iss parameter and sent none", ErrIssuer, p.Name())
+	case iss == "" || iss == want:
+		return nil
+	}
+	if pre, suf, ok := strings.Cut(want, "{tenantid}"); ok && len(iss) > len(pre)+len(suf) &&
+		strings.HasPrefix(iss, pre) && strings.HasSuffix(iss, suf) && !strings.Contains(iss[len(pre):len(iss)-len(suf)], "/") {
+		return nil
+	}
+	return fmt.Errorf("%w: iss %q, want %q", ErrIssuer, iss, want)
+}
 
 // AuthCodeURL returns the URL that sends the browser to p's consent page,
 // carrying state, the S256 PKCE challenge of verifier and (for OpenID

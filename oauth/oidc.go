@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +28,11 @@ type OIDCConfig struct {
 	Scopes []string
 	// AuthParams are extra authorization parameters.
 	AuthParams map[string]string
-	// AuthStyle is how the client authenticates at the token endpoint
-	// (default: auto-detected).
+	// AuthStyle is how the client authenticates at the token endpoint.
+	// Default: the Authorization header (client_secret_basic), or the
+	// request body when the discovery document offers only
+	// client_secret_post; never auto-detection, which retries a refused
+	// exchange with the same, spent code.
 	AuthStyle oauth2.AuthStyle
 	// Clock is the time ID tokens are checked against. Default time.Now.
 	Clock func() time.Time
@@ -46,6 +50,14 @@ type Discovery struct {
 	TokenEndpoint         string `json:"token_endpoint"`
 	UserinfoEndpoint      string `json:"userinfo_endpoint"`
 	JWKSURI               string `json:"jwks_uri"`
+	// TokenEndpointAuthMethods are the ways a client may authenticate at
+	// the token endpoint; empty means client_secret_basic (OpenID Connect
+	// Discovery 1.0, section 3).
+	TokenEndpointAuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+	// IssParameter reports that the authorization server puts its issuer
+	// in every authorization response (RFC 9207), so that a response
+	// without one is refused.
+	IssParameter bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 // OIDC is a generic OpenID Connect provider. Its discovery document is
@@ -113,13 +125,40 @@ func (o *OIDC) OAuth2(ctx context.Context, callbackURL string) (*oauth2.Config, 
 	if err != nil {
 		return nil, err
 	}
+	style := o.cfg.AuthStyle
+	if style == oauth2.AuthStyleAutoDetect {
+		style = authStyleOf(d.TokenEndpointAuthMethods)
+	}
 	return &oauth2.Config{
 		ClientID: o.cfg.ClientID, ClientSecret: o.cfg.ClientSecret, RedirectURL: callbackURL,
 		Scopes: append([]string(nil), o.cfg.Scopes...),
 		Endpoint: oauth2.Endpoint{
-			AuthURL: d.AuthorizationEndpoint, TokenURL: d.TokenEndpoint, AuthStyle: o.cfg.AuthStyle,
+			AuthURL: d.AuthorizationEndpoint, TokenURL: d.TokenEndpoint, AuthStyle: style,
 		},
 	}, nil
+}
+
+// authStyleOf picks how to send the client's credentials from the methods
+// the discovery document lists: the Authorization header unless only
+// client_secret_post is offered. Never auto-detection, whose second try
+// would present an authorization code the first try already spent (a
+// provider may then revoke what that code issued, RFC 6749 section 4.1.2).
+func authStyleOf(methods []string) oauth2.AuthStyle {
+	if len(methods) == 0 || slices.Contains(methods, "client_secret_basic") || !slices.Contains(methods, "client_secret_post") {
+		return oauth2.AuthStyleInHeader
+	}
+	return oauth2.AuthStyleInParams
+}
+
+// Issuer implements Issuer: the issuer the discovery document names (a
+// Microsoft multi-tenant template, "{tenantid}" included, as it is) and
+// whether it sends it in authorization responses.
+func (o *OIDC) Issuer(ctx context.Context) (string, bool, error) {
+	d, err := o.Discover(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	return d.Issuer, d.IssParameter, nil
 }
 
 // AuthParams implements Provider: the nonce and the configured parameters.

@@ -22,12 +22,18 @@ type Config struct {
 	// APIURL is the base of the provider's REST API (GitHub:
 	// https://api.github.com; Discord: https://discord.com/api).
 	APIURL string
+	// Issuer, when set, is a plain OAuth 2.0 provider's issuer identifier,
+	// which the iss parameter of its authorization responses must name
+	// (see CheckIssuer). The OpenID Connect providers take theirs from
+	// discovery and ignore it.
+	Issuer string
 }
 
 // restProvider is a plain OAuth 2.0 provider whose profile comes from its
 // REST API.
 type restProvider struct {
 	name    string
+	issuer  string
 	oauth   oauth2.Config
 	api     string
 	profile func(ctx context.Context, r *restProvider, tok *oauth2.Token) (*Profile, error)
@@ -44,6 +50,9 @@ func (r *restProvider) OAuth2(_ context.Context, callbackURL string) (*oauth2.Co
 	return &c, nil
 }
 
+// Issuer implements Issuer: Config.Issuer, "" when unset.
+func (r *restProvider) Issuer(context.Context) (string, bool, error) { return r.issuer, false, nil }
+
 // AuthParams implements Provider: a plain OAuth 2.0 provider has none.
 func (r *restProvider) AuthParams(string) []oauth2.AuthCodeOption { return nil }
 
@@ -52,16 +61,19 @@ func (r *restProvider) Profile(ctx context.Context, tok *oauth2.Token, _ string)
 	return r.profile(ctx, r, tok)
 }
 
-func newREST(name string, c Config, authURL, tokenURL, apiURL string, scopes []string,
+// newREST builds a plain OAuth 2.0 provider. style is how it takes the
+// client's credentials at the token endpoint: fixed, never auto-detected,
+// whose second try would present an already spent code again.
+func newREST(name string, c Config, authURL, tokenURL, apiURL string, style oauth2.AuthStyle, scopes []string,
 	profile func(context.Context, *restProvider, *oauth2.Token) (*Profile, error)) *restProvider {
 	if c.Scopes != nil {
 		scopes = c.Scopes
 	}
 	return &restProvider{
-		name: name,
+		name: name, issuer: c.Issuer,
 		oauth: oauth2.Config{
 			ClientID: c.ClientID, ClientSecret: c.ClientSecret, Scopes: scopes,
-			Endpoint: oauth2.Endpoint{AuthURL: or(c.AuthURL, authURL), TokenURL: or(c.TokenURL, tokenURL)},
+			Endpoint: oauth2.Endpoint{AuthURL: or(c.AuthURL, authURL), TokenURL: or(c.TokenURL, tokenURL), AuthStyle: style},
 		},
 		api:     endpointOr(c.APIURL, apiURL),
 		profile: profile,
@@ -73,7 +85,7 @@ func newREST(name string, c Config, authURL, tokenURL, apiURL string, scopes []s
 // the primary first.
 func GitHub(c Config) Provider {
 	return newREST("github", c, "https://github.com/login/oauth/authorize",
-		"https://github.com/login/oauth/access_token", "https://api.github.com",
+		"https://github.com/login/oauth/access_token", "https://api.github.com", oauth2.AuthStyleInParams,
 		[]string{"read:user", "user:email"}, githubProfile)
 }
 
@@ -117,7 +129,7 @@ func githubProfile(ctx context.Context, r *restProvider, tok *oauth2.Token) (*Pr
 // verified when Discord's "verified" flag is set.
 func Discord(c Config) Provider {
 	return newREST("discord", c, "https://discord.com/oauth2/authorize",
-		"https://discord.com/api/oauth2/token", "https://discord.com/api",
+		"https://discord.com/api/oauth2/token", "https://discord.com/api", oauth2.AuthStyleInHeader,
 		[]string{"identify", "email"}, discordProfile)
 }
 

@@ -118,6 +118,18 @@ type Config struct {
 	// OAuthRedirectAllowList is OAUTH_REDIRECT_ALLOW_LIST (default
 	// FRONTEND_URL).
 	OAuthRedirectAllowList []string
+	// OAuthNoEmailLinking is OAUTH_NO_EMAIL_LINKING (default false): a
+	// provider account never links itself to a local account by their
+	// common verified email; it links from a signed-in session only.
+	// (Admins, moderators and accounts with a second factor never link by
+	// email in any case.)
+	OAuthNoEmailLinking bool
+	// OAuthCallbackHTML is OAUTH_CALLBACK_HTML (default false): the OAuth
+	// callback answers a login with the reference's HTML page, which
+	// stores localStorage.auth_token and goes to the flow's redirect_uri
+	// (httpadapter.Options.OAuthCallbackHTML), for the reference's front
+	// ends.
+	OAuthCallbackHTML bool
 	// Account is mail and account security (accountconfig.go).
 	Account Account
 	// PagesEnabled is PAGES_ENABLED: serve the hosted pages (/login ...).
@@ -197,6 +209,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.OAuthProviders = p.oauthProviders()
 	c.OAuthTokenKey = p.tokenKey("OAUTH_TOKEN_KEY")
 	c.OAuthRedirectAllowList = p.redirectAllowList("OAUTH_REDIRECT_ALLOW_LIST", c.FrontendURL)
+	c.OAuthNoEmailLinking = p.boolean("OAUTH_NO_EMAIL_LINKING", false)
+	c.OAuthCallbackHTML = p.boolean("OAUTH_CALLBACK_HTML", false)
 	c.Account = p.account()
 	c.Keys = p.tokenKeys()
 	if len(c.AdminPassword) > usermgmt.MaxPasswordBytes {

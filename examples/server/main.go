@@ -121,6 +121,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if err != nil {
 		return err
 	}
+	warnPlainIssuers(ctx, cfg, log)
 	var tokenKey []byte
 	if cfg.OAuthTokenKey != "" {
 		tokenKey = []byte(cfg.OAuthTokenKey)
@@ -148,6 +149,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		OAuthProviders:         providers,
 		OAuthTokenKey:          tokenKey,
 		OAuthRedirectAllowList: cfg.OAuthRedirectAllowList,
+		OAuthNoEmailLinking:    cfg.OAuthNoEmailLinking,
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
@@ -195,6 +197,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		Pages:          pages,
 		FeatureFlags:   cfg.FeatureFlagsEnabled,
 		RateLimit:      httpadapter.RateLimitOptions{Enabled: cfg.RateLimiterEnabled, Global: cfg.RateLimit},
+
+		OAuthCallbackHTML: cfg.OAuthCallbackHTML,
 
 		SwaggerUI:             swaggerui.FS(), // /docs and /interactive-docs, as the reference served them
 		PublicInteractiveDocs: !cfg.ProtectedInteractiveDocs,

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -127,4 +129,22 @@ func buildProviders(ps []OAuthProvider) ([]oauth.Provider, error) {
 		out = append(out, prov)
 	}
 	return out, nil
+}
+
+// warnPlainIssuers warns, in production, of an OpenID Connect issuer
+// (OIDC_ISSUER) reached over plain http://: its discovery document and
+// keys, and so every ID token's verification, can then be rewritten by
+// anyone on the path, and the codes and tokens travel in clear. It is a
+// warning, not an error, so that a provider on a private network or a
+// test setup still starts.
+func warnPlainIssuers(ctx context.Context, cfg Config, log *slog.Logger) {
+	if !cfg.Production() {
+		return
+	}
+	for _, p := range cfg.OAuthProviders {
+		if len(p.Issuer) >= 7 && strings.EqualFold(p.Issuer[:7], "http://") {
+			log.WarnContext(ctx, "OIDC_ISSUER is a plain http:// URL in production: use https://",
+				"provider", p.Name, "issuer", p.Issuer)
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -75,6 +77,51 @@ func TestLoadConfigOAuthErrors(t *testing.T) {
 		}
 		if err != nil && (strings.Contains(err.Error(), "short-key")) {
 			t.Errorf("%s: the error shows a secret: %v", name, err)
+		}
+	}
+}
+
+func TestLoadConfigOAuthSwitches(t *testing.T) {
+	for name, field := range map[string]func(Config) bool{
+		"OAUTH_NO_EMAIL_LINKING": func(c Config) bool { return c.OAuthNoEmailLinking },
+		"OAUTH_CALLBACK_HTML":    func(c Config) bool { return c.OAuthCallbackHTML },
+	} {
+		for v, want := range map[string]bool{"": false, "false": false, "true": true} {
+			c, err := loadConfig(env(map[string]string{name: v}))
+			if err != nil || field(c) != want {
+				t.Errorf("%s=%q: %v, %v; want %v", name, v, field(c), err, want)
+			}
+		}
+		if _, err := loadConfig(env(map[string]string{name: "maybe"})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: a malformed value: %v", name, err)
+		}
+	}
+}
+
+// TestPlainIssuerWarning: an http:// OIDC_ISSUER is a startup warning in
+// production, and only there; https:// is not.
+func TestPlainIssuerWarning(t *testing.T) {
+	vars := map[string]string{"OIDC_ISSUER": "http://idp.internal.example", "OIDC_CLIENT_ID": "id", "OIDC_CLIENT_SECRET": "s"}
+	for _, tt := range []struct {
+		environment, issuer string
+		warn                bool
+	}{
+		{"production", "http://idp.internal.example", true},
+		{"production", "HTTP://idp.internal.example", true},
+		{"production", "https://idp.example", false},
+		{"local", "http://idp.internal.example", false},
+	} {
+		vars["ENVIRONMENT"], vars["OIDC_ISSUER"] = tt.environment, tt.issuer
+		vars["JWT_SECRET_KEY"] = strings.Repeat("s", 32)
+		c, err := loadConfig(env(vars))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf strings.Builder
+		warnPlainIssuers(context.Background(), c, slog.New(slog.NewTextHandler(&buf, nil)))
+		got := strings.Contains(buf.String(), "level=WARN") && strings.Contains(buf.String(), "provider=oidc")
+		if got != tt.warn {
+			t.Errorf("%s %s: warned %v, want %v (%q)", tt.environment, tt.issuer, got, tt.warn, buf.String())
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +76,13 @@ type Provider struct {
 	Server *httptest.Server
 	// ExpiresIn is the lifetime of the access tokens issued, in seconds.
 	ExpiresIn int
+	// SendIss makes an OIDC fake put its issuer in every authorization
+	// response (RFC 9207) and say so in its discovery document.
+	SendIss bool
+	// AuthMethods are the token endpoint's client authentication methods
+	// the discovery document lists (default client_secret_basic and
+	// client_secret_post); the token endpoint accepts only those.
+	AuthMethods []string
 
 	key *rsa.PrivateKey
 	kid string
@@ -85,6 +93,7 @@ type Provider struct {
 	access    map[string]Identity
 	refresh   map[string]Identity
 	refreshes int
+	exchanges int
 	seq       int
 }
 
@@ -144,6 +153,14 @@ func (p *Provider) Refreshes() int {
 	return p.refreshes
 }
 
+// Exchanges returns how many authorization-code grants the fake was
+// asked for, refused ones included.
+func (p *Provider) Exchanges() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exchanges
+}
+
 // Authorize plays the user consenting at authURL (which must point at this
 // fake): it checks the request like the provider would and returns the
 // callback URL the browser is sent to, with code and state.
@@ -182,6 +199,9 @@ func (p *Provider) Authorize(authURL string) (string, error) {
 	cq := cb.Query()
 	cq.Set("code", code)
 	cq.Set("state", q.Get("state"))
+	if p.Kind == OIDC && p.SendIss {
+		cq.Set("iss", p.URL())
+	}
 	cb.RawQuery = cq.Encode()
 	return cb.String(), nil
 }
@@ -197,10 +217,21 @@ func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
 		http.NotFound(w, nil)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{
+	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer": p.URL(), "authorization_endpoint": p.AuthURL(), "token_endpoint": p.TokenURL(),
 		"userinfo_endpoint": p.URL() + "/userinfo", "jwks_uri": p.URL() + "/jwks",
+		"token_endpoint_auth_methods_supported":          p.authMethods(),
+		"authorization_response_iss_parameter_supported": p.SendIss,
 	})
+}
+
+// authMethods are the client authentication methods the token endpoint
+// accepts.
+func (p *Provider) authMethods() []string {
+	if p.AuthMethods != nil {
+		return p.AuthMethods
+	}
+	return []string{"client_secret_basic", "client_secret_post"}
 }
 
 func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {
@@ -213,22 +244,30 @@ func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {
 }
 
 // clientOK checks the client's credentials, in the Basic header or the
-// body.
-func clientOK(r *http.Request) bool {
+// body, by a method the fake accepts.
+func (p *Provider) clientOK(r *http.Request) bool {
 	id, secret, ok := r.BasicAuth()
+	method := "client_secret_basic"
 	if !ok {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		id, secret, method = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret"), "client_secret_post"
+	}
+	if p.Kind == OIDC && !slices.Contains(p.authMethods(), method) {
+		return false
 	}
 	return id == ClientID && secret == ClientSecret
 }
 
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || !clientOK(r) {
+	err := r.ParseForm()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r.PostForm.Get("grant_type") == "authorization_code" {
+		p.exchanges++
+	}
+	if err != nil || !p.clientOK(r) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	var (
 		id    Identity
 		nonce string
