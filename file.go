@@ -247,6 +247,9 @@ func (m *Manager) putContent(ctx context.Context, up newUpload) (*File, error) {
 		if errors.Is(err, ErrFileTooLarge) {
 			return nil, ErrFileTooLarge.WithMessage(fmt.Sprintf("The file is larger than %d bytes.", m.cfg.MaxUploadBytes))
 		}
+		if noSpace(err) {
+			return nil, ErrInsufficientStorage.WithMessage("The file storage is full; the file was not saved.").Wrap(err)
+		}
 		return nil, fmt.Errorf("usermgmt: store file: %w", err)
 	}
 	return &File{

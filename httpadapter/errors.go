@@ -49,26 +49,70 @@ type errorBody struct {
 	Code   string `json:"code"`
 }
 
+// errCanceled answers a request whose own context ended (the client went
+// away or its deadline passed) before an answer was ready: 499, as nginx
+// counts it, so that no 5xx is logged or counted for a request nobody
+// waits for. The client rarely reads it.
+var errCanceled = &usermgmt.Error{Status: statusClientClosedRequest, Code: "request_canceled", Message: "The request was canceled before it completed."}
+
+// statusClientClosedRequest is nginx's 499 Client Closed Request.
+const statusClientClosedRequest = 499
+
+// unavailableRetryAfter is the Retry-After, in seconds, of a 503 whose
+// error names none.
+const unavailableRetryAfter = 5
+
+// answerFor returns the *usermgmt.Error r is answered with for err: the
+// one err is (or wraps), ErrInternal for anything else, and errCanceled
+// when the request's own context is done and err is no deliberate answer
+// (a 5xx or a context error): a cancelled request is not a failure of
+// ours.
+func answerFor(r *http.Request, err error) *usermgmt.Error {
+	e := usermgmt.AsError(err)
+	if e.Status < 400 || e.Status > 599 { // not an answer a client can get
+		e = usermgmt.ErrInternal.Wrap(err)
+	}
+	if r.Context().Err() != nil && (e.Status >= 500 || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return errCanceled.Wrap(err)
+	}
+	return e
+}
+
+// logFailure logs what answering r with e (for err) tells the operator.
+// A 5xx is logged at ERROR with its cause, except those with a logger of
+// their own: an outage (503: the store or the rate limiter logs it once
+// per outage) and a full disk (507, a WARN per refused write, which says
+// what to free). A cancelled request and a refusal with a cause are
+// logged at DEBUG.
+func logFailure(log *slog.Logger, r *http.Request, e *usermgmt.Error, err error) {
+	ctx := r.Context()
+	switch {
+	case e.Code == errCanceled.Code:
+		log.DebugContext(ctx, "request canceled by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+	case e.Status == http.StatusServiceUnavailable:
+		log.DebugContext(ctx, "request refused: a part is unavailable", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
+	case e.Status == http.StatusInsufficientStorage:
+		log.WarnContext(ctx, "request refused: no storage space left", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
+	case e.Status >= 500:
+		log.ErrorContext(ctx, "request failed", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
+	case e.Err != nil && !errors.Is(e.Err, context.Canceled):
+		log.DebugContext(ctx, "request refused", "code", e.Code, "err", e.Err)
+	}
+}
+
 // writeError answers r with err as JSON. The status and message come from
 // the *usermgmt.Error it is (or wraps); anything else is a 500 whose cause
 // is logged, with the method and path (never the query, which may carry
-// secrets), and never sent.
+// secrets), and never sent. A 503 carries Retry-After (the error's
+// retry_after parameter, else 5 s, unless the header is set already).
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if c, ok := errors.AsType[*usermgmt.OTPChallengeError](err); ok {
 		writeOTPChallenge(w, r, c) // otp.go
 		return
 	}
-	ctx := r.Context()
-	e := usermgmt.AsError(err)
-	if e.Status < 400 || e.Status > 599 { // not an answer a client can get
-		e = usermgmt.ErrInternal
-	}
+	e := answerFor(r, err)
+	logFailure(log, r, e, err)
 	status := e.Status
-	if status >= 500 {
-		log.ErrorContext(ctx, "request failed", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
-	} else if e.Err != nil && !errors.Is(e.Err, context.Canceled) {
-		log.DebugContext(ctx, "request refused", "code", e.Code, "err", e.Err)
-	}
 	body, mErr := json.Marshal(errorBody{Detail: e.Message, Code: e.Code})
 	if mErr != nil { // unreachable: two strings always marshal
 		body = []byte(`{"detail":"Internal server error","code":"internal_error"}`)
@@ -79,6 +123,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	if s, ok := e.Params["retry_after"].(int); ok && s > 0 { // seconds, as ErrAccountLocked gives
 		h.Set("Retry-After", strconv.Itoa(s))
+	} else if status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
 	setNoStore(h)
 	h.Set("Content-Type", "application/json")

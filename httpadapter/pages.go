@@ -307,12 +307,10 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, d *Pa
 // fail shows d again with err's message and status. An internal error is
 // logged, and its cause never shown.
 func (p *pages) fail(w http.ResponseWriter, r *http.Request, d *PageData, err error) {
-	e := usermgmt.AsError(err)
-	if e.Status < 400 || e.Status > 599 {
-		e = usermgmt.ErrInternal
-	}
-	if e.Status >= 500 {
-		p.h.log.ErrorContext(r.Context(), "page request failed", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
+	e := answerFor(r, err)
+	logFailure(p.h.log, r, e, err)
+	if e.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
 	d.Error = e.Message
 	p.render(w, r, e.Status, d)
@@ -382,8 +380,8 @@ func (p *pages) signIn(w http.ResponseWriter, r *http.Request, t *usermgmt.Token
 func (p *pages) session(w http.ResponseWriter, r *http.Request) *usermgmt.Principal {
 	pr, err := p.auth.cookieSession(w, r)
 	if err != nil {
-		if e := usermgmt.AsError(err); e.Status >= 500 {
-			p.h.log.ErrorContext(r.Context(), "page session lookup failed", "err", err)
+		if e := answerFor(r, err); e.Status >= 500 || e.Code == errCanceled.Code {
+			logFailure(p.h.log, r, e, fmt.Errorf("page session lookup: %w", err))
 		}
 		return nil
 	}

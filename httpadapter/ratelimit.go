@@ -171,7 +171,9 @@ func (lim *limiter) check(w http.ResponseWriter, r *http.Request, key string, ra
 	}
 	d, err := lim.l.Allow(r.Context(), key, rate)
 	if err != nil {
-		lim.log.ErrorContext(r.Context(), "rate limiter failed", "err", err)
+		// No line per request: the limiter logs its outage once (the
+		// Redis limiter when its breaker opens and closes), and
+		// writeError logs this answer at DEBUG.
 		w.Header().Set("Retry-After", "1")
 		writeError(w, r, lim.log, usermgmt.ErrLimiterUnavailable.Wrap(err))
 		return false

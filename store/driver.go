@@ -49,8 +49,19 @@ const (
 	// an import reports the row it came from as a bad upload.
 	FailureConstraint
 	// FailureBusy is SQLite's SQLITE_BUSY: another connection held the
-	// write lock for longer than the busy timeout.
+	// write lock for longer than the busy timeout. The store answers
+	// usermgmt.ErrUnavailable.
 	FailureBusy
+	// FailureUnavailable is a connection-level failure: the database
+	// refused or dropped the connection, timed out, is shutting down or
+	// starting up, or has no connection slot left. The store answers
+	// usermgmt.ErrUnavailable (the request may succeed later) and logs the
+	// outage once.
+	FailureUnavailable
+	// FailureFull is a write refused for lack of space (PostgreSQL's
+	// disk_full, SQLite's SQLITE_FULL): the store answers
+	// usermgmt.ErrInsufficientStorage.
+	FailureFull
 )
 
 // Failure is what a database error means to the store, as its Driver

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -15,7 +16,8 @@ import (
 // and release it with Close.
 type DB struct {
 	handle
-	bun *bun.DB
+	bun      *bun.DB
+	poolWait time.Duration // Pool.PoolWait
 }
 
 var _ usermgmt.Store = (*DB)(nil)
@@ -65,7 +67,13 @@ func Open(ctx context.Context, dsn string, drivers []Driver, opts ...Option) (*D
 	if err != nil {
 		return nil, err
 	}
-	h := handle{idb: db, dialect: t.dialect, drv: drv}
+	logger := pool.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	hs := &health{log: logger, dialect: t.dialect}
+	db.AddQueryHook(hs)
+	h := handle{idb: db, dialect: t.dialect, drv: drv, health: hs}
 	if err := h.connect(ctx, db, pool.BusyTimeout); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", t.dialect, err)
@@ -74,7 +82,7 @@ func Open(ctx context.Context, dsn string, drivers []Driver, opts ...Option) (*D
 		_ = db.Close()
 		return nil, err
 	}
-	return &DB{handle: h, bun: db}, nil
+	return &DB{handle: h, bun: db, poolWait: pool.PoolWait}, nil
 }
 
 // connect opens the pool's first connection. On a fresh SQLite file that

@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"log/slog"
 	"runtime"
 	"time"
 )
@@ -25,6 +26,12 @@ type Pool struct {
 	// ApplicationName is the application_name of PostgreSQL connections,
 	// unless the DSN sets one.
 	ApplicationName string
+	// PoolWait bounds how long a transaction waits for a free connection
+	// when all MaxOpenConns are in use (0: as long as its context allows).
+	PoolWait time.Duration
+	// Logger receives the store's outage lines: one when the database
+	// stops answering, one when it answers again.
+	Logger *slog.Logger
 }
 
 // Apply sizes db as p says, so that its connections stay open between
@@ -44,6 +51,7 @@ func defaultPool() Pool {
 		ConnMaxLifetime: time.Hour,
 		BusyTimeout:     5 * time.Second,
 		ApplicationName: "usermgmt",
+		PoolWait:        5 * time.Second,
 	}
 }
 
@@ -87,4 +95,29 @@ func WithBusyTimeout(d time.Duration) Option {
 // effect on SQLite.
 func WithApplicationName(name string) Option {
 	return func(p *Pool) { p.ApplicationName = name }
+}
+
+// WithPoolWait sets how long a transaction waits for a free connection of
+// a pool whose MaxOpenConns are all in use before it fails with
+// usermgmt.ErrUnavailable (default 5 s; d < 0: wait as long as the
+// context allows; 0 keeps the default).
+func WithPoolWait(d time.Duration) Option {
+	return func(p *Pool) {
+		switch {
+		case d < 0:
+			p.PoolWait = 0
+		case d > 0:
+			p.PoolWait = d
+		}
+	}
+}
+
+// WithLogger sets the logger of the store's outage lines (default
+// slog.Default()): an ERROR line when the database stops answering
+// (refused or dropped connections, a timeout, a server shutting down, no
+// pooled connection in time, SQLite busy past its timeout) and an INFO
+// line when it answers again, once per outage, however many requests it
+// fails meanwhile.
+func WithLogger(l *slog.Logger) Option {
+	return func(p *Pool) { p.Logger = l }
 }

@@ -13,11 +13,15 @@ import (
 // waits for the transaction to end and so blocks until ctx is done. The
 // transaction commits when fn returns nil and rolls back when it returns an
 // error (returned as is) or panics (the panic goes on after the rollback).
+// When every pooled connection is in use, BEGIN waits at most
+// Pool.PoolWait (WithPoolWait) for one, then fails with
+// usermgmt.ErrUnavailable.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt.Store) error) error {
-	btx, err := db.bun.BeginTx(ctx, nil)
+	btx, end, err := beginTx(ctx, db.bun, db.poolWait)
 	if err != nil {
 		return db.fail("begin transaction", err)
 	}
+	defer end()
 	done := false
 	defer func() {
 		if !done {
@@ -26,7 +30,7 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt
 		}
 	}()
 
-	if err := fn(ctx, &txStore{handle: handle{idb: btx, dialect: db.dialect, drv: db.drv}}); err != nil {
+	if err := fn(ctx, &txStore{handle: handle{idb: btx, dialect: db.dialect, drv: db.drv, health: db.health}}); err != nil {
 		done = true
 		if rbErr := btx.Rollback(); rbErr != nil {
 			return fmt.Errorf("%w (and rollback failed: %v)", err, rbErr)

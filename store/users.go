@@ -20,7 +20,8 @@ const (
 type handle struct {
 	idb     bun.IDB
 	dialect string
-	drv     Driver // classifies the database's errors
+	drv     Driver  // classifies the database's errors
+	health  *health // logs outages once
 }
 
 // InsertUser implements usermgmt.UserStore.

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -47,6 +48,10 @@ type driver struct{}
 
 func (driver) Dialect() string { return store.DialectPostgres }
 
+// defaultConnectTimeout bounds a dial to the server when the DSN sets no
+// connect_timeout.
+const defaultConnectTimeout = 5 * time.Second
+
 // Connect opens the pgx pool for the postgresql:// URL.
 func (driver) Connect(pgURL string, pool store.Pool) (*bun.DB, error) {
 	pgcfg, err := pgx.ParseConfig(pgURL)
@@ -65,6 +70,13 @@ func (driver) Connect(pgURL string, pool store.Pool) (*bun.DB, error) {
 	// protocol runs each in one round trip, with no per-text prepared
 	// statement.
 	pgcfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	// A server that does not answer a dial (a host down, a dropped
+	// network) fails the connection in this time rather than the
+	// system's TCP timeout of minutes, unless the DSN's connect_timeout
+	// says otherwise.
+	if pgcfg.ConnectTimeout == 0 {
+		pgcfg.ConnectTimeout = defaultConnectTimeout
+	}
 	if _, ok := pgcfg.RuntimeParams["application_name"]; !ok && pool.ApplicationName != "" {
 		pgcfg.RuntimeParams["application_name"] = pool.ApplicationName
 	}
@@ -78,15 +90,37 @@ const (
 	pgUniqueViolation     = "23505"
 	pgForeignKeyViolation = "23503"
 	pgIntegrityClass      = "23" // integrity_constraint_violation
+	pgConnectionClass     = "08" // connection_exception
+	pgTooManyConnections  = "53300"
+	pgDiskFull            = "53100"
+	pgAdminShutdown       = "57P01" // the server is shutting down (smart or fast)
+	pgCrashShutdown       = "57P02"
+	pgCannotConnectNow    = "57P03" // starting up or shutting down
+	pgDatabaseDropped     = "57P04"
 )
 
-// Classify reads PostgreSQL's SQLSTATE.
+// Classify reads PostgreSQL's SQLSTATE. A server that is shutting down,
+// starting up, or out of connection slots, a connection exception and a
+// connection attempt that failed (refused, timed out) are
+// store.FailureUnavailable; disk_full is store.FailureFull.
 func (driver) Classify(err error) store.Failure {
+	if errors.Is(err, context.Canceled) {
+		return store.Failure{} // the caller gave up, even during a dial
+	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
+		var ce *pgconn.ConnectError
+		if errors.As(err, &ce) {
+			return store.Failure{Kind: store.FailureUnavailable}
+		}
 		return store.Failure{}
 	}
 	switch {
+	case pe.Code == pgAdminShutdown || pe.Code == pgCrashShutdown || pe.Code == pgCannotConnectNow ||
+		pe.Code == pgDatabaseDropped || pe.Code == pgTooManyConnections || strings.HasPrefix(pe.Code, pgConnectionClass):
+		return store.Failure{Kind: store.FailureUnavailable}
+	case pe.Code == pgDiskFull:
+		return store.Failure{Kind: store.FailureFull}
 	case pe.Code == pgUniqueViolation:
 		field, ok := conflictFields[pe.ConstraintName]
 		if !ok {

@@ -114,6 +114,7 @@ func (driver) Connect(path string, pool store.Pool) (*bun.DB, error) {
 // an extended code).
 const (
 	sqliteBusy                 = 5    // SQLITE_BUSY (primary code)
+	sqliteFull                 = 13   // SQLITE_FULL (primary code): the disk is full
 	sqliteConstraint           = 19   // SQLITE_CONSTRAINT (primary code)
 	sqliteConstraintForeignKey = 787  // SQLITE_CONSTRAINT_FOREIGNKEY
 	sqliteConstraintPrimaryKey = 1555 // SQLITE_CONSTRAINT_PRIMARYKEY
@@ -135,6 +136,8 @@ func (driver) Classify(err error) store.Failure {
 		return store.Failure{Kind: store.FailureConstraint}
 	case code&0xff == sqliteBusy:
 		return store.Failure{Kind: store.FailureBusy}
+	case code&0xff == sqliteFull:
+		return store.Failure{Kind: store.FailureFull}
 	}
 	return store.Failure{}
 }
