@@ -40,12 +40,17 @@ func (p *Principal) User() *User { return p.Profile.User }
 
 // Register creates an account with the default role (ignoring nu.Roles,
 // nu.EmailVerified, nu.Inactive and nu.PasswordHash: a visitor chooses none
-// of those) and logs it in.
+// of those) and logs it in. With Config.RequireVerifiedEmail on, the account
+// is created (and its verification mail sent) but no session is opened: the
+// answer is ErrEmailNotVerified, the same as Login's for that account.
 func (m *Manager) Register(ctx context.Context, nu NewUser) (*Tokens, error) {
 	nu.Roles, nu.EmailVerified, nu.Inactive, nu.PasswordHash = nil, false, false, ""
 	u, err := m.createUser(ctx, nu, "", AuditRegister, nil)
 	if err != nil {
 		return nil, err
+	}
+	if m.cfg.RequireVerifiedEmail && !u.EmailVerified {
+		return nil, ErrEmailNotVerified
 	}
 	return m.openSession(ctx, u, "", "", "")
 }

@@ -33,6 +33,32 @@ var reservedClaims = map[string]bool{
 // Config.AccessTokenClaims hook cannot set.
 func IsReservedClaim(name string) bool { return reservedClaims[name] }
 
+// numericDateClaims are the registered claims RFC 7519 (section 2) types
+// NumericDate: a JSON number of seconds.
+var numericDateClaims = [...]string{"exp", "iat", "nbf"}
+
+// UnmarshalJSON decodes the claims and refuses a NumericDate claim (exp, iat,
+// nbf) spelled as anything but a JSON number. The JWT library alone also reads
+// a quoted number such as "1800", which RFC 7519 does not allow.
+func (c *AccessClaims) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	for _, name := range numericDateClaims {
+		v, ok := raw[name]
+		if !ok {
+			continue
+		}
+		if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+			return fmt.Errorf("usermgmt: claim %q is not a JSON number", name)
+		}
+	}
+	type plain AccessClaims // the same fields without this method
+	return json.Unmarshal(b, (*plain)(c))
+}
+
+
 // tokenIssuer signs and verifies access tokens with a key set: one key
 // signs (with a kid header), every key verifies tokens that name it.
 type tokenIssuer struct {

@@ -62,10 +62,11 @@ func TestVerificationResendExpiryAndEmailChange(t *testing.T) {
 		c.RequireVerifiedEmail = true
 		c.RedirectAllowList = []string{"https://partner.example.com/welcome"}
 	}, func(t *testing.T, e *secEnv) {
-		// Register still answers tokens; login waits for the address.
+		// Register creates the account but, like login, waits for the
+		// address (issue 15 item 3: it used to answer working tokens).
 		e.do(request{method: "POST", path: "/api/auth/register", json: map[string]string{
 			"username": "slow_verifier", "email": "slow@example.com", "password": password, "confirm_password": password,
-		}}).wantStatus(t, 200)
+		}}).wantError(t, 403, "email_not_verified")
 		_, first := mailToken(t, e.nextMail())
 		e.do(request{method: "POST", path: "/api/auth/login", form: url.Values{"username": {"slow_verifier"}, "password": {password}}}).wantError(t, 403, "email_not_verified")
 
