@@ -369,7 +369,6 @@ func pageMessage(e *usermgmt.Error) string {
 	return e.Message
 }
 
-
 // form checks a page's form post: the origin check (no cross-site post)
 // and the csrf_token bound to the browser's form nonce. It returns the
 // posted values, and leaves the body readable again for the route's
