@@ -80,7 +80,7 @@ var (
 	ErrInvalidDisplayName = newError(http.StatusBadRequest, "invalid_display_name", "The display name must be the same as the username. Capitalization allowed. Spaces are only allowed in place of underscores.")
 	ErrInvalidEmail       = newError(http.StatusBadRequest, "invalid_email", "Email is not valid.")
 	ErrWeakPassword       = newError(http.StatusBadRequest, "weak_password", "Password does not meet the password policy.")
-	ErrPasswordTooLong    = newError(http.StatusBadRequest, "password_too_long", "Password must be at most 72 bytes long.")
+	ErrPasswordTooLong    = newError(http.StatusBadRequest, "password_too_long", "Password is too long: use at most 72 characters (a letter with an accent or a symbol may count as 2 to 4).")
 	ErrPasswordMismatch   = newError(http.StatusBadRequest, "password_mismatch", "Passwords do not match")
 	ErrInvalidRole        = newError(http.StatusBadRequest, "invalid_role", "Unknown role.")
 	ErrInvalidDescription = newError(http.StatusBadRequest, "invalid_description", "Description must be at most 256 characters long, with no control characters but line breaks and tabs.")

@@ -142,7 +142,9 @@ func (p PasswordPolicy) Describe() string {
 	if len(parts) > 0 {
 		s += ", with at least " + strings.Join(parts, ", ")
 	}
-	return s + fmt.Sprintf(", and at most %d bytes.", MaxPasswordBytes)
+	// The limit is bcrypt's, in bytes of UTF-8: said in the words a person
+	// reads (issue 15 item 9).
+	return s + fmt.Sprintf(", and at most %d characters (a letter with an accent or a symbol may count as 2 to 4).", MaxPasswordBytes)
 }
 
 // Check returns nil when password satisfies the policy, ErrPasswordTooLong

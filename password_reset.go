@@ -212,3 +212,16 @@ func (m *Manager) afterPasswordChange(ctx context.Context, u *User) {
 		m.log.ErrorContext(ctx, "password notice not queued", "user", u.UUID, "err", err)
 	}
 }
+
+// CheckResetToken reports whether token is a live password-reset token
+// (ErrInvalidToken when it is unknown, used or expired, all alike),
+// without spending it: a page can say that a mailed link is dead before
+// it asks for a new password.
+func (m *Manager) CheckResetToken(ctx context.Context, token string) error {
+	tok, ok := parseToken(token)
+	if !ok {
+		return ErrInvalidToken
+	}
+	_, err := m.liveToken(ctx, m.store, PurposeResetPassword, tok)
+	return err
+}

@@ -63,6 +63,16 @@ type PagesOptions struct {
 	// AfterLogin is where login and sign-up lead without a redirect_uri.
 	// Default "/login", which shows who is signed in.
 	AfterLogin string
+	// TermsURL, PrivacyURL and SupportURL are the host's terms of use,
+	// privacy notice and support pages, linked in every page's footer and
+	// served as redirects at /terms, /privacy and /support. A link that is
+	// not set is not shown (and its path answers the not-found page).
+	TermsURL, PrivacyURL, SupportURL string
+	// ProviderNames are the names the provider buttons show, by provider
+	// key ("oidc": "Acme SSO"), over the built-in ones (GitHub, Google,
+	// ...). A key with neither shows its words capitalised ("my-idp":
+	// "My Idp"); "oidc" alone shows "single sign-on".
+	ProviderNames map[string]string
 }
 
 // PageData is what every page template is executed with.
@@ -96,6 +106,9 @@ type PageData struct {
 	// Sent is set once a form's request has been done (a link mailed, a
 	// password changed): the page shows Notice instead of the form.
 	Sent bool
+	// FooterLinks are the configured footer links (terms, privacy,
+	// support), none when none is configured.
+	FooterLinks []FooterLink
 
 	values     url.Values
 	afterLogin string
@@ -104,6 +117,14 @@ type PageData struct {
 // ProviderLink is a third-party login button of the pages.
 type ProviderLink struct {
 	// Name is shown on the button ("GitHub"); URL starts the login.
+	Name, URL string
+	// Key is the provider's key ("github"), which names its icon.
+	Key string
+}
+
+// FooterLink is a link of the pages' footer.
+type FooterLink struct {
+	// Name is the link's text ("Terms"); URL where it leads.
 	Name, URL string
 }
 
@@ -150,6 +171,9 @@ type pages struct {
 	afterLogin string
 	csp        string
 	hint       string
+	footer     []FooterLink
+	named      map[string]string // the host's provider names
+	terms      map[string]string // /terms, /privacy, /support: the configured URL
 }
 
 // asset is a static file with its headers.
@@ -183,6 +207,16 @@ func newPages(h *handler, o PagesOptions) *pages {
 		redirects:  newRedirectPolicy(cfg.BaseURL, o.RedirectOrigins),
 		afterLogin: o.AfterLogin,
 		hint:       cfg.PasswordPolicy.Describe(),
+		named:      o.ProviderNames,
+		terms:      map[string]string{},
+	}
+	for _, l := range []struct{ name, path, url string }{
+		{"Terms", "/terms", o.TermsURL}, {"Privacy", "/privacy", o.PrivacyURL}, {"Support", "/support", o.SupportURL},
+	} {
+		if l.url != "" {
+			p.footer = append(p.footer, FooterLink{Name: l.name, URL: l.url})
+			p.terms[l.path] = l.url
+		}
 	}
 	read := func(name string) []byte {
 		if o.Files != nil {
@@ -258,6 +292,7 @@ func (p *pages) data(w http.ResponseWriter, r *http.Request, page, title string,
 		CSRFToken:    p.jar.keys.token("form", p.formNonce(w, r)),
 		RedirectURI:  p.redirects.check(values.Get("redirect_uri")),
 		PasswordHint: p.hint,
+		FooterLinks:  p.footer,
 		values:       values, afterLogin: p.afterLogin,
 	}
 	d.ForgotPasswordURL = "/forgot-password/request"
@@ -312,8 +347,24 @@ func (p *pages) fail(w http.ResponseWriter, r *http.Request, d *PageData, err er
 	if e.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
-	d.Error = e.Message
+	d.Error = pageMessage(e)
 	p.render(w, r, e.Status, d)
+}
+
+// pageMessages are the plain words the pages show for errors whose API
+// detail is the reference's jargon (its clients may match it), by the
+// stock detail.
+var pageMessages = map[string]string{
+	usermgmt.ErrInvalidOTP.Message: "That code is not right, or it has expired. Check it and try again.",
+}
+
+// pageMessage is what a page shows for e: the plain-words version of a
+// stock detail, else the API's detail.
+func pageMessage(e *usermgmt.Error) string {
+	if m, ok := pageMessages[e.Message]; ok {
+		return m
+	}
+	return e.Message
 }
 
 // form checks a page's form post: the origin check (no cross-site post)

@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -148,11 +149,28 @@ func (p *pages) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (p *pages) forgotResetPage(w http.ResponseWriter, r *http.Request) {
 	d := p.data(w, r, "reset", titleForgotReset, url.Values{"token": pageQuery(r)["token"]})
-	if d.Value("token") == "" {
+	token := d.Value("token")
+	if token == "" {
 		d.Error = "This reset link is incomplete: ask for a new one."
+		p.render(w, r, http.StatusOK, d)
+		return
+	}
+	// A spent or expired link says so at once, not after a new password
+	// has been typed in vain.
+	if err := p.h.m.CheckResetToken(r.Context(), token); err != nil {
+		d.values.Del("token") // no form
+		if errors.Is(err, usermgmt.ErrInvalidToken) {
+			err = errDeadResetLink
+		}
+		p.fail(w, r, d, err)
+		return
 	}
 	p.render(w, r, http.StatusOK, d)
 }
+
+// errDeadResetLink is the reset page of a link that was used, expired or
+// replaced.
+var errDeadResetLink = usermgmt.ErrInvalidToken.WithMessage("This reset link has already been used or has expired. Ask for a new one below.")
 
 // forgotResetSubmit is POST /forgot-password/reset: the API's reset; then
 // the login page, as every session of the account has ended.

@@ -69,13 +69,14 @@ func TestPagesTwoFactor(t *testing.T) {
 		form := pc.get("/otp?method=email&redirect_uri=%2Flogout").wantStatus(t, 200).
 			wantContains(t, "<title>Two-factor login", "The code we emailed you", `name="redirect_uri" value="/logout"`, `autocomplete="one-time-code"`)
 
-		// A wrong code: the API's message, no session.
+		// A wrong code: the message in plain words (issue 15 item 9), no
+		// session.
 		wrong := "000000"
 		if code == wrong {
 			wrong = "111111"
 		}
 		p = pc.post("/otp", url.Values{"csrf_token": {csrfOf(t, form)}, "otp_code": {wrong}, "redirect_uri": {"/logout"}}, nil)
-		p.wantStatus(t, 401).wantContains(t, `role="alert"`, usermgmt.ErrInvalidOTP.Message)
+		p.wantStatus(t, 401).wantContains(t, `role="alert"`, "That code is not right, or it has expired.")
 		if pc.cookie(httpadapter.SessionCookie) != "" {
 			t.Fatal("a wrong code signed in")
 		}

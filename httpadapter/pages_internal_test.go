@@ -141,3 +141,14 @@ func FuzzPageFlow(f *testing.F) {
 		f.Fatalf("round trip: %q %v", target, ok)
 	}
 }
+
+func TestProviderName(t *testing.T) {
+	p := &pages{named: map[string]string{"corp": "Corp Login"}}
+	for key, want := range map[string]string{
+		"github": "GitHub", "oidc": "single sign-on", "corp": "Corp Login", "my-idp": "My Idp", "acme_id": "Acme Id", "x": "X", "_": "_",
+	} {
+		if got := p.providerName(key); got != want {
+			t.Errorf("providerName(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -28,10 +28,33 @@ import (
 // pageFlowCookie marks a flow begun from the pages.
 const pageFlowCookie = "usermgmt_oauth_page"
 
-// providerNames are the display names of the built-in providers.
+// providerNames are the display names of the built-in providers and of
+// common OpenID Providers.
 var providerNames = map[string]string{
 	"github": "GitHub", "gitlab": "GitLab", "google": "Google", "discord": "Discord",
-	"twitch": "Twitch", "microsoft": "Microsoft",
+	"twitch": "Twitch", "microsoft": "Microsoft", "apple": "Apple", "facebook": "Facebook",
+	"okta": "Okta", "auth0": "Auth0", "keycloak": "Keycloak", "authentik": "authentik",
+	"oidc": "single sign-on", "sso": "single sign-on",
+}
+
+// providerName is the name a provider's button and account page show:
+// the host's (PagesOptions.ProviderNames), a built-in one, else the key's
+// words capitalised ("my-idp": "My Idp").
+func (p *pages) providerName(key string) string {
+	if n := p.named[key]; n != "" {
+		return n
+	}
+	if n, ok := providerNames[key]; ok {
+		return n
+	}
+	words := strings.FieldsFunc(key, func(r rune) bool { return r == '-' || r == '_' })
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:1]) + w[1:]
+	}
+	if len(words) == 0 {
+		return key
+	}
+	return strings.Join(words, " ")
 }
 
 // providerLinks returns the login buttons of the configured providers,
@@ -43,15 +66,11 @@ func (p *pages) providerLinks(redirectURI string) []ProviderLink {
 	}
 	links := make([]ProviderLink, 0, len(names))
 	for _, name := range names {
-		display, ok := providerNames[name]
-		if !ok {
-			display = strings.ToUpper(name[:1]) + name[1:]
-		}
 		u := "/login/" + url.PathEscape(name)
 		if redirectURI != "" {
 			u += "?" + url.Values{"redirect_uri": {redirectURI}}.Encode()
 		}
-		links = append(links, ProviderLink{Name: display, URL: u})
+		links = append(links, ProviderLink{Name: p.providerName(name), URL: u, Key: name})
 	}
 	return links
 }
@@ -143,6 +162,9 @@ func (h *handler) pageCallback(w http.ResponseWriter, r *http.Request, cb usermg
 	if err != nil {
 		d := p.data(w, r, "login", titleLogin, nil)
 		d.User = userOf(p.session(w, r))
+		if cb.Error != "" && errors.Is(err, usermgmt.ErrOAuthFailed) {
+			err = usermgmt.AsError(err).WithMessage(providerRefusal(cb.Error))
+		}
 		p.fail(w, r, d, err)
 		return true
 	}
@@ -152,6 +174,20 @@ func (h *handler) pageCallback(w http.ResponseWriter, r *http.Request, cb usermg
 	}
 	p.signIn(w, r, res.Tokens, &PageData{RedirectURI: target})
 	return true
+}
+
+// providerRefusal says in plain words why a provider sent the browser
+// back without a login (the callback's error parameter, RFC 6749 4.1.2.1).
+func providerRefusal(code string) string {
+	switch code {
+	case "access_denied":
+		return "The login was cancelled, or the provider did not allow it. You can try again, or log in another way."
+	case "temporarily_unavailable", "server_error":
+		return "The provider could not complete the login just now. Try again in a few minutes."
+	case "login_required", "interaction_required", "consent_required", "account_selection_required":
+		return "The provider needs you to sign in and approve the login there first. Try again."
+	}
+	return "The provider did not complete the login. Try again, or log in another way."
 }
 
 // oauthLinkStart is GET /oauth/{provider}/link: a flow linking the

@@ -62,10 +62,10 @@ func pageRoutes() []route {
 		page(post, "/logout", "_logout_post", "_LOGOUT", "End the browser's session; 303 to /login.", see, "", (*pages).logoutSubmit),
 		page(get, "/email-verified", "_email_verified", "_EMAIL_VERIFIED", "Where a mailed verification link lands.", ok, html, (*pages).verifiedPage),
 		page(get, "/404", "_404", "_404", "The not-found page.", http.StatusNotFound, html, (*pages).notFoundPage),
-		page(get, "/", "_index", "_INDEX", "307 to /404 unless the host serves it.", tmp, "", (*pages).toNotFound),
-		page(get, "/terms", "_terms", "_TERMS", "307 to /404 unless the host serves it.", tmp, "", (*pages).toNotFound),
-		page(get, "/privacy", "_privacy", "_PRIVACY", "307 to /404 unless the host serves it.", tmp, "", (*pages).toNotFound),
-		page(get, "/support", "_support", "_SUPPORT", "307 to /404 unless the host serves it.", tmp, "", (*pages).toNotFound),
+		page(get, "/", "_index", "_INDEX", "303 to the account page when signed in, else to the login page (unless the host serves /).", see, "", (*pages).index),
+		page(get, "/terms", "_terms", "_TERMS", "307 to PagesOptions.TermsURL, or to /404 when it is not set (unless the host serves it).", tmp, "", (*pages).toConfigured),
+		page(get, "/privacy", "_privacy", "_PRIVACY", "307 to PagesOptions.PrivacyURL, or to /404 when it is not set (unless the host serves it).", tmp, "", (*pages).toConfigured),
+		page(get, "/support", "_support", "_SUPPORT", "307 to PagesOptions.SupportURL, or to /404 when it is not set (unless the host serves it).", tmp, "", (*pages).toConfigured),
 		page(get, "/favicon.ico", "_favicon", "_FAVICON", "The favicon: configured, or the project's initials.", ok, "image", (*pages).faviconFile),
 		page(get, "/logo.png", "_logo", "_LOGO", "The logo: configured, or the project's initials.", ok, "image", (*pages).logoFile),
 		page(get, "/pages/{file}", "_page_asset", "_PAGE_ASSET", "The pages' stylesheet and script.", ok, "asset", (*pages).assetFile),
@@ -199,10 +199,26 @@ func (p *pages) notFoundPage(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusNotFound, p.data(w, r, "notfound", "Page not found", nil))
 }
 
-// toNotFound sends /, /terms, /privacy and /support to /404, as the
-// reference; a host serves its own by registering them beside New.
-func (p *pages) toNotFound(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, "/404", http.StatusTemporaryRedirect)
+// index is GET /: the signed-in browser goes to its account page, any
+// other to the login page (a host serves its own / by registering it
+// beside New).
+func (p *pages) index(w http.ResponseWriter, r *http.Request) {
+	target := "/login"
+	if p.session(w, r) != nil {
+		target = p.accountPath()
+	}
+	p.redirect(w, r, target)
+}
+
+// toConfigured sends /terms, /privacy and /support to the configured
+// page, or to /404 as the reference when there is none; a host serves its
+// own by registering them beside New.
+func (p *pages) toConfigured(w http.ResponseWriter, r *http.Request) {
+	target, ok := p.terms[r.URL.Path]
+	if !ok {
+		target = "/404"
+	}
+	http.Redirect(w, r, target, http.StatusTemporaryRedirect)
 }
 
 func (p *pages) faviconFile(w http.ResponseWriter, r *http.Request) {
@@ -219,3 +235,6 @@ func (p *pages) assetFile(w http.ResponseWriter, r *http.Request) {
 	}
 	serveAsset(w, r, a, 3600)
 }
+
+// accountPath is where / sends a signed-in browser.
+func (p *pages) accountPath() string { return "/login" }

@@ -95,7 +95,9 @@ func TestPagesImages(t *testing.T) {
 func TestPagesNotFoundAndAssets(t *testing.T) {
 	e := pagesEnv(t, backends[0].dsn(t), httpadapter.PagesOptions{})
 	html := map[string]string{"Accept": "text/html,application/xhtml+xml"}
-	for _, path := range []string{"/", "/terms", "/privacy", "/support"} {
+	// / leads to the login page (issue 15 item 9: TestPagesIndex), the
+	// others, not configured, to /404.
+	for _, path := range []string{"/terms", "/privacy", "/support"} {
 		r := e.do(request{method: "GET", path: path})
 		if r.status != http.StatusTemporaryRedirect || r.header.Get("Location") != "/404" {
 			t.Errorf("GET %s = %d to %q", path, r.status, r.header.Get("Location"))
