@@ -190,6 +190,9 @@ func DefaultPolicy() *Policy {
 	for _, act := range []string{"ban", "unban", "unlock", "feature_flags", "audit"} {
 		p.Set(RoleAdmin, "admin", act, Allow)
 	}
+	// The passkey feature: admins list and remove a user's passkeys (an
+	// owner manages their own without a rule).
+	p.Set(RoleAdmin, "passkey", "read", Allow).Set(RoleAdmin, "passkey", "delete", Allow)
 	p.Set(RoleAdmin, "docs", "swagger", Allow).Set(RoleAdmin, "docs", "redoc", Allow)
 
 	p.Set(RoleModerator, "user", "create", When(func(r AccessRequest) bool { return !privileged(r.Roles) })).

@@ -110,6 +110,11 @@ func (res Response) WithHeader(key, value string) Response {
 	return res
 }
 
+// TokenResponse answers 200 with t as the token answer of a password
+// login (access_token, token_type, refresh_token, expires_in; schema
+// "Token"): what a feature's sign-in route answers.
+func TokenResponse(t *usermgmt.Tokens) Response { return JSON(http.StatusOK, newTokenResponse(t)) }
+
 // Invalid is the 422 invalid_request error with msg for the client: what
 // a feature's decoder answers a malformed input with.
 func Invalid(msg string) error { return invalid(msg) }

@@ -64,6 +64,8 @@ type exportTable struct {
 //     secrets (minutes to a day) bound to a flow in progress; carrying them
 //     would only widen where a live token's hash can be read, and a user
 //     whose link dies with the move asks for a new one;
+//   - passkey_ceremonies (passkey registrations and sign-ins begun):
+//     five-minute challenges bound to a flow in progress, like oauth_states;
 //   - otp_state and login_failures: the two-factor and password lockout
 //     counters, transient by nature (a lockout ends by itself);
 //   - feature_flags_version: the change counter the instances of one
@@ -85,6 +87,7 @@ var exportTables = []exportTable{
 		afterChange: "UPDATE feature_flags_version SET version = version + 1 WHERE id = 1"},
 	{name: "files", key: []string{"id"}},
 	{name: "external_identities", key: []string{"provider", "subject"}},
+	{name: "passkeys", key: []string{"id"}},
 }
 
 // checkFlagRow refuses a flag that the flag set could not load (a bad name

@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite of usermgmt.Store: every
 // implementation runs it from its tests and must pass all of it. The core
 // contract's cases always run; those of each capability (usermgmt.FileStore,
-// ExternalStore, FlagStore, LockoutStore, dump.Store) run when the store
+// ExternalStore, FlagStore, LockoutStore, dump.Store, credstore.Store) run when the store
 // implements it, and Run logs the capabilities it did not find.
 //
 //	func TestConformance(t *testing.T) {
@@ -25,6 +25,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/dbtools/dump"
+	"github.com/usermgmt/usermgmt/passkey/credstore"
 )
 
 // Run runs the whole suite. Each case runs in parallel on a store of its
@@ -49,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"Flags", flagCases, has[usermgmt.FlagStore]},
 		{"Lockout", lockoutCases, has[usermgmt.LockoutStore]},
 		{"AdminSearch", adminSearchCases, nil},
+		{"Passkeys", passkeyCases, has[credstore.Store]},
 		{"Dump", dumpCases, func(st usermgmt.Store) bool { return has[dump.Store](st) && has[usermgmt.FlagStore](st) }},
 	}
 	probe := open(t)
@@ -87,6 +89,7 @@ type fullStore interface {
 	usermgmt.FlagStore
 	usermgmt.LockoutStore
 	dump.Store
+	credstore.Store
 }
 
 // partial is a store lacking some capabilities: their methods are those of
@@ -98,10 +101,14 @@ type partial struct {
 	usermgmt.FlagStore
 	usermgmt.LockoutStore
 	dumpStore
+	passkeyStore
 }
 
 // dumpStore names dump.Store apart from usermgmt.Store in partial.
 type dumpStore = dump.Store
+
+// passkeyStore names credstore.Store apart from usermgmt.Store in partial.
+type passkeyStore = credstore.Store
 
 func (p partial) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt.Store) error) error {
 	return p.Store.InTx(ctx, fn)
@@ -112,6 +119,15 @@ func (p partial) Close() error { return p.Store.Close() }
 func has[T any](st usermgmt.Store) bool {
 	_, ok := st.(T)
 	return ok
+}
+
+// hasPasskeys reports whether st has the passkey capability (a partial
+// store lacking it embeds a nil credstore.Store).
+func hasPasskeys(st fullStore) bool {
+	if p, ok := st.(partial); ok {
+		return p.passkeyStore != nil
+	}
+	return true
 }
 
 // full returns st as a fullStore.
@@ -125,6 +141,7 @@ func full(st usermgmt.Store) fullStore {
 	p.FlagStore, _ = st.(usermgmt.FlagStore)
 	p.LockoutStore, _ = st.(usermgmt.LockoutStore)
 	p.dumpStore, _ = st.(dump.Store)
+	p.passkeyStore, _ = st.(credstore.Store)
 	return p
 }
 
