@@ -58,7 +58,6 @@ func (c *AccessClaims) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, (*plain)(c))
 }
 
-
 // tokenIssuer signs and verifies access tokens with a key set: one key
 // signs (with a kid header), every key verifies tokens that name it.
 type tokenIssuer struct {
