@@ -37,11 +37,11 @@ func jwksRoutes() []route {
 	return []route{
 		{Route{Method: get, Path: JWKSPath, Root: true, Name: jwksRouteName, Flag: "_JWKS", Tag: "root",
 			Summary: "The public keys that verify access tokens (a JSON Web Key Set); 404 without asymmetric keys.",
-			Status:  ok, Response: "JWKS"},
+			Status:  ok, Response: "JWKS", Statuses: []int{http.StatusNotFound}},
 			op[none]{noInput, (*handler).jwks}},
 		{Route{Method: get, Path: OpenIDConfigPath, Root: true, Name: openIDConfigRouteNm, Flag: "_OPENID_CONFIGURATION", Tag: "root",
 			Summary: "The discovery document of token verifiers: issuer and jwks_uri; 404 without asymmetric keys.",
-			Status:  ok, Response: "OpenIDConfiguration"},
+			Status:  ok, Response: "OpenIDConfiguration", Statuses: []int{http.StatusNotFound}},
 			op[none]{noInput, (*handler).openIDConfig}},
 	}
 }

@@ -82,9 +82,6 @@ var routeLimitClasses = map[string]string{
 	"change_password":             ClassPasswordReset,
 	"oauth_login":                 ClassLogin,
 	"oauth_callback":              ClassLogin,
-	"passkey_login_begin":         ClassLogin,
-	"passkey_login_finish":        ClassLogin,
-	"passkey_register_finish":     ClassOTP,
 
 	// The hosted pages' forms call the same Manager methods, so they take
 	// the same limits.
@@ -113,7 +110,6 @@ func RouteLimitClasses() map[string]string {
 // route; they are read from the body (JSON or form) and the query.
 var accountFields = map[string][]string{
 	"login":                         {"username"},
-	"passkey_login_begin":           {"username"},
 	"forgot_password_request":       {"username", "email"},
 	"forgot_password_request_get":   {"username", "email"},
 	"_login_post":                   {"username"},

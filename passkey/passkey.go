@@ -10,7 +10,7 @@
 //
 // and httpadapter.New(m, ...) serves its routes under /auth/passkeys. The
 // Manager's store must implement credstore.Store (store.DB does, from
-// migration 0010): New fails otherwise. A host that does not enable the
+// migration 0007): New fails otherwise. A host that does not enable the
 // feature does not link the WebAuthn library.
 //
 // The rules: a ceremony (a registration or a sign-in begun) is stored, so

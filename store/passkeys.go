@@ -10,7 +10,7 @@ import (
 )
 
 // The passkey feature's capability (credstore.Store): the passkeys and
-// passkey_ceremonies tables of migration 0010.
+// passkey_ceremonies tables of migration 0007.
 
 var (
 	_ credstore.Store = (*DB)(nil)

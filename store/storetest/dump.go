@@ -48,7 +48,7 @@ func Seed(t *testing.T, store usermgmt.Store) {
 	}
 }
 
-// seedPasskeys adds the rows of migration 0010: a passkey, which an
+// seedPasskeys adds the rows of migration 0007: a passkey, which an
 // export carries, and a pending ceremony, which it leaves out.
 func seedPasskeys(t *testing.T, st fullStore, a *usermgmt.User) {
 	t.Helper()
