@@ -17,10 +17,18 @@ RUN go mod download
 COPY . .
 # CGO_ENABLED=0: the SQLite driver is pure Go, so the binary is static.
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/usermgmt-server ./examples/server
+# The data directory, owned by distroless's nonroot user (65532): the
+# final image has no shell to chown with.
+RUN mkdir -p /out/data && chown 65532:65532 /out/data && chmod 0750 /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/usermgmt-server /usermgmt-server
-# SQLite database, generated secrets and log files live in DATA_DIR.
+# SQLite database, generated secrets and log files live in DATA_DIR. The
+# directory is the nonroot user's before VOLUME declares it, so a fresh
+# named volume starts with that owner (Docker copies the image's /data
+# into it); a bind mount keeps its host owner and must be writable by
+# uid 65532.
+COPY --from=build --chown=65532:65532 /out/data /data
 ENV ADDR=:8000 DATA_DIR=/data
 VOLUME /data
 EXPOSE 8000

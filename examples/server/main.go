@@ -32,6 +32,7 @@ import (
 	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
+	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
@@ -105,7 +106,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		issuer = cfg.BaseURL
 	}
 
-	st, err := anydb.Open(ctx, cfg.DatabaseDSN)
+	st, err := anydb.Open(ctx, cfg.DatabaseDSN, store.WithLogger(log)) // a database outage logged once
 	if err != nil {
 		// anydb.Open (store.Open) never quotes a PostgreSQL DSN, so no password leaks.
 		return fmt.Errorf("open the database (from %s): %w", cfg.DatabaseSource, err)
