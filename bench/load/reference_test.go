@@ -78,7 +78,7 @@ func TestReferenceScenarioDefaultLimits(t *testing.T) {
 		RateLimit: httpadapter.RateLimitOptions{Enabled: true}}))
 	defer srv.Close()
 
-	o, err := parseFlags([]string{"-target", srv.URL, "-scenario", "reference", "-reference-duration", "2s",
+	o, err := parseFlags([]string{"-target", srv.URL, "-scenario", "reference", "-reference-duration", "4s",
 		"-reference-sleep", "0s", "-reference-vus", "1"})
 	if err != nil {
 		t.Fatal(err)
