@@ -33,8 +33,8 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 
 	// Pages, when set, also serves the hosted HTML pages (/login,
-	// /register, /logout, ... see PagesOptions and the README's "Hosted
-	// pages"), and browsers that ask for a page outside the API get the
+	// /register, /logout, ... see PagesOptions and docs/hosted-pages.md),
+	// and browsers that ask for a page outside the API get the
 	// HTML 404 page instead of the JSON one.
 	Pages *PagesOptions
 	// FeatureFlags gates every route by its feature flag (Route.Flag), as
