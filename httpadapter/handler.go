@@ -133,7 +133,11 @@ func (h *handler) bind(rt route) http.Handler {
 	if h.flags {
 		next = flagGate(h.m, h.auth, h.log, rt.Flag, next)
 	}
-	return limitBody(limit, h.log)(h.limits.route(rt.Name, next))
+	refuse := refusal(writeError)
+	if rt.Page && h.pages != nil {
+		refuse = h.pages.limited // a person at a form reads a page, not JSON
+	}
+	return limitBody(limit, h.log)(h.limits.route(rt.Name, next, refuse))
 }
 
 // fallback answers the requests no route matched: 405 with Allow when the

@@ -51,7 +51,8 @@ type PagesOptions struct {
 	// of Files named like one of the embedded ones (layout.html,
 	// login.html, register.html, logout.html, verified.html,
 	// notfound.html, otp.html, forgot.html, reset.html,
-	// resetrequest.html, change.html, style.css, pages.js) replaces it.
+	// resetrequest.html, change.html, limited.html,
+	// style.css, pages.js) replaces it.
 	// Templates are executed with a *PageData. New panics when an
 	// override does not parse: that is a programming error.
 	Files fs.FS
@@ -106,6 +107,8 @@ type PageData struct {
 	// Sent is set once a form's request has been done (a link mailed, a
 	// password changed): the page shows Notice instead of the form.
 	Sent bool
+	// BackURL is the form a "limited" page leads back to.
+	BackURL string
 	// FooterLinks are the configured footer links (terms, privacy,
 	// support), none when none is configured.
 	FooterLinks []FooterLink
@@ -151,7 +154,7 @@ func (d *PageData) Continue() string {
 
 // pageFiles are the templates of the pages, layout.html excepted.
 var pageFiles = []string{"login", "register", "logout", "verified", "notfound",
-	"otp", "forgot", "reset", "resetrequest", "change"}
+	"otp", "forgot", "reset", "resetrequest", "change", "limited"}
 
 // pageAssets are the static files of the pages.
 var pageAssets = map[string]string{"style.css": "text/css; charset=utf-8", "pages.js": "text/javascript; charset=utf-8"}

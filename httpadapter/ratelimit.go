@@ -163,9 +163,14 @@ func accountKey(name string) string {
 	return hex.EncodeToString(sum[:12])
 }
 
+// refusal answers a request the limiter refused, with err (ErrRateLimited
+// or ErrLimiterUnavailable; Retry-After is set): writeError for the API,
+// pages.limited for a page's form.
+type refusal func(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error)
+
 // check asks the limiter about key under rate; when it refuses (or cannot
-// decide) it answers the request and returns false.
-func (lim *limiter) check(w http.ResponseWriter, r *http.Request, key string, rate usermgmt.Rate) bool {
+// decide) it answers the request with refuse and returns false.
+func (lim *limiter) check(w http.ResponseWriter, r *http.Request, key string, rate usermgmt.Rate, refuse refusal) bool {
 	if !rate.Valid() {
 		return true
 	}
@@ -175,13 +180,13 @@ func (lim *limiter) check(w http.ResponseWriter, r *http.Request, key string, ra
 		// Redis limiter when its breaker opens and closes), and
 		// writeError logs this answer at DEBUG.
 		w.Header().Set("Retry-After", "1")
-		writeError(w, r, lim.log, usermgmt.ErrLimiterUnavailable.Wrap(err))
+		refuse(w, r, lim.log, usermgmt.ErrLimiterUnavailable.Wrap(err))
 		return false
 	}
 	setRateHeaders(w.Header(), rate, d)
 	if !d.Allowed {
 		w.Header().Set("Retry-After", strconv.Itoa(seconds(d.RetryAfter)))
-		writeError(w, r, lim.log, usermgmt.ErrRateLimited)
+		refuse(w, r, lim.log, usermgmt.ErrRateLimited)
 		return false
 	}
 	return true
@@ -208,15 +213,15 @@ func (lim *limiter) middleware(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := ipKey(usermgmt.ClientInfoFrom(r.Context()).IP)
-		if lim.check(w, r, "rl:global:"+ip, lim.global) {
+		if lim.check(w, r, "rl:global:"+ip, lim.global, writeError) {
 			next.ServeHTTP(w, r)
 		}
 	})
 }
 
 // route applies the class limits of route name, by client IP and by the
-// account the request names.
-func (lim *limiter) route(name string, next http.Handler) http.Handler {
+// account the request names; refuse answers a refused request.
+func (lim *limiter) route(name string, next http.Handler, refuse refusal) http.Handler {
 	if lim == nil {
 		return next
 	}
@@ -228,12 +233,12 @@ func (lim *limiter) route(name string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := lim.classes[class]
 		ip := ipKey(usermgmt.ClientInfoFrom(r.Context()).IP)
-		if !lim.check(w, r, "rl:"+class+":ip:"+ip, c.IP) {
+		if !lim.check(w, r, "rl:"+class+":ip:"+ip, c.IP, refuse) {
 			return
 		}
 		if len(fields) > 0 && c.Account.Valid() {
 			for _, acct := range requestAccounts(r, fields) {
-				if !lim.check(w, r, "rl:"+class+":acct:"+accountKey(acct), c.Account) {
+				if !lim.check(w, r, "rl:"+class+":acct:"+accountKey(acct), c.Account, refuse) {
 					return
 				}
 			}
@@ -304,7 +309,7 @@ func RateLimit(m *usermgmt.Manager, name string, rate usermgmt.Rate) func(http.H
 			if ip == "" {
 				ip = clientIP(r, nil)
 			}
-			if lim.check(w, r, "rl:host:"+name+":"+ipKey(ip), rate) {
+			if lim.check(w, r, "rl:host:"+name+":"+ipKey(ip), rate, writeError) {
 				next.ServeHTTP(w, r)
 			}
 		})
