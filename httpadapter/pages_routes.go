@@ -202,7 +202,7 @@ func (p *pages) notFoundPage(w http.ResponseWriter, r *http.Request) {
 // toNotFound sends /, /terms, /privacy and /support to /404, as the
 // reference; a host serves its own by registering them beside New.
 func (p *pages) toNotFound(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, "/404", http.StatusTemporaryRedirect)
+	redirectHTML(w, r, "/404", http.StatusTemporaryRedirect)
 }
 
 func (p *pages) faviconFile(w http.ResponseWriter, r *http.Request) {
