@@ -53,10 +53,10 @@ func (h *handler) verifyEmail(w http.ResponseWriter, r *http.Request, _ *usermgm
 		if e := usermgmt.AsError(err); onError == "" || e.Status >= 500 {
 			return err
 		}
-		http.Redirect(w, r, onError, http.StatusTemporaryRedirect)
+		redirectHTML(w, r, onError, http.StatusTemporaryRedirect)
 		return nil
 	}
-	http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+	redirectHTML(w, r, target, http.StatusTemporaryRedirect)
 	return nil
 }
 

@@ -115,11 +115,9 @@ func (h *handler) page(interactive bool) (response, error) {
 	}{title, interactive}); err != nil {
 		return response{}, usermgmt.ErrInternal.Wrap(err)
 	}
-	return response{status: http.StatusOK, kind: kindRaw, raw: []byte(b.String()), header: http.Header{
-		"Content-Type":            {"text/html; charset=utf-8"},
-		"Content-Security-Policy": {docsCSP},
-		"X-Frame-Options":         {"DENY"},
-	}}, nil
+	hdr := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
+	setHTMLSecurityHeaders(hdr, docsCSP)
+	return response{status: http.StatusOK, kind: kindRaw, raw: []byte(b.String()), header: hdr}, nil
 }
 
 func (h *handler) docsPage(context.Context, *usermgmt.Principal, none) (response, error) {

@@ -334,10 +334,7 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, d *Pa
 	setNoStore(hdr) // pages carry form tokens and personal data
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Content-Length", strconv.Itoa(buf.Len()))
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Content-Security-Policy", p.csp)
-	hdr.Set("X-Frame-Options", "DENY")
-	hdr.Set("Referrer-Policy", "same-origin")
+	setHTMLSecurityHeaders(hdr, p.csp)
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
@@ -445,7 +442,7 @@ func (p *pages) session(w http.ResponseWriter, r *http.Request) *usermgmt.Princi
 // redirect answers 303 See Other to target (a path or a checked URL).
 func (p *pages) redirect(w http.ResponseWriter, r *http.Request, target string) {
 	setNoStore(w.Header())
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	redirectHTML(w, r, target, http.StatusSeeOther)
 }
 
 // serveAsset answers a static file, with an ETag.

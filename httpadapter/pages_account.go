@@ -78,7 +78,7 @@ func (p *pages) otpPage(w http.ResponseWriter, r *http.Request) {
 	d := p.otpData(w, r, url.Values{"redirect_uri": q["redirect_uri"], "method": q["method"]})
 	if cookieValue(r, pageOTPCookie) == "" { // no pending login: log in first, as the reference
 		setNoStore(w.Header())
-		http.Redirect(w, r, d.Link("/login"), http.StatusTemporaryRedirect)
+		redirectHTML(w, r, d.Link("/login"), http.StatusTemporaryRedirect)
 		return
 	}
 	p.render(w, r, http.StatusOK, d)

@@ -218,7 +218,7 @@ func (p *pages) toConfigured(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		target = "/404"
 	}
-	http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+	redirectHTML(w, r, target, http.StatusTemporaryRedirect)
 }
 
 func (p *pages) faviconFile(w http.ResponseWriter, r *http.Request) {
