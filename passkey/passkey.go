@@ -48,10 +48,10 @@ import (
 // Audit actions of the passkey feature. A sign-in is the core's login
 // entry, with method=passkey.
 const (
-	AuditRegistered      = "passkey-registered"
-	AuditRenamed         = "passkey-renamed"
-	AuditRemoved         = "passkey-removed"
-	AuditCounterRegressed= "passkey-counter-regressed"
+	AuditRegistered       = "passkey-registered"
+	AuditRenamed          = "passkey-renamed"
+	AuditRemoved          = "passkey-removed"
+	AuditCounterRegressed = "passkey-counter-regressed"
 )
 
 // Defaults and limits.
