@@ -32,13 +32,13 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	m     *usermgmt.Manager
 	h     http.Handler
 	clock *clock
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := anydb.Open(context.Background(), "sqlite://:memory:")
 	if err != nil {
@@ -60,7 +60,7 @@ type answer struct {
 	body   []byte
 }
 
-func (a answer) object(t *testing.T) map[string]any {
+func (a answer) object(t testing.TB) map[string]any {
 	t.Helper()
 	var v map[string]any
 	if err := json.Unmarshal(a.body, &v); err != nil {
@@ -143,7 +143,7 @@ func (e *env) login(auth *softauthn.Authenticator, body any) answer {
 	return e.do(http.MethodPost, "/api/auth/passkeys/login/finish", "", map[string]any{"ceremony": cer, "credential": json.RawMessage(cred)})
 }
 
-func code(t *testing.T, a answer) string {
+func code(t testing.TB, a answer) string {
 	t.Helper()
 	c, _ := a.object(t)["code"].(string)
 	return c
