@@ -269,7 +269,7 @@ func (p *Passkeys) BeginLogin(ctx context.Context, username string) (*Begin, err
 		if w, _, err = p.loadUser(ctx, st, u); err != nil {
 			return nil, err
 		}
-	case !errors.Is(err, usermgmt.ErrNotFound):
+	case !errors.Is(err, usermgmt.ErrNotFound) && !errors.Is(err, usermgmt.ErrUserNotFound):
 		return nil, err
 	}
 	if w == nil || len(w.creds) == 0 {
@@ -345,7 +345,7 @@ func (p *Passkeys) VerifyLogin(ctx context.Context, ceremony string, credentialJ
 	switch {
 	case c.UserUUID != "":
 		u, err := p.m.User(ctx, c.UserUUID)
-		if errors.Is(err, usermgmt.ErrNotFound) {
+		if errors.Is(err, usermgmt.ErrNotFound) || errors.Is(err, usermgmt.ErrUserNotFound) {
 			return nil, nil, ErrUnknownCredential
 		}
 		if err != nil {
@@ -386,7 +386,7 @@ func (p *Passkeys) VerifyLogin(ctx context.Context, ceremony string, credentialJ
 		_, cred, err = p.wa.ValidatePasskeyLogin(handler, *session, parsed)
 		if err != nil {
 			if lookupErr != nil {
-				if errors.Is(lookupErr, usermgmt.ErrNotFound) || errors.Is(lookupErr, ErrUnknownCredential) {
+				if errors.Is(lookupErr, usermgmt.ErrNotFound) || errors.Is(lookupErr, usermgmt.ErrUserNotFound) || errors.Is(lookupErr, ErrUnknownCredential) {
 					return nil, nil, ErrUnknownCredential
 				}
 				return nil, nil, lookupErr

@@ -48,7 +48,7 @@ func (p *Passkeys) owner(ctx context.Context, actor *usermgmt.User, ownerUUID st
 		return actor, nil
 	}
 	u, err := p.m.User(ctx, ownerUUID)
-	if errors.Is(err, usermgmt.ErrNotFound) {
+	if errors.Is(err, usermgmt.ErrNotFound) || errors.Is(err, usermgmt.ErrUserNotFound) {
 		// Not found and not allowed answer alike for a caller who may
 		// not read others' passkeys.
 		if aerr := p.m.Authorize(ctx, usermgmt.AccessRequest{Actor: actor, Resource: "passkey", Action: "read"}); aerr != nil {
