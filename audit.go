@@ -35,4 +35,7 @@ const (
 	AuditFlagsChanged   = "feature-flags-changed"
 	AuditAccountLocked  = "account-locked"
 	AuditAccountUnlock  = "account-unlocked"
+	// AuditPasswordRehash: a login replaced a hash of another scheme or of
+	// weaker parameters by one of the configured hasher.
+	AuditPasswordRehash = "password-rehashed"
 )

@@ -122,30 +122,15 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 	if err := m.loginSecondStep(ctx, u); err != nil { // otp.go
 		return nil, err
 	}
-	t, err := m.openSession(ctx, u, AuditLogin, "", u.PasswordHash)
-	if err == nil && m.hasher.NeedsRehash(u.PasswordHash) {
-		m.rehash(ctx, u, password)
+	newHash := ""
+	if m.hasher.NeedsRehash(u.PasswordHash) {
+		// Hashed before the transaction, written in it with the session.
+		if newHash, err = m.hasher.Hash(ctx, password); err != nil {
+			m.log.WarnContext(ctx, "password rehash failed", "user", u.UUID, "err", err)
+			newHash = ""
+		}
 	}
-	return t, err
-}
-
-// rehash replaces a user's password hash by one of the current parameters,
-// unless the hash changed meanwhile. A failure is logged: the login goes on.
-func (m *Manager) rehash(ctx context.Context, u *User, password string) {
-	h, err := m.hasher.Hash(ctx, password)
-	if err == nil {
-		_, err = m.changeUser(ctx, u.UUID, "", nil, func(cur *User) (*User, bool, []auditNote, error) {
-			if cur.PasswordHash != u.PasswordHash {
-				return cur, false, nil, nil
-			}
-			n := cur.clone()
-			n.PasswordHash = h
-			return n, false, nil, nil
-		})
-	}
-	if err != nil {
-		m.log.WarnContext(ctx, "password rehash failed", "user", u.UUID, "err", err)
-	}
+	return m.openSessionRehash(ctx, u, AuditLogin, "", u.PasswordHash, newHash)
 }
 
 // inactiveError explains to the owner of an inactive account (after a
@@ -203,6 +188,13 @@ func AuthMethod(name string) SessionOption {
 // password check (a quarter of a second of bcrypt) raced with a password
 // change, a ban or a deletion does not open a session after it.
 func (m *Manager) openSession(ctx context.Context, u *User, action, detail, passwordHash string) (*Tokens, error) {
+	return m.openSessionRehash(ctx, u, action, detail, passwordHash, "")
+}
+
+// openSessionRehash is openSession that, when newHash is not empty, also
+// replaces the user's password hash (still passwordHash) by newHash in
+// the same transaction and audits it once (AuditPasswordRehash).
+func (m *Manager) openSessionRehash(ctx context.Context, u *User, action, detail, passwordHash, newHash string) (*Tokens, error) {
 	now := m.now()
 	sid, err := m.newUUID()
 	if err != nil {
@@ -241,6 +233,17 @@ func (m *Manager) openSession(ctx context.Context, u *User, action, detail, pass
 		if err := tx.InsertSession(ctx, s); err != nil {
 			return err
 		}
+		if newHash != "" && passwordHash != "" {
+			n := cur.clone()
+			n.PasswordHash, n.UpdatedAt = newHash, now
+			if err := tx.UpdateUser(ctx, n); err != nil {
+				return err
+			}
+			if err := m.audit(ctx, tx, u.UUID, u.UUID, AuditPasswordRehash, m.rehashDetail(passwordHash, newHash)); err != nil {
+				return err
+			}
+			cur = n
+		}
 		if action == "" {
 			return nil
 		}
@@ -249,7 +252,7 @@ func (m *Manager) openSession(ctx context.Context, u *User, action, detail, pass
 	if err != nil {
 		return nil, err
 	}
-	if action != "" {
+	if action != "" || newHash != "" {
 		m.cache.invalidateUser(u.UUID) // its history changed
 	}
 	return m.issue(cur, sid, refresh, now, extra)

@@ -81,10 +81,14 @@ var (
 	ErrInvalidEmail       = newError(http.StatusBadRequest, "invalid_email", "Email is not valid.")
 	ErrWeakPassword       = newError(http.StatusBadRequest, "weak_password", "Password does not meet the password policy.")
 	ErrPasswordTooLong    = newError(http.StatusBadRequest, "password_too_long", "Password is too long: use at most 72 characters (a letter with an accent or a symbol may count as 2 to 4).")
-	ErrPasswordMismatch   = newError(http.StatusBadRequest, "password_mismatch", "Passwords do not match")
-	ErrInvalidRole        = newError(http.StatusBadRequest, "invalid_role", "Unknown role.")
-	ErrInvalidDescription = newError(http.StatusBadRequest, "invalid_description", "Description must be at most 256 characters long, with no control characters but line breaks and tabs.")
-	ErrInvalidUUID        = newError(http.StatusBadRequest, "invalid_uuid", "Invalid UUID.")
+	// ErrInvalidPasswordHash is a hash to store as is (NewUser.PasswordHash,
+	// an import) that the hasher cannot check: unknown format, malformed or
+	// of absurd parameters.
+	ErrInvalidPasswordHash = newError(http.StatusUnprocessableEntity, "invalid_password_hash", "The password hash is in no supported format or has parameters out of bounds.")
+	ErrPasswordMismatch    = newError(http.StatusBadRequest, "password_mismatch", "Passwords do not match")
+	ErrInvalidRole         = newError(http.StatusBadRequest, "invalid_role", "Unknown role.")
+	ErrInvalidDescription  = newError(http.StatusBadRequest, "invalid_description", "Description must be at most 256 characters long, with no control characters but line breaks and tabs.")
+	ErrInvalidUUID         = newError(http.StatusBadRequest, "invalid_uuid", "Invalid UUID.")
 
 	// Accounts.
 	ErrUserNotFound     = newError(http.StatusNotFound, "user_not_found", "User not found")

@@ -25,6 +25,45 @@ type Hasher interface {
 	NeedsRehash(hash string) bool
 }
 
+// HashValidator is implemented by a Hasher that can tell, without a
+// password, whether a stored hash is one it can check with bounded work
+// (package hashers' does). CreateUser with NewUser.PasswordHash and the
+// database import refuse a hash it rejects, with ErrInvalidPasswordHash.
+type HashValidator interface {
+	ValidateHash(hash string) error
+}
+
+// HashSchemer is implemented by a Hasher that can name the scheme of a
+// stored hash ("bcrypt", "argon2id" ...); the audit entry of a rehash
+// names the old and the new one.
+type HashSchemer interface {
+	Scheme(hash string) string
+}
+
+// ValidatePasswordHash checks a hash to be stored as is (imported from
+// another system) with the Manager's hasher, when it is a HashValidator:
+// nil, or ErrInvalidPasswordHash wrapping the reason.
+func (m *Manager) ValidatePasswordHash(hash string) error {
+	v, ok := m.hasher.(HashValidator)
+	if !ok {
+		return nil
+	}
+	if err := v.ValidateHash(hash); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidPasswordHash, err)
+	}
+	return nil
+}
+
+// rehashDetail is the audit detail of a rehash: "from=<scheme> to=<scheme>"
+// when the hasher names schemes.
+func (m *Manager) rehashDetail(old, new string) string {
+	s, ok := m.hasher.(HashSchemer)
+	if !ok {
+		return ""
+	}
+	return cleanText("from="+s.Scheme(old)+" to="+s.Scheme(new), 128)
+}
+
 // MaxPasswordBytes is bcrypt's input limit; longer passwords are refused
 // rather than silently truncated.
 const MaxPasswordBytes = 72

@@ -200,6 +200,8 @@ func (m *Manager) prepareNewUser(nu NewUser) (*User, error) {
 		if err := m.checkPassword(nu.Password, nu.ConfirmPassword, nu.ConfirmPassword != ""); err != nil {
 			return nil, err
 		}
+	} else if err := m.ValidatePasswordHash(nu.PasswordHash); err != nil {
+		return nil, err
 	}
 	id, err := m.newUUID()
 	if err != nil {

@@ -16,7 +16,10 @@
 package dbtools
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -103,8 +106,20 @@ func (t *Tools) Export(ctx context.Context, w io.Writer) error {
 // Import merges an export read from r into the database in one
 // transaction, then drops the Manager's caches (every user may have
 // changed).
+//
+// When the Manager's hasher is a usermgmt.HashValidator (package hashers'
+// is), every non-empty password_hash of the users table must pass it:
+// otherwise nothing is imported and the error, ErrInvalidPasswordHash,
+// names the first bad row (1-based) in its message and its "row" param.
 func (t *Tools) Import(ctx context.Context, r io.Reader, mode ImportMode) (*ImportResult, error) {
-	res, err := t.st.ImportAll(ctx, r, mode)
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("dbtools: read import: %w", err)
+	}
+	if err := t.checkHashes(body); err != nil {
+		return nil, err
+	}
+	res, err := t.st.ImportAll(ctx, bytes.NewReader(body), mode)
 	t.m.ForgetCached()
 	if err != nil {
 		return nil, err
@@ -141,6 +156,42 @@ func (t *Tools) ImportAs(ctx context.Context, actor *usermgmt.User, r io.Reader,
 	}
 	_ = t.m.AppendAudit(ctx, t.m.Store(), usermgmt.AuditEntry{ActorUUID: uuidOf(actor), Action: AuditDatabaseImport, Detail: action})
 	return res, nil
+}
+
+// checkHashes validates the password hashes of the users rows of an
+// export. A document that does not parse is left to ImportAll to refuse.
+func (t *Tools) checkHashes(body []byte) error {
+	v, ok := t.m.Hasher().(usermgmt.HashValidator)
+	if !ok {
+		return nil
+	}
+	var doc struct {
+		Tables []struct {
+			Name string `json:"name"`
+			Rows []struct {
+				PasswordHash *string `json:"password_hash"`
+			} `json:"rows"`
+		} `json:"tables"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return nil
+	}
+	for _, tb := range doc.Tables {
+		if tb.Name != "users" {
+			continue
+		}
+		for i, row := range tb.Rows {
+			if row.PasswordHash == nil || *row.PasswordHash == "" {
+				continue
+			}
+			if err := v.ValidateHash(*row.PasswordHash); err != nil {
+				return usermgmt.ErrInvalidPasswordHash.
+					WithMessage(fmt.Sprintf("Row %d of table users: the password hash is refused (%v).", i+1, err)).
+					WithParam("row", i+1)
+			}
+		}
+	}
+	return nil
 }
 
 func uuidOf(u *usermgmt.User) string {

@@ -1,0 +1,330 @@
+// Package hashers holds the password hashers of usermgmt beyond the core's
+// bcrypt: argon2id to hash new passwords with, and verifiers for the
+// hashes other systems leave behind (bcrypt $2a$/$2b$/$2y$, argon2id and
+// argon2i PHC strings, scrypt PHC strings, Firebase's scrypt variant and
+// Django's PBKDF2-SHA256), so that users imported from them log in with
+// their old passwords and are rehashed on the way.
+//
+// It implements the core's Hasher seam:
+//
+//	h, err := hashers.New(hashers.Options{Algorithm: hashers.Argon2id})
+//	m, err := usermgmt.New(cfg, usermgmt.WithHasher(h))
+//
+// One weighted semaphore bounds the hashing of every algorithm, and the
+// memory of the memory-hard ones (argon2, scrypt) stays under
+// Options.MemoryBudget. Every parameter read from a stored hash is
+// checked against Limits before any work, so an absurd imported hash
+// (argon2 m = 4 GiB, bcrypt cost 31) is refused by ValidateHash at import
+// and fails quickly at login instead of hanging it.
+package hashers
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/usermgmt/usermgmt"
+)
+
+// The algorithms new passwords can be hashed with.
+const (
+	Bcrypt   = "bcrypt"
+	Argon2id = "argon2id"
+)
+
+// The scheme names Scheme reports for the formats this package reads.
+const (
+	SchemeBcrypt         = "bcrypt"
+	SchemeArgon2id       = "argon2id"
+	SchemeArgon2i        = "argon2i"
+	SchemeScrypt         = "scrypt"
+	SchemeFirebaseScrypt = "firebase-scrypt"
+	SchemePBKDF2SHA256   = "pbkdf2_sha256"
+)
+
+var (
+	// ErrUnknownFormat is a stored hash in none of the formats this
+	// package reads.
+	ErrUnknownFormat = errors.New("hashers: unknown hash format")
+	// ErrMalformedHash is a hash in a known format that does not parse
+	// (bad base64, missing or repeated fields, truncation).
+	ErrMalformedHash = errors.New("hashers: malformed hash")
+	// ErrParameters is a hash whose parameters are outside Limits.
+	ErrParameters = errors.New("hashers: hash parameters out of bounds")
+)
+
+// Argon2Params are argon2id's cost parameters.
+type Argon2Params struct {
+	// MemoryKiB is m, in KiB. Default 19456 (19 MiB, OWASP's minimum).
+	MemoryKiB uint32
+	// Time is t, the number of passes. Default 2.
+	Time uint32
+	// Threads is p, the parallelism. Default 1.
+	Threads uint8
+	// SaltLen and KeyLen are in bytes. Defaults 16 and 32.
+	SaltLen, KeyLen uint32
+}
+
+// DefaultArgon2Params are OWASP's recommended argon2id parameters.
+var DefaultArgon2Params = Argon2Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Limits bound the parameters a stored hash may carry; a hash past them
+// is refused (ErrParameters) before any hashing. Zero fields take the
+// defaults of DefaultLimits.
+type Limits struct {
+	MaxBcryptCost int    // default 14
+	MaxMemory     uint64 // bytes for one argon2 or scrypt computation; default 64 MiB, at most MemoryBudget
+	MaxArgon2Time uint32 // default 10
+	MaxThreads    int    // argon2's p and scrypt's p; default 8
+	MaxPBKDF2Iter int    // default 2,000,000
+	MaxScryptCost uint64 // N × r × p; default 2^20 (a fraction of a second per 128 MiB·pass)
+}
+
+// DefaultLimits bound the cost of verifying one imported hash to about a
+// second on a current core.
+var DefaultLimits = Limits{
+	MaxBcryptCost: 14, MaxMemory: 64 << 20, MaxArgon2Time: 10, MaxThreads: 8,
+	MaxPBKDF2Iter: 2_000_000, MaxScryptCost: 1 << 20,
+}
+
+// Options configures a Hasher.
+type Options struct {
+	// Algorithm hashes new passwords: Argon2id (the default) or Bcrypt.
+	Algorithm string
+	// BcryptCost is the cost of new bcrypt hashes. Default
+	// usermgmt.DefaultBcryptCost.
+	BcryptCost int
+	// Argon2 are the parameters of new argon2id hashes; zero fields take
+	// DefaultArgon2Params'.
+	Argon2 Argon2Params
+	// MaxConcurrent bounds concurrent hashing, whatever the algorithm
+	// (usermgmt.Config.MaxConcurrentHashes). Default GOMAXPROCS - 1, at
+	// least 1.
+	MaxConcurrent int
+	// MemoryBudget bounds, in bytes, the memory that concurrent argon2 and
+	// scrypt computations use together. New fails when MaxConcurrent
+	// argon2id hashes of Argon2.MemoryKiB do not fit. Default 256 MiB.
+	MemoryBudget uint64
+	// Limits bound the parameters of stored hashes; zero fields take
+	// DefaultLimits'.
+	Limits Limits
+	// Rand is the source of salts. Default crypto/rand.Reader.
+	Rand io.Reader
+}
+
+// Hasher hashes new passwords with the configured algorithm and verifies
+// every format this package reads. It implements usermgmt.Hasher and
+// usermgmt.HashValidator, and is safe for concurrent use.
+type Hasher struct {
+	opts    Options
+	sem     *semaphore.Weighted
+	slotMem uint64 // the memory one semaphore slot stands for
+}
+
+// New checks opts and returns a Hasher.
+func New(opts Options) (*Hasher, error) {
+	if opts.Algorithm == "" {
+		opts.Algorithm = Argon2id
+	}
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = usermgmt.DefaultBcryptCost
+	}
+	a, d := &opts.Argon2, DefaultArgon2Params
+	a.MemoryKiB = orDefault(a.MemoryKiB, d.MemoryKiB)
+	a.Time = orDefault(a.Time, d.Time)
+	a.Threads = orDefault(a.Threads, d.Threads)
+	a.SaltLen = orDefault(a.SaltLen, d.SaltLen)
+	a.KeyLen = orDefault(a.KeyLen, d.KeyLen)
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	opts.MemoryBudget = orDefault(opts.MemoryBudget, 256<<20)
+	l, dl := &opts.Limits, DefaultLimits
+	l.MaxBcryptCost = orDefault(l.MaxBcryptCost, dl.MaxBcryptCost)
+	l.MaxMemory = min(orDefault(l.MaxMemory, dl.MaxMemory), opts.MemoryBudget)
+	l.MaxArgon2Time = orDefault(l.MaxArgon2Time, dl.MaxArgon2Time)
+	l.MaxThreads = orDefault(l.MaxThreads, dl.MaxThreads)
+	l.MaxPBKDF2Iter = orDefault(l.MaxPBKDF2Iter, dl.MaxPBKDF2Iter)
+	l.MaxScryptCost = orDefault(l.MaxScryptCost, dl.MaxScryptCost)
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	var errs []error
+	switch opts.Algorithm {
+	case Bcrypt, Argon2id:
+	default:
+		errs = append(errs, fmt.Errorf("algorithm %q is neither %s nor %s", opts.Algorithm, Argon2id, Bcrypt))
+	}
+	if opts.BcryptCost < 4 || opts.BcryptCost > l.MaxBcryptCost {
+		errs = append(errs, fmt.Errorf("bcrypt cost %d is outside 4..%d", opts.BcryptCost, l.MaxBcryptCost))
+	}
+	mem := uint64(a.MemoryKiB) << 10
+	if a.MemoryKiB < 8*uint32(a.Threads) || mem > l.MaxMemory {
+		errs = append(errs, fmt.Errorf("argon2 memory %d KiB is outside %d KiB..%d KiB", a.MemoryKiB, 8*uint32(a.Threads), l.MaxMemory>>10))
+	}
+	if a.Time > l.MaxArgon2Time || int(a.Threads) > l.MaxThreads {
+		errs = append(errs, fmt.Errorf("argon2 t=%d, p=%d exceed the limits t=%d, p=%d", a.Time, a.Threads, l.MaxArgon2Time, l.MaxThreads))
+	}
+	if a.SaltLen < 8 || a.SaltLen > 64 || a.KeyLen < 16 || a.KeyLen > 64 {
+		errs = append(errs, fmt.Errorf("argon2 salt %d and key %d bytes: want 8..64 and 16..64", a.SaltLen, a.KeyLen))
+	}
+	if opts.Algorithm == Argon2id && uint64(opts.MaxConcurrent)*mem > opts.MemoryBudget {
+		errs = append(errs, fmt.Errorf("%d concurrent argon2id hashes of %d KiB exceed the memory budget of %d MiB",
+			opts.MaxConcurrent, a.MemoryKiB, opts.MemoryBudget>>20))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("hashers: invalid options: %w", errors.Join(errs...))
+	}
+	return &Hasher{
+		opts: opts, sem: semaphore.NewWeighted(int64(opts.MaxConcurrent)),
+		slotMem: opts.MemoryBudget / uint64(opts.MaxConcurrent),
+	}, nil
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Options returns the options in force, defaults applied.
+func (h *Hasher) Options() Options { return h.opts }
+
+// scheme is one parsed stored hash.
+type scheme interface {
+	name() string
+	// memory is the bytes one verification allocates (0: negligible).
+	memory() uint64
+	// verify reports whether password matches, in constant time.
+	verify(password []byte) bool
+	// weaker reports whether the hash is weaker than the options'.
+	weaker(o *Options) bool
+}
+
+// parse reads a stored hash in any known format and checks its parameters.
+func (h *Hasher) parse(hash string) (scheme, error) {
+	if len(hash) > maxEncodedLen {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformedHash, maxEncodedLen)
+	}
+	l := &h.opts.Limits
+	switch {
+	case hasAnyPrefix(hash, "$2a$", "$2b$", "$2y$", "$2x$"):
+		return parseBcrypt(hash, l)
+	case hasAnyPrefix(hash, "$argon2id$", "$argon2i$"):
+		return parseArgon2(hash, l)
+	case hasAnyPrefix(hash, "$scrypt$"):
+		return parseScrypt(hash, l)
+	case hasAnyPrefix(hash, "$firebase-scrypt$"):
+		return parseFirebase(hash, l)
+	case hasAnyPrefix(hash, "pbkdf2_sha256$"):
+		return parsePBKDF2(hash, l)
+	}
+	return nil, ErrUnknownFormat
+}
+
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if len(s) >= len(p) && s[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidateHash implements usermgmt.HashValidator: nil when hash is in a
+// known format with parameters inside Limits, an error matching
+// ErrUnknownFormat, ErrMalformedHash or ErrParameters otherwise.
+func (h *Hasher) ValidateHash(hash string) error {
+	_, err := h.parse(hash)
+	return err
+}
+
+// Scheme names the format of hash (SchemeBcrypt ...), or "" when it is in
+// none this package reads.
+func (h *Hasher) Scheme(hash string) string {
+	s, err := h.parse(hash)
+	if err != nil {
+		return ""
+	}
+	return s.name()
+}
+
+// acquire takes the semaphore slots a computation of mem bytes stands for.
+func (h *Hasher) acquire(ctx context.Context, mem uint64) (int64, error) {
+	w := int64(1)
+	if h.slotMem > 0 && mem > h.slotMem {
+		w = int64((mem + h.slotMem - 1) / h.slotMem)
+	}
+	w = min(w, int64(h.opts.MaxConcurrent))
+	if err := h.sem.Acquire(ctx, w); err != nil {
+		return 0, fmt.Errorf("hashers: waiting to hash: %w", err)
+	}
+	return w, nil
+}
+
+// Hash implements usermgmt.Hasher: a new hash of password with the
+// configured algorithm. Passwords over usermgmt.MaxPasswordBytes are
+// refused with usermgmt.ErrPasswordTooLong, whatever the algorithm.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if len(password) > usermgmt.MaxPasswordBytes {
+		return "", usermgmt.ErrPasswordTooLong
+	}
+	var mem uint64
+	if h.opts.Algorithm == Argon2id {
+		mem = uint64(h.opts.Argon2.MemoryKiB) << 10
+	}
+	w, err := h.acquire(ctx, mem)
+	if err != nil {
+		return "", err
+	}
+	defer h.sem.Release(w)
+	if h.opts.Algorithm == Bcrypt {
+		return hashBcrypt(password, h.opts.BcryptCost)
+	}
+	return hashArgon2id(h.opts.Rand, password, h.opts.Argon2)
+}
+
+// maxComparedBytes bounds the password a Compare hashes; longer ones
+// never match (no format here stores such a password from this library).
+const maxComparedBytes = 4096
+
+// Compare implements usermgmt.Hasher: nil when password matches hash (in
+// any format this package reads), usermgmt.ErrWrongPassword when it does
+// not, and an error matching ErrUnknownFormat, ErrMalformedHash or
+// ErrParameters when hash cannot be checked.
+func (h *Hasher) Compare(ctx context.Context, hash, password string) error {
+	s, err := h.parse(hash)
+	if err != nil {
+		return err
+	}
+	if len(password) > maxComparedBytes {
+		return usermgmt.ErrWrongPassword
+	}
+	w, err := h.acquire(ctx, s.memory())
+	if err != nil {
+		return err
+	}
+	defer h.sem.Release(w)
+	if !s.verify([]byte(password)) {
+		return usermgmt.ErrWrongPassword
+	}
+	return nil
+}
+
+// NeedsRehash implements usermgmt.Hasher: true when hash is in another
+// format than the configured algorithm's (or none), or has weaker
+// parameters (a lower bcrypt cost; a smaller argon2id m, t or key).
+func (h *Hasher) NeedsRehash(hash string) bool {
+	s, err := h.parse(hash)
+	if err != nil {
+		return true
+	}
+	return s.name() != h.opts.Algorithm || s.weaker(&h.opts)
+}
