@@ -53,7 +53,7 @@ func accountRoutes() []route {
 			Summary: "Set a new password with a reset token; revokes every session.",
 			Request: "ResetPasswordForm", Encodings: jsonOrForm, Status: ok, Response: "text"},
 			op[resetInput]{decodeReset, (*handler).resetPassword}},
-		{Route{Method: get, Path: "/auth/forgot-password/reset", Name: "forgot_password_reset_get", Flag: "FORGOT_PASSWORD_RESET_GET", Tag: "auth",
+		{Route{Method: get, Path: "/auth/forgot-password/reset", Name: "forgot_password_reset_get", Flag: "FORGOT_PASSWORD_RESET_GET", Tag: "auth", Statuses: []int{http.StatusUnauthorized},
 			Summary: "The reference's GET form of forgot_password_reset: the same form body, the token in the Authorization-Header header (\"bearer <token>\") or the body.",
 			Request: "ResetPasswordForm", Encodings: jsonOrForm, Status: ok, Response: "text"},
 			op[resetInput]{decodeReset, (*handler).resetPassword}},

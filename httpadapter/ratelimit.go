@@ -78,6 +78,7 @@ var routeLimitClasses = map[string]string{
 	"forgot_password_request":     ClassPasswordReset,
 	"forgot_password_request_get": ClassPasswordReset,
 	"forgot_password_reset":       ClassPasswordReset,
+	"forgot_password_reset_get":   ClassPasswordReset,
 	"reset_password_reset":        ClassPasswordReset,
 	"change_password":             ClassPasswordReset,
 	"oauth_login":                 ClassLogin,
