@@ -137,7 +137,7 @@ func (h *handler) bind(rt route) http.Handler {
 	if rt.Page && h.pages != nil {
 		refuse = h.pages.limited // a person at a form reads a page, not JSON
 	}
-	return limitBody(limit, h.log)(h.limits.route(rt.Name, next, refuse))
+	return limitBody(limit, h.log)(h.limits.route(rt.Route, next, refuse))
 }
 
 // fallback answers the requests no route matched: 405 with Allow when the

@@ -222,15 +222,18 @@ func (lim *limiter) middleware(next http.Handler) http.Handler {
 
 // route applies the class limits of route name, by client IP and by the
 // account the request names; refuse answers a refused request.
-func (lim *limiter) route(name string, next http.Handler, refuse refusal) http.Handler {
+func (lim *limiter) route(rt Route, next http.Handler, refuse refusal) http.Handler {
 	if lim == nil {
 		return next
 	}
-	class, ok := routeLimitClasses[name]
+	class, ok := routeLimitClasses[rt.Name]
+	fields := accountFields[rt.Name]
+	if !ok && rt.Limit != "" {
+		class, ok, fields = rt.Limit, true, rt.LimitAccount
+	}
 	if !ok {
 		return next
 	}
-	fields := accountFields[name]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := lim.classes[class]
 		ip := ipKey(usermgmt.ClientInfoFrom(r.Context()).IP)

@@ -67,6 +67,12 @@ type Route struct {
 	// the OAuth callback's with Options.OAuthCallbackHTML or for a flow
 	// begun from the hosted pages.
 	HTML bool
+	// Limit is the rate-limit class of a feature's route (ClassLogin ...),
+	// applied like the core routes' classes; empty: the global limit only.
+	// LimitAccount names the body or query fields that name the account
+	// the class's per-account limit counts.
+	Limit        string
+	LimitAccount []string
 }
 
 // fullPath returns the path the route is served at under prefix.

@@ -37,21 +37,21 @@ func (p *Passkeys) Endpoints() []httpadapter.Endpoint {
 				return jsonOr(http.StatusOK, b, err)
 			}), httpadapter.Input{}),
 		withInput(httpadapter.Handle(rt{Method: post, Path: "/auth/passkeys/register/finish", Name: "passkey_register_finish", Flag: "PASSKEY_REGISTER_FINISH",
-			Tag: "auth", Auth: true, Summary: "Finish a registration with the browser's credential; the passkey stored.",
+			Limit: httpadapter.ClassOTP, Tag: "auth", Auth: true, Summary: "Finish a registration with the browser's credential; the passkey stored.",
 			Request: "PasskeyRegisterFinish", Encodings: jsonOnly, Status: http.StatusCreated, Response: "Passkey"}, decodeFinish(true),
 			func(ctx context.Context, pr *usermgmt.Principal, in finishInput) (httpadapter.Response, error) {
 				k, err := p.FinishRegistration(ctx, pr.User(), in.Ceremony, in.Name, in.Credential)
 				return jsonOr(http.StatusCreated, k, err)
 			}), body("PasskeyRegisterFinish", true)),
 		withInput(httpadapter.Handle(rt{Method: post, Path: "/auth/passkeys/login/begin", Name: "passkey_login_begin", Flag: "PASSKEY_LOGIN_BEGIN",
-			Tag: "auth", Summary: "Begin a passkey sign-in: no body for a discoverable passkey, or the account's username.",
+			Limit: httpadapter.ClassLogin, LimitAccount: []string{"username"}, Tag: "auth", Summary: "Begin a passkey sign-in: no body for a discoverable passkey, or the account's username.",
 			Request: "PasskeyLoginBegin", Encodings: jsonOnly, Status: http.StatusOK, Response: "PasskeyBegin"}, decodeLoginBegin,
 			func(ctx context.Context, _ *usermgmt.Principal, username string) (httpadapter.Response, error) {
 				b, err := p.BeginLogin(ctx, username)
 				return jsonOr(http.StatusOK, b, err)
 			}), body("PasskeyLoginBegin", false)),
 		withInput(httpadapter.Handle(rt{Method: post, Path: "/auth/passkeys/login/finish", Name: "passkey_login_finish", Flag: "PASSKEY_LOGIN_FINISH",
-			Tag: "auth", Summary: "Finish a passkey sign-in: the token answer of a password login (or its OTP-REQUIRED step without user verification).",
+			Limit: httpadapter.ClassLogin, Tag: "auth", Summary: "Finish a passkey sign-in: the token answer of a password login (or its OTP-REQUIRED step without user verification).",
 			Request: "PasskeyLoginFinish", Encodings: jsonOnly, Status: http.StatusOK, Response: "Token"}, decodeFinish(false),
 			func(ctx context.Context, _ *usermgmt.Principal, in finishInput) (httpadapter.Response, error) {
 				t, err := p.FinishLogin(ctx, in.Ceremony, in.Credential)
