@@ -27,10 +27,9 @@ func callbackPage(w http.ResponseWriter, t tokenResponse, target string) {
 	hdr := w.Header()
 	setNoStore(hdr)
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
-	hdr.Set("Referrer-Policy", "no-referrer")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Content-Security-Policy", "default-src 'none'; script-src 'sha256-"+
+	setHTMLSecurityHeaders(hdr, "default-src 'none'; script-src 'sha256-"+
 		base64.StdEncoding.EncodeToString(sum[:])+"'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	hdr.Set("Referrer-Policy", "no-referrer") // stricter than the pages': the page holds a token
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed in</title></head>" +
 		"<body><p>Signed in. <a href=\"" + html.EscapeString(target) + "\">Continue</a></p>" +
