@@ -33,29 +33,41 @@ var reservedClaims = map[string]bool{
 // Config.AccessTokenClaims hook cannot set.
 func IsReservedClaim(name string) bool { return reservedClaims[name] }
 
-// numericDateClaims are the registered claims RFC 7519 (section 2) types
-// NumericDate: a JSON number of seconds.
-var numericDateClaims = [...]string{"exp", "iat", "nbf"}
-
 // UnmarshalJSON decodes the claims and refuses a NumericDate claim (exp, iat,
 // nbf) spelled as anything but a JSON number. The JWT library alone also reads
 // a quoted number such as "1800", which RFC 7519 does not allow.
 func (c *AccessClaims) UnmarshalJSON(b []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
+	type plain AccessClaims // the same fields without this method
+	// One pass: the outer fields shadow the embedded exp, iat and nbf, so
+	// they arrive raw and are checked before they are read as numbers.
+	var v struct {
+		*plain
+		Exp json.RawMessage `json:"exp"`
+		Iat json.RawMessage `json:"iat"`
+		Nbf json.RawMessage `json:"nbf"`
+	}
+	v.plain = (*plain)(c)
+	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	for _, name := range numericDateClaims {
-		v, ok := raw[name]
-		if !ok {
-			continue
+	for _, d := range [...]struct {
+		name string
+		raw  json.RawMessage
+		dst  **jwt.NumericDate
+	}{{"exp", v.Exp, &c.ExpiresAt}, {"iat", v.Iat, &c.IssuedAt}, {"nbf", v.Nbf, &c.NotBefore}} {
+		if d.raw == nil {
+			continue // absent
 		}
-		if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
-			return fmt.Errorf("usermgmt: claim %q is not a JSON number", name)
+		if d.raw[0] != '-' && (d.raw[0] < '0' || d.raw[0] > '9') {
+			return fmt.Errorf("usermgmt: claim %q is not a JSON number", d.name)
 		}
+		var n jwt.NumericDate
+		if err := n.UnmarshalJSON(d.raw); err != nil {
+			return err
+		}
+		*d.dst = &n
 	}
-	type plain AccessClaims // the same fields without this method
-	return json.Unmarshal(b, (*plain)(c))
+	return nil
 }
 
 // tokenIssuer signs and verifies access tokens with a key set: one key
