@@ -11,9 +11,14 @@ const (
 	AuditEmailVerified    = "email-verified"
 	AuditPasswordReset    = "password-reset"
 	AuditPasswordResetReq = "password-reset-requested"
-	AuditOTPChanged       = "otp-method-changed"
-	AuditOTPFailed        = "otp-failed"
-	AuditOTPLocked        = "otp-locked"
+	// AuditPasswordResetNotSent records a forgot-password request that
+	// named no active account, so no link was mailed; its detail says
+	// why: "no-account", "email-mismatch" or "inactive" (its subject is
+	// the account found, for the last two).
+	AuditPasswordResetNotSent = "password-reset-not-sent"
+	AuditOTPChanged           = "otp-method-changed"
+	AuditOTPFailed            = "otp-failed"
+	AuditOTPLocked            = "otp-locked"
 )
 
 // SendVerification mails the user a new email verification link (valid 24
