@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,13 +22,13 @@ type discardMailer struct{}
 
 func (discardMailer) Send(context.Context, mail.Message) error { return nil }
 
-// newTimingEnv is a Manager with a mailer (the paths under test only do
-// their work when mail can be sent) on a SQLite file, served with the rate
-// limits off and nothing logged.
-func newTimingEnv(b *testing.B) *env {
+// newTimingEnv is a Manager with mailer (the paths under test only do
+// their work when mail can be sent) on a fresh database of the backend,
+// served with the rate limits off and nothing logged.
+func newTimingEnv(b *testing.B, be backend, mailer usermgmt.Mailer) *env {
 	b.Helper()
 	ctx := context.Background()
-	st, err := anydb.Open(ctx, backends[0].dsn(b))
+	st, err := anydb.Open(ctx, be.dsn(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func newTimingEnv(b *testing.B) *env {
 		Store: st, JWTSecret: []byte("test-secret-of-at-least-32-bytes!!"), BaseURL: baseURL,
 		BcryptCost: 4, ContactEmail: "support@example.com", Clock: clock.Now, Logger: quiet,
 		AccountSecurity: usermgmt.AccountSecurity{ProjectName: "Test Project", FrontendURL: "https://app.example.com"},
-	}, usermgmt.WithMailer(discardMailer{}), usermgmt.WithResolver(fakeResolver{}))
+	}, usermgmt.WithMailer(mailer), usermgmt.WithResolver(fakeResolver{}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,20 +92,78 @@ func pairTiming(b *testing.B, e *env, nameA, nameB string, build func(which int)
 
 // BenchmarkForgotPasswordTiming compares POST
 // /api/auth/forgot-password/request for a known account and for an
-// unknown one, by username and by email: the answer must not tell them
-// apart by its time either.
+// unknown one, by username and by email, on each backend: the answer must
+// not tell them apart by its time either.
 func BenchmarkForgotPasswordTiming(b *testing.B) {
-	for _, by := range []string{"username", "email"} {
-		b.Run(by, func(b *testing.B) {
-			e := newTimingEnv(b)
+	for _, be := range backends {
+		for _, by := range []string{"username", "email"} {
+			b.Run(be.name+"/"+by, func(b *testing.B) {
+				forgotTiming(b, be, by)
+			})
+		}
+	}
+}
+
+func forgotTiming(b *testing.B, be backend, by string) {
+	e := newTimingEnv(b, be, discardMailer{})
+	e.register("known_user")
+	logins := [2]string{"known_user", "nobody_here"}
+	if by == "email" {
+		logins = [2]string{"known_user@example.com", "nobody_here@example.com"}
+	}
+	pairTiming(b, e, "known", "unknown", func(which int) request {
+		return request{method: "POST", path: "/api/auth/forgot-password/request", json: map[string]string{by: logins[which]}}
+	}, 200)
+}
+
+// BenchmarkLoginTiming compares a wrong password for a known account with
+// a login of an unknown account (both 401 invalid_credentials), on each
+// backend.
+func BenchmarkLoginTiming(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			e := newTimingEnv(b, be, discardMailer{})
 			e.register("known_user")
 			logins := [2]string{"known_user", "nobody_here"}
-			if by == "email" {
-				logins = [2]string{"known_user@example.com", "nobody_here@example.com"}
-			}
 			pairTiming(b, e, "known", "unknown", func(which int) request {
-				return request{method: "POST", path: "/api/auth/forgot-password/request", json: map[string]string{by: logins[which]}}
-			}, 200)
+				return request{method: "POST", path: "/api/auth/login", form: url.Values{
+					"grant_type": {"password"}, "username": {logins[which]}, "password": {"Wr0ng-password!"},
+				}}
+			}, 401)
+		})
+	}
+}
+
+// BenchmarkResetTiming compares the reset step (POST
+// /api/auth/forgot-password/reset) with a spent link and with a link that
+// never existed (both 401 invalid_token), on each backend.
+func BenchmarkResetTiming(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			mem := &mail.Memory{}
+			e := newTimingEnv(b, be, mem)
+			e.register("known_user")
+			e.do(request{method: "POST", path: "/api/auth/forgot-password/request", json: map[string]string{"username": "known_user"}}).wantStatus(b, 200)
+			var spent string
+			for spent == "" {
+				msg, err := mem.Next(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if strings.Contains(msg.Subject, "Reset your password") {
+					_, spent = mailToken(b, msg)
+				}
+			}
+			e.do(request{method: "POST", path: "/api/auth/forgot-password/reset", form: url.Values{
+				"token": {spent}, "new_password": {newPassword}, "confirm_password": {newPassword},
+			}}).wantStatus(b, 200)
+			unknown := strings.Repeat("A", len(spent))
+			tokens := [2]string{spent, unknown}
+			pairTiming(b, e, "spent", "unknown", func(which int) request {
+				return request{method: "POST", path: "/api/auth/forgot-password/reset", form: url.Values{
+					"token": {tokens[which]}, "new_password": {newPassword}, "confirm_password": {newPassword},
+				}}
+			}, 401)
 		})
 	}
 }
