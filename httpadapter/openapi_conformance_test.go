@@ -28,7 +28,8 @@ import (
 // Every answer the suite records through serve is checked against the
 // OpenAPI document the same handler serves at /openapi.json, with
 // kin-openapi (software nobody here wrote): the status must be declared by
-// the operation itself (not only under "default", which is kept for 5XX),
+// the operation itself (not only under "default", which is kept for the
+// 5XX of bugs; an outage's 503 and 507 are the operation's own),
 // and the body and declared headers must match their schemas. Requests
 // the document does not describe (the hosted pages, the documentation,
 // paths no route serves) are not checked; a handler that does not serve the
@@ -144,7 +145,7 @@ func conformanceError(h http.Handler, req *http.Request, res result) error {
 		// nobody reads it, and the document does not describe it.
 		return nil
 	}
-	if res.status < 500 && route.Operation.Responses.Status(res.status) == nil {
+	if declaredByOperation(res.status) && route.Operation.Responses.Status(res.status) == nil {
 		return fmt.Errorf("operation %s does not declare status %d (body %s)", route.Operation.OperationID, res.status, res.body)
 	}
 	in := &openapi3filter.ResponseValidationInput{
@@ -162,6 +163,13 @@ func conformanceError(h http.Handler, req *http.Request, res result) error {
 		return fmt.Errorf("operation %s: %w (body %.300s)", route.Operation.OperationID, err, res.body)
 	}
 	return nil
+}
+
+// declaredByOperation reports whether an answer of status must be
+// declared by its operation: every status but the 5XX of bugs, which
+// "default" describes. The outages' 503 and 507 are not bugs.
+func declaredByOperation(status int) bool {
+	return status < 500 || status == http.StatusServiceUnavailable || status == http.StatusInsufficientStorage
 }
 
 // muxRedirect reports whether res is http.ServeMux's redirect of a path to
