@@ -2,6 +2,7 @@ package usermgmt_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -83,5 +84,33 @@ func TestForgotPasswordDecoy(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "level=ERROR") {
 		t.Fatalf("errors logged:\n%s", logs)
+	}
+}
+
+// TestEmailNotVerifiedWithoutMailer: with RequireVerifiedEmail, the
+// refusal of an unverified address points to the verification mail only
+// when there is a mailer to have sent one.
+func TestEmailNotVerifiedWithoutMailer(t *testing.T) {
+	ctx := context.Background()
+	for _, withMailer := range []bool{false, true} {
+		var opts []usermgmt.Option
+		if withMailer {
+			opts = append(opts, usermgmt.WithMailer(&mail.Memory{}), usermgmt.WithResolver(okResolver{}))
+		}
+		m, err := usermgmt.New(usermgmt.Config{Store: openStore(t), JWTSecret: testSecret, BcryptCost: 4, Logger: quiet,
+			AccountSecurity: usermgmt.AccountSecurity{RequireVerifiedEmail: true}}, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		mustCreate(t, m, "unverified")
+		_, err = m.Login(ctx, "unverified", goodPassword)
+		var e *usermgmt.Error
+		if !errors.As(err, &e) || !errors.Is(err, usermgmt.ErrEmailNotVerified) {
+			t.Fatalf("mailer %v: login = %v", withMailer, err)
+		}
+		if got := strings.Contains(e.Message, "inbox"); got != withMailer {
+			t.Errorf("mailer %v: message %q", withMailer, e.Message)
+		}
 	}
 }

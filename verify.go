@@ -21,6 +21,16 @@ const (
 	AuditOTPLocked            = "otp-locked"
 )
 
+// emailNotVerified is ErrEmailNotVerified, whose message points to the
+// verification mail, or says that none was sent when the Manager has no
+// mailer.
+func (m *Manager) emailNotVerified() error {
+	if m.mailer == nil {
+		return ErrEmailNotVerified.WithMessage("Email not verified; this service sends no mail, so ask its administrator to verify the address.")
+	}
+	return ErrEmailNotVerified
+}
+
 // SendVerification mails the user a new email verification link (valid 24
 // hours, single-use), voiding the links sent before. It does nothing for
 // an address already verified, or without a mailer.
