@@ -1,35 +1,9 @@
 package passkey_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
-	"time"
-
-	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/httpadapter"
-	"github.com/usermgmt/usermgmt/passkey"
-	"github.com/usermgmt/usermgmt/store/anydb"
 )
-
-// newEnvSecret is newEnv with a JWT secret of its own, as another
-// instance of the service (its own process, its own randomness) has.
-func newEnvSecret(t *testing.T, secret string) *env {
-	t.Helper()
-	st, err := anydb.Open(context.Background(), "sqlite://:memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	c := &clock{t: time.Now()}
-	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte(secret), BaseURL: origin, BcryptCost: 4, Clock: c.Now},
-		usermgmt.WithFeature(passkey.New(passkey.Config{})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
-	return &env{t: t, m: m, h: httpadapter.New(m, httpadapter.Options{Prefix: "/api"}), clock: c}
-}
 
 // decoyOf returns the one credential ID login/begin lists for username.
 func (e *env) decoyOf(username string) string {
