@@ -21,7 +21,8 @@
 // A passkey whose assertion verified the user (UV) counts as both factors;
 // without UV, the account's second factor is asked as after a password
 // (usermgmt.Manager.SignIn). The last way into an account (no password, no
-// provider) cannot be removed. Every change is audited.
+// provider) cannot be removed, and the core counts an account's passkeys
+// (usermgmt.WayIn) before it unlinks a provider. Every change is audited.
 package passkey
 
 import (
@@ -125,6 +126,9 @@ type Passkeys struct {
 	// (decoyCredentialID); it is derived from Config.JWTSecret.
 	decoyKey []byte
 }
+
+// The feature holds ways into accounts, which the core counts.
+var _ usermgmt.WayIn = (*Passkeys)(nil)
 
 // New returns the feature, to enable with usermgmt.WithFeature.
 func New(cfg Config) *Passkeys { return &Passkeys{cfg: cfg} }
