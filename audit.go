@@ -5,13 +5,13 @@ import "time"
 // AuditEntry is one row of the append-only audit log: who (ActorUUID, empty
 // for an anonymous caller) did what (Action) to whom (SubjectUUID), from where.
 type AuditEntry struct {
-	ID          int64
-	Time        time.Time
-	ActorUUID   string
-	SubjectUUID string
-	Action      string
-	Detail      string
-	IP          string
+	ID          int64     `json:"id"`
+	Time        time.Time `json:"time"`
+	ActorUUID   string    `json:"actor_uuid"`
+	SubjectUUID string    `json:"subject_uuid"`
+	Action      string    `json:"action"`
+	Detail      string    `json:"detail"`
+	IP          string    `json:"ip"`
 }
 
 // Audit actions written by the Manager.

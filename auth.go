@@ -50,7 +50,7 @@ func (m *Manager) Register(ctx context.Context, nu NewUser) (*Tokens, error) {
 		return nil, err
 	}
 	if m.cfg.RequireVerifiedEmail && !u.EmailVerified {
-		return nil, ErrEmailNotVerified
+		return nil, m.emailNotVerified()
 	}
 	return m.openSession(ctx, u, "", "", "")
 }

@@ -570,8 +570,9 @@ func (m *Manager) ExternalIdentities(ctx context.Context, userUUID string) ([]*E
 }
 
 // UnlinkOAuth removes the link of a user to a provider. It refuses
-// (ErrLastLoginMethod) to remove the only way an account without a
-// password can log in.
+// (ErrLastLoginMethod) to remove an account's last way in: its password,
+// its linked providers and the ways in of the features (WayIn, such as
+// passkeys) are counted.
 func (m *Manager) UnlinkOAuth(ctx context.Context, userUUID, provider string) error {
 	if !oauth.ValidName(provider) {
 		return ErrUnsupportedProvider
@@ -580,7 +581,8 @@ func (m *Manager) UnlinkOAuth(ctx context.Context, userUUID, provider string) er
 	if err != nil {
 		return ErrUserNotFound
 	}
-	err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
+	err = m.InTx(ctx, func(ctx context.Context, raw Store) error {
+		tx := complete(raw)
 		u, err := tx.LockUser(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return ErrUserNotFound
@@ -599,7 +601,13 @@ func (m *Manager) UnlinkOAuth(ctx context.Context, userUUID, provider string) er
 			return ErrOAuthNotLinked.WithMessage(fmt.Sprintf("You don't have any %s account linked to your account.", provider))
 		}
 		if u.PasswordHash == "" && len(xs) == 1 {
-			return ErrLastLoginMethod
+			ways, err := m.WaysIn(ctx, raw, u, nil)
+			if err != nil {
+				return err
+			}
+			if ways <= 1 {
+				return ErrLastLoginMethod
+			}
 		}
 		if err := tx.DeleteExternalIdentity(ctx, id, provider); err != nil {
 			return err

@@ -24,6 +24,8 @@ import (
 //     feature's first factor (a magic link, a passkey).
 //   - Manager.MailData, MailTemplate, QueueMail, HasMailer: mail.
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
+//   - WayIn and Manager.WaysIn: the ways into an account a feature holds
+//     (passkeys), counted before any way in is removed.
 //   - NewError: errors with a stable code and an HTTP status.
 
 // A Feature is an optional capability built over the core in its own
@@ -45,6 +47,49 @@ func WithFeature(fs ...Feature) Option {
 
 // Features returns the features enabled with WithFeature, in order.
 func (m *Manager) Features() []Feature { return append([]Feature(nil), m.features...) }
+
+// A WayIn is a Feature that holds ways into accounts of its own (a
+// passkey, say) beside the core's: the password and the linked providers.
+// Before the core removes one of its ways in (Manager.UnlinkOAuth) it
+// counts the features' as well, so that an account keeps at least one way
+// in, and the core need not know the feature.
+type WayIn interface {
+	Feature
+	// WaysIn returns how many ways into the account userUUID the feature
+	// holds, read through st: inside a removal, the Store of its
+	// transaction, in which the user's row is locked.
+	WaysIn(ctx context.Context, st Store, userUUID string) (int, error)
+}
+
+// WaysIn counts the ways into u's account, read through st (the Store of
+// the caller's transaction, with u's row locked, or the Manager's): one
+// for a password, one per linked provider, and those each enabled WayIn
+// feature holds, except those of the feature except (nil: none). A
+// feature that removes one of its own ways in calls it with itself as
+// except, to learn whether the account has another.
+func (m *Manager) WaysIn(ctx context.Context, st Store, u *User, except Feature) (int, error) {
+	n := 0
+	if u.PasswordHash != "" {
+		n++
+	}
+	xs, err := complete(st).ExternalIdentitiesByUser(ctx, u.UUID)
+	if err != nil {
+		return 0, err
+	}
+	n += len(xs)
+	for _, f := range m.features {
+		w, ok := f.(WayIn)
+		if !ok || f == except {
+			continue
+		}
+		c, err := w.WaysIn(ctx, st, u.UUID)
+		if err != nil {
+			return 0, fmt.Errorf("usermgmt: %s: count the ways in: %w", f.FeatureName(), err)
+		}
+		n += c
+	}
+	return n, nil
+}
 
 // ErrStoreCapability is the error New returns when the store lacks an
 // interface that a configured feature needs; errors.Is matches it, and the

@@ -259,6 +259,15 @@ func renderMail(name, txt, layout, page string, data MailData) (subject, text, h
 // mailer it does nothing. A template error is returned (it is a bug of the
 // host's templates); a send failure is the queue's to retry and log.
 func (m *Manager) sendMail(ctx context.Context, u *User, name string, data MailData) error {
+	return m.queueMail(ctx, u.Email, u.UUID, name, data, false)
+}
+
+// queueMail renders the template name and queues the message to the
+// address to (of the account userUUID, for the logs). A decoy is rendered
+// and queued all the same but dropped unsent by the queue's worker: a
+// request that must not reveal whether it mailed anyone does the same work
+// either way. Without a mailer it does nothing.
+func (m *Manager) queueMail(ctx context.Context, to, userUUID, name string, data MailData, decoy bool) error {
 	if m.mailer == nil {
 		return nil
 	}
@@ -267,8 +276,8 @@ func (m *Manager) sendMail(ctx context.Context, u *User, name string, data MailD
 		return err
 	}
 	m.mail.enqueue(ctx, queuedMail{
-		msg:  mail.Message{To: []string{u.Email}, Subject: subject, Text: text, HTML: html},
-		kind: name, user: u.UUID,
+		msg:  mail.Message{To: []string{to}, Subject: subject, Text: text, HTML: html},
+		kind: name, user: userUUID, decoy: decoy,
 	})
 	return nil
 }

@@ -46,7 +46,7 @@ type OTPSetup struct {
 // and answers an OTPChallengeError when two-factor login is on.
 func (m *Manager) loginSecondStep(ctx context.Context, u *User) error {
 	if m.cfg.RequireVerifiedEmail && !u.EmailVerified {
-		return ErrEmailNotVerified
+		return m.emailNotVerified()
 	}
 	if u.OTPMethod == "" || u.OTPMethod == OTPNone {
 		return nil

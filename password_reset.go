@@ -2,6 +2,7 @@ package usermgmt
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/url"
 	"strings"
@@ -11,32 +12,42 @@ import (
 // single-use) to the account named by username and/or email; when both
 // are given they must name the same account. It answers nil whether or not
 // such an active account exists, and changes nothing on the account.
+//
+// A request that names no active account does the same work as one that
+// does, so that its time does not tell them apart either: it makes and
+// hashes a token, runs a transaction of as many statements (which records
+// the request in the audit log as AuditPasswordResetNotSent), renders the
+// mail and queues it, and the mail queue drops it unsent.
 func (m *Manager) ForgotPassword(ctx context.Context, username, email string) error {
 	if username == "" && email == "" {
 		return ErrInvalidInput.WithMessage("A username or an email is required.")
 	}
-	var u *User
-	var err error
-	if username != "" {
-		u, err = m.UserByLogin(ctx, username)
-	} else {
-		u, err = m.UserByLogin(ctx, email)
+	login := username
+	if login == "" {
+		login = email
 	}
-	if errors.Is(err, ErrUserNotFound) {
-		return nil
-	}
-	if err != nil {
+	u, err := m.UserByLogin(ctx, login)
+	if err != nil && !errors.Is(err, ErrUserNotFound) {
 		return err
 	}
-	if email != "" {
-		if norm, nerr := NormalizeEmail(email); nerr != nil || norm != u.Email {
-			return nil
-		}
+	var why string
+	switch {
+	case u == nil:
+		why = "no-account"
+	case email != "" && !sameEmail(email, u.Email):
+		why = "email-mismatch"
+	case !u.IsActive:
+		why = "inactive"
+	default:
+		return m.sendReset(ctx, u)
 	}
-	if !u.IsActive {
-		return nil
-	}
-	return m.sendReset(ctx, u)
+	return m.decoyReset(ctx, u, username, email, why)
+}
+
+// sameEmail reports whether a client's address normalises to stored.
+func sameEmail(given, stored string) bool {
+	norm, err := NormalizeEmail(given)
+	return err == nil && norm == stored
 }
 
 // RequestPasswordReset mails a reset link to an authenticated user.
@@ -55,21 +66,75 @@ func (m *Manager) SendPasswordReset(ctx context.Context, uuid string) error {
 	return m.sendReset(ctx, u)
 }
 
+// sendReset stores a new reset token of u and its audit entry in one
+// transaction, then renders the mail and queues it. decoyReset mirrors it
+// step for step: keep the two in step.
 func (m *Manager) sendReset(ctx context.Context, u *User) error {
 	if m.mailer == nil {
 		return nil
 	}
-	token, err := m.issueToken(ctx, m.store, u.UUID, PurposeResetPassword, "", resetPasswordTTL)
+	var token string
+	err := m.InTx(ctx, func(ctx context.Context, tx Store) error {
+		var err error
+		if token, err = m.issueToken(ctx, tx, u.UUID, PurposeResetPassword, "", resetPasswordTTL); err != nil {
+			return err
+		}
+		return m.audit(ctx, tx, "", u.UUID, AuditPasswordResetReq, "")
+	})
 	if err != nil {
 		return err
 	}
-	if err := m.audit(ctx, m.store, "", u.UUID, AuditPasswordResetReq, ""); err != nil {
+	return m.queueMail(ctx, u.Email, u.UUID, MailResetPassword, m.resetMailData(ctx, u, token), false)
+}
+
+// decoyReset does the work of sendReset for a forgot-password request
+// that names no active account (why says what it named), and mails
+// nothing: it makes and hashes a token as issueToken does; runs one
+// transaction of three statements, as sendReset does (a delete that
+// matches no row, a look-up of the new hash in place of its insert, and the
+// audit entry, so that both commit one write); renders the reset mail and
+// queues it as a decoy, which the queue's worker drops. u is the account
+// found, if any (inactive, or not at the address given).
+func (m *Manager) decoyReset(ctx context.Context, u *User, username, email, why string) error {
+	if m.mailer == nil {
+		return nil
+	}
+	raw, err := m.randomBytes(tokenBytes)
+	if err != nil {
 		return err
 	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	hash := hashToken(token)
+	nobody, err := m.newUUID() // sendReset's token ID; here a user who does not exist
+	if err != nil {
+		return err
+	}
+	to := &User{Username: username, Email: email}
+	subject := ""
+	if u != nil {
+		to, subject = u, u.UUID
+	}
+	err = m.InTx(ctx, func(ctx context.Context, tx Store) error {
+		if err := tx.DeleteOneTimeTokens(ctx, nobody, PurposeResetPassword); err != nil {
+			return err
+		}
+		if _, err := tx.OneTimeTokenByHash(ctx, PurposeResetPassword, hash); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return m.audit(ctx, tx, "", subject, AuditPasswordResetNotSent, why)
+	})
+	if err != nil {
+		return err
+	}
+	return m.queueMail(ctx, to.Email, subject, MailResetPassword, m.resetMailData(ctx, to, token), true)
+}
+
+// resetMailData is the data of the reset mail to u with token's link.
+func (m *Manager) resetMailData(ctx context.Context, u *User, token string) MailData {
 	d := m.MailData(ctx, u)
 	d.Link = strings.ReplaceAll(m.cfg.ResetURLTemplate, "{token}", url.QueryEscape(token))
 	m.expiry(&d, resetPasswordTTL)
-	return m.sendMail(ctx, u, MailResetPassword, d)
+	return d
 }
 
 // ResetPassword sets a new password with a reset token, ends a lockout of

@@ -18,7 +18,7 @@ func (m *Manager) SignIn(ctx context.Context, u *User, method string, bothFactor
 	}
 	if bothFactors {
 		if m.cfg.RequireVerifiedEmail && !u.EmailVerified {
-			return nil, ErrEmailNotVerified
+			return nil, m.emailNotVerified()
 		}
 	} else if err := m.loginSecondStep(ctx, u); err != nil { // otp.go
 		return nil, err

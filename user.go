@@ -14,39 +14,39 @@ import (
 // read-only.
 type User struct {
 	// UUID identifies the user for good (a random version 4 UUID).
-	UUID string
+	UUID string `json:"uuid"`
 	// Username is unique: 5 to 32 of [a-z0-9_].
-	Username string
+	Username string `json:"username"`
 	// DisplayName spells Username, with capitals and spaces allowed.
-	DisplayName string
+	DisplayName string `json:"display_name"`
 	// Email is unique and stored lower-cased.
-	Email string
+	Email string `json:"email"`
 	// EmailVerified records that the owner proved the address.
-	EmailVerified bool
+	EmailVerified bool `json:"email_verified"`
 	// PasswordHash is empty for an account that has no password
 	// (external-only).
 	PasswordHash string `json:"-"`
 	// OTPMethod is the second factor: OTPNone, OTPAuthenticator or OTPEmail.
-	OTPMethod string
+	OTPMethod string `json:"otp_method"`
 	// OTPSecret is the second factor's shared secret.
 	OTPSecret string `json:"-"`
 	// Roles are names of the access policy's roles.
-	Roles []string
+	Roles []string `json:"roles"`
 	// Description is free text about the user, at most 256 characters.
-	Description string
+	Description string `json:"description"`
 	// IsExternalOnly marks an account created by a third-party login that
 	// has no password of its own.
-	IsExternalOnly bool
+	IsExternalOnly bool `json:"is_external_only"`
 	// IsActive is false for a banned or deactivated account, which can
 	// neither log in nor use its tokens.
-	IsActive bool
+	IsActive bool `json:"is_active"`
 	// BlockedUUIDs are the users this user has blocked.
-	BlockedUUIDs []string
+	BlockedUUIDs []string `json:"blocked_uuids"`
 	// ProfilePictureID is the files row of the user's picture, when set.
-	ProfilePictureID *int64
+	ProfilePictureID *int64 `json:"profile_picture_id"`
 	// CreatedAt and UpdatedAt are in UTC.
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Two-factor methods.

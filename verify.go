@@ -11,10 +11,25 @@ const (
 	AuditEmailVerified    = "email-verified"
 	AuditPasswordReset    = "password-reset"
 	AuditPasswordResetReq = "password-reset-requested"
-	AuditOTPChanged       = "otp-method-changed"
-	AuditOTPFailed        = "otp-failed"
-	AuditOTPLocked        = "otp-locked"
+	// AuditPasswordResetNotSent records a forgot-password request that
+	// named no active account, so no link was mailed; its detail says
+	// why: "no-account", "email-mismatch" or "inactive" (its subject is
+	// the account found, for the last two).
+	AuditPasswordResetNotSent = "password-reset-not-sent"
+	AuditOTPChanged           = "otp-method-changed"
+	AuditOTPFailed            = "otp-failed"
+	AuditOTPLocked            = "otp-locked"
 )
+
+// emailNotVerified is ErrEmailNotVerified, whose message points to the
+// verification mail, or says that none was sent when the Manager has no
+// mailer.
+func (m *Manager) emailNotVerified() error {
+	if m.mailer == nil {
+		return ErrEmailNotVerified.WithMessage("Email not verified; this service sends no mail, so ask its administrator to verify the address.")
+	}
+	return ErrEmailNotVerified
+}
 
 // SendVerification mails the user a new email verification link (valid 24
 // hours, single-use), voiding the links sent before. It does nothing for

@@ -83,7 +83,26 @@ func (h *handler) resendVerification(ctx context.Context, _ *usermgmt.Principal,
 	if err := h.m.ResendVerification(ctx, login); err != nil {
 		return response{}, err
 	}
-	return textOK("If this account exists and is not verified yet, a new link was sent."), nil
+	return textOK(h.mailNotice("If this account exists and is not verified yet, a new link was sent.", noVerifyMail)), nil
+}
+
+// The answers of the routes that mail a link or a code: what they say
+// when mail was queued, and what they say instead when the Manager has no
+// mailer (usermgmt.HasMailer), where nothing is ever sent.
+const (
+	forgotSent   = "If this account exists, a password reset link was sent to its email address."
+	resetSent    = "A password reset link was sent to your email address."
+	noResetMail  = "This service sends no mail, so it cannot mail a password reset link; ask its administrator for help."
+	noVerifyMail = "This service sends no mail, so it cannot mail a verification link; ask its administrator for help."
+	noCodeMail   = "This service sends no mail, so it cannot mail a code; use another second factor or ask its administrator for help."
+)
+
+// mailNotice returns sent when the Manager sends mail, else unsent.
+func (h *handler) mailNotice(sent, unsent string) string {
+	if h.m.HasMailer() {
+		return sent
+	}
+	return unsent
 }
 
 type forgotInput struct{ username, email string }
@@ -123,7 +142,7 @@ func (h *handler) forgotPassword(ctx context.Context, _ *usermgmt.Principal, in 
 	if err := h.m.ForgotPassword(ctx, in.username, in.email); err != nil {
 		return response{}, err
 	}
-	return textOK("If this account exists, a password reset link was sent to its email address."), nil
+	return textOK(h.mailNotice(forgotSent, noResetMail)), nil
 }
 
 type resetInput struct{ token, password, confirm string }
@@ -181,5 +200,5 @@ func (h *handler) requestPasswordReset(ctx context.Context, p *usermgmt.Principa
 	if err := h.m.RequestPasswordReset(ctx, p); err != nil {
 		return response{}, err
 	}
-	return textOK("A password reset link was sent to your email address."), nil
+	return textOK(h.mailNotice(resetSent, noResetMail)), nil
 }

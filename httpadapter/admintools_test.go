@@ -245,10 +245,10 @@ func TestUserSelfExport(t *testing.T) {
 		r := e.do(request{method: "GET", path: "/api/user/me/export", token: jane.AccessToken})
 		r.wantStatus(t, 200)
 		body := string(r.body)
-		if !strings.Contains(body, admin.uuid) || strings.Contains(body, "198.51.100.7") || !strings.Contains(body, `"IP":"192.0.2.1"`) {
+		if !strings.Contains(body, admin.uuid) || strings.Contains(body, "198.51.100.7") || !strings.Contains(body, `"ip":"192.0.2.1"`) {
 			t.Errorf("the export shows another actor's address, or not the user's own: %s", body)
 		}
-		for _, want := range []string{jane.uuid, `"Username":"jane_doe"`, `"sessions":[{`, `"Action":"register"`,
+		for _, want := range []string{jane.uuid, `"username":"jane_doe"`, `"sessions":[{`, `"action":"register"`,
 			`"two_factor":{"method":"none"}`, `"file_name":"notes.txt"`, `"description":"my notes"`, `"size":5`,
 			`"external_accounts":[{"provider":"github","subject":"4242","username":"janeocto"`} {
 			if !strings.Contains(body, want) {

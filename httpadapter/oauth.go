@@ -24,15 +24,15 @@ const oauthCookie = "usermgmt_oauth"
 // oauthRoutes are the routes of third-party login.
 func oauthRoutes() []route {
 	return []route{
-		{Route{Method: get, Path: "/oauth/{provider}", Name: "oauth_login", Flag: "OAUTH_LOGIN", Tag: "oauth",
+		{Route{Method: get, Path: "/oauth/{provider}", Name: "oauth_login", Flag: "OAUTH_LOGIN", Tag: "oauth", Writes: true,
 			Summary: "Begin a login with a provider (optional redirect_uri, or a link ticket): redirects to the provider.",
 			Request: "OAuthStart", Status: http.StatusFound},
 			flowOp[oauthStartInput]{decodeOAuthStart, (*handler).oauthStart}},
-		{Route{Method: get, Path: "/oauth/{provider}/callback", Name: "oauth_callback", Flag: "OAUTH_CALLBACK", Tag: "oauth", Statuses: []int{http.StatusUnauthorized, http.StatusSeeOther, http.StatusConflict},
+		{Route{Method: get, Path: "/oauth/{provider}/callback", Name: "oauth_callback", Flag: "OAUTH_CALLBACK", Tag: "oauth", Writes: true, Statuses: []int{http.StatusUnauthorized, http.StatusSeeOther, http.StatusConflict},
 			Summary: "Finish a provider login: tokens as JSON, or a redirect to the flow's redirect_uri with the tokens in the fragment (or, with Options.OAuthCallbackHTML, the reference's HTML page that stores localStorage.auth_token).",
 			Request: "OAuthCallback", Status: ok, Response: "OAuthResult", HTML: true},
 			flowOp[usermgmt.OAuthCallback]{decodeOAuthCallback, (*handler).oauthCallback}},
-		{Route{Method: get, Path: "/oauth/{provider}/link", Name: "oauth_link", Flag: "OAUTH_LINK", Tag: "oauth", Auth: true,
+		{Route{Method: get, Path: "/oauth/{provider}/link", Name: "oauth_link", Flag: "OAUTH_LINK", Tag: "oauth", Writes: true, Auth: true,
 			Summary: "Begin linking a provider account to the caller (bearer or the pages' session cookie; optional redirect_uri): redirects to the provider.",
 			Request: "OAuthStart", Status: http.StatusFound},
 			rawOp[oauthStartInput]{decodeOAuthStart, (*handler).oauthLinkStart}},

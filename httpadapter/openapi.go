@@ -158,7 +158,11 @@ func operation(rt Route, input *requestDef, components js) (js, error) {
 			responses[strconv.Itoa(s)] = js{"description": http.StatusText(s),
 				"headers": js{"Location": js{"required": true, "schema": str(), "description": "Where the browser goes."}}}
 		default:
-			responses[strconv.Itoa(s)] = js{"description": http.StatusText(s), "content": js{mediaJSON: js{"schema": ref("Error")}}}
+			desc := http.StatusText(s)
+			if d, ok := failureDescriptions[s]; ok {
+				desc = d
+			}
+			responses[strconv.Itoa(s)] = js{"description": desc, "content": js{mediaJSON: js{"schema": ref("Error")}}}
 		}
 	}
 	responses["default"] = js{"description": "A server-side error (5XX)", "content": js{mediaJSON: js{"schema": ref("Error")}}}
@@ -169,13 +173,32 @@ func operation(rt Route, input *requestDef, components js) (js, error) {
 	return op, nil
 }
 
+// failureDescriptions describe the failure answers of outages, which
+// every operation declares as its own (they are not bugs, so not left to
+// "default"). A cancelled request's 499 request_canceled is written to a
+// client that has gone, and is not declared.
+var failureDescriptions = map[int]string{
+	http.StatusServiceUnavailable: "A part the service depends on is unavailable: the database (service_unavailable) " +
+		"or, in its closed failure mode, the rate limiter (rate_limiter_unavailable). Nothing was changed; try again after Retry-After seconds.",
+	http.StatusInsufficientStorage: "No space is left to store the change, in the database or the file storage " +
+		"(insufficient_storage). Nothing was saved: no row, no partial file.",
+}
+
+// writes reports whether a route may write: every route but a GET, and
+// the GET routes that say so (Route.Writes).
+func writes(rt Route) bool { return rt.Method != http.MethodGet || rt.Writes }
+
 // statuses returns every status besides the success one that the route
 // answers, in order: those every route may give (403 from a feature flag
-// or the policy, 422, 429 from the rate limits), those its shape implies
-// (an input: 400; Auth: 401; path parameters: 404; a body: 413 and 415),
-// and the route's own (Route.Statuses).
+// or the policy, 422, 429 from the rate limits, 503 in an outage), those
+// its shape implies (an input: 400; Auth: 401; path parameters: 404; a
+// body: 413 and 415; a write: 507), and the route's own (Route.Statuses).
 func statuses(rt Route, def requestDef) []int {
-	set := map[int]bool{http.StatusForbidden: true, http.StatusUnprocessableEntity: true, http.StatusTooManyRequests: true}
+	set := map[int]bool{http.StatusForbidden: true, http.StatusUnprocessableEntity: true, http.StatusTooManyRequests: true,
+		http.StatusServiceUnavailable: true}
+	if writes(rt) {
+		set[http.StatusInsufficientStorage] = true
+	}
 	if rt.Request != "" {
 		set[http.StatusBadRequest] = true
 	}
@@ -201,7 +224,8 @@ func statuses(rt Route, def requestDef) []int {
 
 // addHeaders declares the response headers of one response (code is its
 // key: a status or "default"): the RateLimit-* fields every answer may
-// carry when rate limits are on, Retry-After on 429 and 5XX, the cursor
+// carry when rate limits are on, Retry-After on 429 and 5XX (always on
+// 503), the cursor
 // of a paged list.
 func addHeaders(r js, code string, rt Route) {
 	h, _ := r["headers"].(js)
@@ -211,8 +235,11 @@ func addHeaders(r js, code string, rt Route) {
 	for _, name := range rateLimitHeaders {
 		h[name] = js{"$ref": "#/components/headers/" + name}
 	}
-	if code == "429" || code == "default" {
+	switch code {
+	case "429", "default":
 		h["Retry-After"] = js{"$ref": "#/components/headers/Retry-After"}
+	case "503":
+		h["Retry-After"] = js{"required": true, "schema": integer(), "description": "Seconds to wait before trying again."}
 	}
 	if code == strconv.Itoa(rt.Status) {
 		if rt.Request == "UserPage" {

@@ -198,5 +198,5 @@ func (h *handler) sendEmailOTP(ctx context.Context, p *usermgmt.Principal, _ non
 	if err := h.m.SendEmailOTP(ctx, p.User().UUID); err != nil {
 		return response{}, err
 	}
-	return textOK("A code was sent to your email address."), nil
+	return textOK(h.mailNotice("A code was sent to your email address.", noCodeMail)), nil
 }

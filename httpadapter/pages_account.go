@@ -142,7 +142,7 @@ func (p *pages) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, d, err)
 		return
 	}
-	d.Notice = "If this account exists, a password reset link was sent to its email address."
+	d.Notice = p.h.mailNotice(forgotSent, noResetMail)
 	d.Sent = true
 	p.render(w, r, http.StatusOK, d)
 }
@@ -228,7 +228,7 @@ func (p *pages) resetRequestSubmit(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, d, err)
 		return
 	}
-	d.Notice = "A password reset link was sent to your email address."
+	d.Notice = p.h.mailNotice(resetSent, noResetMail)
 	d.Sent = true
 	p.render(w, r, http.StatusOK, d)
 }

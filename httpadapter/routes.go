@@ -55,10 +55,16 @@ type Route struct {
 	Response string
 	// Statuses are the statuses the route answers beyond the success one
 	// and those every route or its shape implies (see the OpenAPI
-	// document: 403, 422 and 429 always; 400 with an input, 401 with
-	// Auth, 404 with path parameters, 413 and 415 with a body): its own
-	// errors, redirects, 304.
+	// document: 403, 422, 429 and 503 always; 400 with an input, 401 with
+	// Auth, 404 with path parameters, 413 and 415 with a body, 507 when it
+	// writes): its own errors, redirects, 304.
 	Statuses []int
+	// Writes is true for a GET route that writes (to the store or the file
+	// storage: it spends a link's token, stores an OAuth state or a new
+	// second-factor secret, or mails a reset link): its answers include
+	// 507 insufficient_storage, as those of every route of another method
+	// do, which are all taken to write.
+	Writes bool
 	// Headers are the response headers the success answer carries beyond
 	// those of HTTP and the core (rate limits, Retry-After, a cursor):
 	// declared, as strings, in the OpenAPI document.

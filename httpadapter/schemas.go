@@ -21,6 +21,7 @@ func unixTime() js         { return js{"type": "integer", "description": "Unix s
 func arrayOf(items js) js  { return js{"type": "array", "items": items} }
 func ref(name string) js   { return js{"$ref": "#/components/schemas/" + name} }
 func nullable(s string) js { return js{"type": []string{s, "null"}} }
+func dateTime() js         { return js{"type": "string", "format": "date-time"} }
 func obj(props js, required ...string) js {
 	o := js{"type": "object", "properties": props}
 	if len(required) > 0 {
@@ -184,8 +185,14 @@ func componentSchemas() js {
 				"subject_uuid": str(), "action": str(), "detail": str(), "ip": str()})),
 			"next_cursor": nullable("string"),
 		}, "entries", "next_cursor"),
-		"UserExport": obj(js{"exported_at": js{"type": "string", "format": "date-time"}, "user": js{"type": "object"},
-			"sessions": arrayOf(js{"type": "object"}), "audit": arrayOf(js{"type": "object"}),
+		"UserExport": obj(js{"exported_at": dateTime(), "user": obj(js{"uuid": uuidStr(), "username": str(), "display_name": str(),
+			"email": str(), "email_verified": boolean(), "otp_method": str(), "roles": nullable("array"), "description": str(),
+			"is_external_only": boolean(), "is_active": boolean(), "blocked_uuids": nullable("array"), "profile_picture_id": nullable("integer"),
+			"created_at": dateTime(), "updated_at": dateTime()}, "uuid", "username", "email", "created_at"),
+			"sessions": arrayOf(obj(js{"id": str(), "created_at": dateTime(), "rotated_at": dateTime(), "expires_at": dateTime(),
+				"ip": str(), "user_agent": str()}, "id")),
+			"audit": arrayOf(obj(js{"id": integer(), "time": dateTime(), "actor_uuid": str(), "subject_uuid": str(), "action": str(),
+				"detail": str(), "ip": str()}, "id", "time", "action")),
 			"two_factor": obj(js{"method": js{"type": "string", "enum": []string{"none", "authenticator", "email"}}}, "method"),
 			"files": arrayOf(obj(js{"id": integer(), "file_name": str(), "file_type": str(), "content_type": str(), "size": integer(),
 				"sha256": str(), "description": str(), "created_by_uuid": str(), "created_at": js{"type": "string", "format": "date-time"}})),

@@ -40,13 +40,20 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvSecret(t, "test-secret-of-at-least-32-bytes!!")
+}
+
+// newEnvSecret is newEnv with a JWT secret of its own, as another
+// instance of the service (its own process, its own randomness) has.
+func newEnvSecret(t testing.TB, secret string) *env {
+	t.Helper()
 	st, err := anydb.Open(context.Background(), "sqlite://:memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	c := &clock{t: time.Now()}
-	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte("test-secret-of-at-least-32-bytes!!"), BaseURL: origin,
+	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte(secret), BaseURL: origin,
 		BcryptCost: 4, DataDir: t.TempDir(), Clock: c.Now}, usermgmt.WithFeature(passkey.New(passkey.Config{})))
 	if err != nil {
 		t.Fatal(err)

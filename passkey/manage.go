@@ -185,17 +185,23 @@ func (p *Passkeys) Remove(ctx context.Context, actor *usermgmt.User, ownerUUID, 
 }
 
 // otherWayIn reports whether the user can sign in without a passkey: a
-// password, or a linked provider.
+// password, a linked provider, or a way in of another feature
+// (usermgmt.WayIn).
 func (p *Passkeys) otherWayIn(ctx context.Context, tx usermgmt.Store, u *usermgmt.User) (bool, error) {
-	if u.PasswordHash != "" {
-		return true, nil
+	n, err := p.m.WaysIn(ctx, tx, u, p)
+	return n > 0, err
+}
+
+// WaysIn implements usermgmt.WayIn: each of the user's passkeys is a way
+// into the account, which the core counts before it unlinks a provider.
+func (p *Passkeys) WaysIn(ctx context.Context, st usermgmt.Store, userUUID string) (int, error) {
+	ts, err := p.store(st)
+	if err != nil {
+		return 0, err
 	}
-	if xs, ok := tx.(usermgmt.ExternalStore); ok {
-		ids, err := xs.ExternalIdentitiesByUser(ctx, u.UUID)
-		if err != nil {
-			return false, err
-		}
-		return len(ids) > 0, nil
+	keys, err := ts.PasskeysByUser(ctx, userUUID)
+	if err != nil {
+		return 0, err
 	}
-	return false, nil
+	return len(keys), nil
 }

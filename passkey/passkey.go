@@ -21,11 +21,13 @@
 // A passkey whose assertion verified the user (UV) counts as both factors;
 // without UV, the account's second factor is asked as after a password
 // (usermgmt.Manager.SignIn). The last way into an account (no password, no
-// provider) cannot be removed. Every change is audited.
+// provider) cannot be removed, and the core counts an account's passkeys
+// (usermgmt.WayIn) before it unlinks a provider. Every change is audited.
 package passkey
 
 import (
 	"context"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -53,6 +55,10 @@ const (
 	AuditRemoved          = "passkey-removed"
 	AuditCounterRegressed = "passkey-counter-regressed"
 )
+
+// decoyKeyInfo is the HKDF info that derives the decoy key from the
+// Manager's JWT secret: no other key of the library uses it.
+const decoyKeyInfo = "usermgmt passkey decoy credential"
 
 // Defaults and limits.
 const (
@@ -116,9 +122,13 @@ type Passkeys struct {
 	m       *usermgmt.Manager
 	wa      *webauthn.WebAuthn
 	origins []string
-	// decoyKey derives the stable decoy credential of an unknown username.
+	// decoyKey derives the stable decoy credential of an unknown username
+	// (decoyCredentialID); it is derived from Config.JWTSecret.
 	decoyKey []byte
 }
+
+// The feature holds ways into accounts, which the core counts.
+var _ usermgmt.WayIn = (*Passkeys)(nil)
 
 // New returns the feature, to enable with usermgmt.WithFeature.
 func New(cfg Config) *Passkeys { return &Passkeys{cfg: cfg} }
@@ -159,9 +169,12 @@ func (p *Passkeys) InitFeature(m *usermgmt.Manager) error {
 	if err != nil {
 		return fmt.Errorf("passkey: relying party: %w", err)
 	}
-	p.decoyKey = make([]byte, 32)
-	if _, err := io.ReadFull(mc.Rand, p.decoyKey); err != nil {
-		return fmt.Errorf("passkey: random: %w", err)
+	// Derived from the configured secret, not drawn at random: every
+	// instance of the service (and every restart) must list the same decoy
+	// for a name, or comparing two answers would tell which names are
+	// accounts.
+	if p.decoyKey, err = hkdf.Key(sha256.New, mc.JWTSecret, nil, decoyKeyInfo, 32); err != nil {
+		return fmt.Errorf("passkey: derive the decoy key: %w", err)
 	}
 	p.m, p.wa = m, wa
 	return nil
@@ -232,7 +245,9 @@ func (p *Passkeys) randomID(n int) (string, error) {
 
 // decoyCredentialID is the credential ID a sign-in by an unknown username
 // lists: the same for the same name, so that the answer does not tell an
-// account without passkeys from one that does not exist.
+// account without passkeys from one that does not exist. Every instance
+// sharing the JWT secret lists the same one; rotating the secret changes
+// every decoy at once.
 func (p *Passkeys) decoyCredentialID(username string) []byte {
 	mac := hmac.New(sha256.New, p.decoyKey)
 	mac.Write([]byte(strings.ToLower(username)))

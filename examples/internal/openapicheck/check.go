@@ -91,8 +91,8 @@ func loadSpec(data []byte) *spec {
 // check returns where the answer a departs from its document: nil when it
 // conforms or the document does not describe the request. The status must
 // be declared by the operation itself (not only under "default", which is
-// kept for 5XX), and the body and declared headers must match their
-// schemas.
+// kept for the 5XX of bugs; an outage's 503 and 507 are the operation's
+// own), and the body and declared headers must match their schemas.
 func (c *checker) check(a Answer) error {
 	s := c.spec(a.Doc)
 	if s.err != nil {
@@ -123,7 +123,7 @@ func (c *checker) check(a Answer) error {
 		// nobody reads it, and the document does not describe it.
 		return nil
 	}
-	if a.Status < 500 && route.Operation.Responses.Status(a.Status) == nil {
+	if declaredByOperation(a.Status) && route.Operation.Responses.Status(a.Status) == nil {
 		return fmt.Errorf("operation %s does not declare status %d (body %s)", route.Operation.OperationID, a.Status, a.Body)
 	}
 	in := &openapi3filter.ResponseValidationInput{
@@ -141,6 +141,13 @@ func (c *checker) check(a Answer) error {
 		return fmt.Errorf("operation %s: %w (body %.300s)", route.Operation.OperationID, err, a.Body)
 	}
 	return nil
+}
+
+// declaredByOperation reports whether an answer of status must be
+// declared by its operation: every status but the 5XX of bugs, which
+// "default" describes. The outages' 503 and 507 are not bugs.
+func declaredByOperation(status int) bool {
+	return status < 500 || status == http.StatusServiceUnavailable || status == http.StatusInsufficientStorage
 }
 
 // muxRedirect reports whether a is http.ServeMux's redirect of a path to
