@@ -231,7 +231,13 @@ func DefaultPolicy() *Policy {
 }
 
 // Authorize returns nil when the policy grants req, ErrForbidden otherwise.
+// When ctx carries a restricted credential (WithCredential: an API key),
+// the request must also be within its scopes (ErrInsufficientScope
+// otherwise): a credential never does more than its owner.
 func (m *Manager) Authorize(ctx context.Context, req AccessRequest) error {
+	if c, ok := CredentialFrom(ctx); ok && !c.Allows(req.Resource, req.Action) {
+		return ErrInsufficientScope
+	}
 	if m.cfg.Policy.Allows(req) {
 		return nil
 	}

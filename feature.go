@@ -24,6 +24,9 @@ import (
 //     feature's first factor (a magic link, a passkey).
 //   - Manager.MailData, MailTemplate, QueueMail, HasMailer: mail.
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
+//   - CredentialAuthenticator: a credential of the feature's own kind (an
+//     API key) that Manager.Authenticate hands it; its Principal's
+//     Credential scopes limit Authorize on a WithCredential context.
 //   - NewError: errors with a stable code and an HTTP status.
 
 // A Feature is an optional capability built over the core in its own
