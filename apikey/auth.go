@@ -48,7 +48,7 @@ func (k *Keys) authenticate(ctx context.Context, credential string) (*usermgmt.P
 	if e.key.ExpiresAt != nil && !now.Before(*e.key.ExpiresAt) {
 		return nil, ErrInvalidKey
 	}
-	if err := k.limit(ctx, e.key.ID); err != nil {
+	if err := k.limit(ctx, e.limitKey); err != nil {
 		return nil, err
 	}
 	prof, err := k.m.Profile(ctx, e.key.UserUUID)
@@ -86,17 +86,18 @@ func (k *Keys) entry(ctx context.Context, prefix string, now time.Time) (*cached
 	if err != nil {
 		return nil, err
 	}
-	e := &cachedKey{key: key, cred: &usermgmt.Credential{Kind: "api_key", ID: key.ID, Scopes: key.Scopes}, expires: now.Add(k.cache.ttl)}
+	e := &cachedKey{key: key, cred: &usermgmt.Credential{Kind: "api_key", ID: key.ID, Scopes: key.Scopes},
+		limitKey: "apikey:" + key.ID, expires: now.Add(k.cache.ttl)}
 	k.cache.put(gen, prefix, e)
 	return e, nil
 }
 
-// limit counts one use of the key against Config.Rate.
-func (k *Keys) limit(ctx context.Context, id string) error {
+// limit counts one use of the key (its limiter key) against Config.Rate.
+func (k *Keys) limit(ctx context.Context, limitKey string) error {
 	if k.cfg.Unlimited {
 		return nil
 	}
-	d, err := k.m.Limiter().Allow(ctx, "apikey:"+id, k.cfg.Rate)
+	d, err := k.m.Limiter().Allow(ctx, limitKey, k.cfg.Rate)
 	if err != nil {
 		return usermgmt.ErrUnavailable.WithParam("part", "rate limiter").Wrap(err)
 	}
@@ -139,9 +140,10 @@ func (k *Keys) recordUse(ctx context.Context, key *keystore.Key, now time.Time) 
 // cachedKey is a key row as the hot path keeps it, with the Credential
 // every Principal of the key shares.
 type cachedKey struct {
-	key     *keystore.Key
-	cred    *usermgmt.Credential
-	expires time.Time
+	key      *keystore.Key
+	cred     *usermgmt.Credential
+	limitKey string // the key's counter in the Manager's Limiter
+	expires  time.Time
 }
 
 // keyCache holds the rows of keys in use, for at most ttl (the Manager's
