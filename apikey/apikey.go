@@ -34,7 +34,6 @@ package apikey
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -197,19 +196,38 @@ func (k *Keys) random(n int) ([]byte, error) {
 }
 
 // ParseKey checks that s has the shape of a key (KeyPrefix and exactly
-// SecretBytes in canonical base64url) and returns its stored prefix. Any
-// other input is ErrInvalidKey.
+// SecretBytes in canonical base64url: the last character carries no stray
+// bits) and returns its stored prefix. Any other input is ErrInvalidKey.
+// It reads s once, without decoding or allocating: it runs on every
+// request that carries a key.
 func ParseKey(s string) (prefix string, err error) {
-	if len(s) != KeyLen || !strings.HasPrefix(s, KeyPrefix) {
+	if len(s) != KeyLen || s[:len(KeyPrefix)] != KeyPrefix {
 		return "", ErrInvalidKey
 	}
-	var buf [SecretBytes + 2]byte
-	n, err := base64.RawURLEncoding.Strict().Decode(buf[:], []byte(s[len(KeyPrefix):]))
-	if err != nil || n != SecretBytes {
+	for i := len(KeyPrefix); i < len(s); i++ {
+		if b64url[s[i]] == 0xff {
+			return "", ErrInvalidKey
+		}
+	}
+	// 43 characters carry 258 bits: the last one's low 2 bits are padding.
+	if b64url[s[len(s)-1]]&3 != 0 {
 		return "", ErrInvalidKey
 	}
 	return s[:PrefixLen], nil
 }
+
+// b64url maps a byte to its base64url value, 0xff for a byte outside the
+// alphabet.
+var b64url = func() (t [256]byte) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := 0; i < len(alphabet); i++ {
+		t[alphabet[i]] = byte(i)
+	}
+	return t
+}()
 
 // hashKey is the stored form of a key.
 func hashKey(key string) [sha256.Size]byte { return sha256.Sum256([]byte(key)) }

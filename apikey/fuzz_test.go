@@ -1,6 +1,7 @@
 package apikey_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,16 @@ func FuzzParseKey(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		prefix, err := apikey.ParseKey(s)
+		// The reference: exactly SecretBytes in strict base64url after
+		// the prefix.
+		ref := len(s) == apikey.KeyLen && strings.HasPrefix(s, apikey.KeyPrefix)
+		if ref {
+			b, derr := base64.RawURLEncoding.Strict().DecodeString(s[len(apikey.KeyPrefix):])
+			ref = derr == nil && len(b) == apikey.SecretBytes
+		}
+		if (err == nil) != ref {
+			t.Fatalf("ParseKey(%q) = %v, strict base64url says valid=%v", s, err, ref)
+		}
 		if err != nil {
 			if !errors.Is(err, apikey.ErrInvalidKey) {
 				t.Fatalf("ParseKey(%q) = %v, want ErrInvalidKey", s, err)

@@ -47,17 +47,30 @@ func newAuthenticator(m *usermgmt.Manager, trusted ...string) *authenticator {
 // a feature's credential (an API key) is refused with
 // usermgmt.ErrSessionRequired.
 func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*usermgmt.Principal, *http.Request, error) {
-	p, err := a.resolve(w, r)
+	p, ctx, err := a.caller(w, r)
 	if err != nil {
 		return nil, r, err
 	}
-	if p.Credential != nil {
-		if sessionOnly(r) {
-			return nil, r, usermgmt.ErrSessionRequired
-		}
-		r = r.WithContext(usermgmt.WithCredential(r.Context(), p))
+	if ctx != r.Context() {
+		r = r.WithContext(ctx)
 	}
 	return p, r, nil
+}
+
+// caller is authenticate answering the limited context instead of a copy
+// of r carrying it, for the routes' hot path.
+func (a *authenticator) caller(w http.ResponseWriter, r *http.Request) (*usermgmt.Principal, context.Context, error) {
+	p, err := a.resolve(w, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Credential != nil {
+		if sessionOnly(r) {
+			return nil, nil, usermgmt.ErrSessionRequired
+		}
+		return p, usermgmt.WithCredential(r.Context(), p), nil
+	}
+	return p, r.Context(), nil
 }
 
 // resolve finds the request's credentials and resolves them to a caller.

@@ -219,15 +219,16 @@ func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth b
 		return
 	}
 	var p *usermgmt.Principal
+	ctx := r.Context()
 	if auth {
-		if cur, ok := CurrentPrincipal(r.Context()); ok { // the flag gate authenticated
+		if cur, ok := CurrentPrincipal(ctx); ok { // the flag gate authenticated
 			p = cur
-		} else if p, r, err = h.auth.authenticate(w, r); err != nil {
+		} else if p, ctx, err = h.auth.caller(w, r); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
-	res, err := o.call(h, r.Context(), p, in)
+	res, err := o.call(h, ctx, p, in)
 	if err != nil {
 		h.fail(w, r, err)
 		return
