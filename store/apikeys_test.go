@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -36,5 +37,23 @@ func TestAPIKeyLookupIsOneIndexedQuery(t *testing.T) {
 	plan := queryPlan(t, db, queries[0])
 	if !strings.Contains(plan, "sqlite_autoindex_api_keys_2") || strings.Contains(plan, "SCAN ") {
 		t.Errorf("plan %q does not use the prefix's index\nquery: %s", plan, queries[0])
+	}
+}
+
+// TestAPIKeyFeatureNotLinked: the store implements the API keys'
+// interface through apikey/keystore alone, so that it links neither the
+// feature nor httpadapter; the core links neither.
+func TestAPIKeyFeatureNotLinked(t *testing.T) {
+	const mod = "github.com/usermgmt/usermgmt"
+	for _, pkg := range []string{mod, mod + "/store"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == mod+"/apikey" || dep == mod+"/httpadapter" {
+				t.Errorf("%s links %s", pkg, dep)
+			}
+		}
 	}
 }
