@@ -243,6 +243,9 @@ func TestKeysCannotManageTheAccount(t *testing.T) {
 		{http.MethodGet, "/api/auth/QR", nil},
 		{http.MethodPatch, "/api/auth/OTP/none", map[string]any{"password": "Password-123!"}},
 		{http.MethodPost, "/api/auth/OTP/email/send", nil},
+		{http.MethodGet, "/api/user/me/export", nil},
+		{http.MethodGet, "/api/oauth/github/link", nil},
+		{http.MethodPost, "/api/oauth/github/unlink", nil},
 	} {
 		for _, h := range []string{"Authorization", "X-API-Key"} {
 			v := key

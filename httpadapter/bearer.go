@@ -139,13 +139,15 @@ func apiKeyHeader(r *http.Request) (string, bool) {
 
 // sessionOnlyRoutes names the core's routes that only a signed-in session
 // may call, never an API key: they manage the account's passwords, second
-// factors, sessions and ways in. A feature's route says it with
+// factors, sessions and ways in, or export all of it. A feature's route says it with
 // Route.SessionOnly.
 var sessionOnlyRoutes = map[string]bool{
 	"logout": true, "read_sessions": true, "revoke_session": true,
 	"change_otp_method": true, "get_otp_qr": true, "otp_setup": true, "send_email_otp": true,
 	"change_password": true, "reset_password_reset": true, "request_password_request": true,
 	"oauth_link": true, "oauth_link_url": true, "oauth_unlink": true, "oauth_revoke": true,
+	// Everything stored about the caller, which no scope names.
+	"read_users_me_export": true,
 }
 
 type sessionOnlyKey struct{}
