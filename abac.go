@@ -193,6 +193,9 @@ func DefaultPolicy() *Policy {
 	// The passkey feature: admins list and remove a user's passkeys (an
 	// owner manages their own without a rule).
 	p.Set(RoleAdmin, "passkey", "read", Allow).Set(RoleAdmin, "passkey", "delete", Allow)
+	// The API-key feature: admins create, list and revoke a user's keys
+	// (an owner manages their own without a rule).
+	p.Set(RoleAdmin, "api_key", "create", Allow).Set(RoleAdmin, "api_key", "read", Allow).Set(RoleAdmin, "api_key", "delete", Allow)
 	p.Set(RoleAdmin, "docs", "swagger", Allow).Set(RoleAdmin, "docs", "redoc", Allow)
 
 	p.Set(RoleModerator, "user", "create", When(func(r AccessRequest) bool { return !privileged(r.Roles) })).
@@ -231,7 +234,13 @@ func DefaultPolicy() *Policy {
 }
 
 // Authorize returns nil when the policy grants req, ErrForbidden otherwise.
+// When ctx carries a restricted credential (WithCredential: an API key),
+// the request must also be within its scopes (ErrInsufficientScope
+// otherwise): a credential never does more than its owner.
 func (m *Manager) Authorize(ctx context.Context, req AccessRequest) error {
+	if c, ok := CredentialFrom(ctx); ok && !c.Allows(req.Resource, req.Action) {
+		return ErrInsufficientScope
+	}
 	if m.cfg.Policy.Allows(req) {
 		return nil
 	}

@@ -33,6 +33,10 @@ type Principal struct {
 	SessionID string
 	TokenID   string
 	ExpiresAt time.Time
+	// Credential is set when the caller was authenticated by a feature's
+	// credential (an API key) instead of a session's access token; its
+	// scopes limit what the caller may do (WithCredential).
+	Credential *Credential
 }
 
 // User returns the authenticated user.
@@ -282,8 +286,15 @@ func (m *Manager) issue(u *User, sid, refresh string, now time.Time, extra []byt
 // user come from the in-process cache (filled from the
 // store at most once per CacheTTL, and invalidated by every write this
 // Manager makes). A logged-out or revoked session, or a deleted or inactive
-// user, is refused with ErrSessionRevoked.
+// user, is refused with ErrSessionRevoked. A credential of a feature that
+// implements CredentialAuthenticator (an API key) is that feature's to
+// check.
 func (m *Manager) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
+	for _, ca := range m.credentials {
+		if p, handled, err := ca.AuthenticateCredential(ctx, accessToken); handled {
+			return p, err
+		}
+	}
 	now := m.now()
 	claims, ok := m.cache.token(accessToken, now)
 	if !ok {

@@ -26,6 +26,9 @@ import (
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
 //   - WayIn and Manager.WaysIn: the ways into an account a feature holds
 //     (passkeys), counted before any way in is removed.
+//   - CredentialAuthenticator: a credential of the feature's own kind (an
+//     API key) that Manager.Authenticate hands it; its Principal's
+//     Credential scopes limit Authorize on a WithCredential context.
 //   - NewError: errors with a stable code and an HTTP status.
 
 // A Feature is an optional capability built over the core in its own

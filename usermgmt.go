@@ -20,7 +20,9 @@
 // committed), Manager.Authorize (an action checked against the policy as
 // an actor), Manager.OpenSession (a session after the feature's own proof
 // of identity; Manager.SignIn applies the login rules and the second
-// factor after a first one), Manager.ForgetCached, the mail seams
+// factor after a first one), Manager.ForgetCached, CredentialAuthenticator
+// (a credential of the feature's kind, such as an API key, with its scopes
+// enforced by Authorize through WithCredential), the mail seams
 // (MailData, MailTemplate, QueueMail), NewError; its routes join
 // httpadapter's route table through httpadapter.Feature.
 package usermgmt
@@ -251,8 +253,9 @@ type Manager struct {
 	flags    flagCache
 	limiter  Limiter
 
-	features []Feature
-	events   []EventHandler
+	features    []Feature
+	credentials []CredentialAuthenticator // the features' (credential.go)
+	events      []EventHandler
 
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
@@ -311,6 +314,7 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 			return nil, fmt.Errorf("usermgmt: feature %s: %w", f.FeatureName(), err)
 		}
 	}
+	m.credentials = credentialAuthenticators(m.features)
 	return m, nil
 }
 

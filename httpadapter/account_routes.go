@@ -86,7 +86,7 @@ func (o rawOp[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, aut
 	}
 	var p *usermgmt.Principal
 	if auth {
-		if p, err = h.auth.authenticate(w, r); err != nil {
+		if p, r, err = h.auth.authenticate(w, r); err != nil {
 			h.fail(w, r, err)
 			return
 		}

@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -9,8 +10,10 @@ import (
 )
 
 // A credentialSource finds the caller's access token in a request; found is
-// false when the request carries none of its kind. Bearer is the only
-// header source; the session cookies (cookie.go) are tried after it.
+// false when the request carries none of its kind. The header sources are
+// Bearer, then X-API-Key (a feature's credential, such as an API key: the
+// Manager hands it to the feature that knows its kind); the session
+// cookies (cookie.go) are tried after them.
 type credentialSource func(r *http.Request) (token string, found bool)
 
 // authenticator resolves a request's caller through the Manager.
@@ -29,16 +32,49 @@ func newAuthenticator(m *usermgmt.Manager, trusted ...string) *authenticator {
 	for _, o := range trusted {
 		_ = cop.AddTrustedOrigin(o) // CORS options hold origins only; a malformed one is not trusted
 	}
-	return &authenticator{m: m, sources: []credentialSource{bearerToken}, jar: newCookieJar(m), origins: cop}
+	return &authenticator{m: m, sources: []credentialSource{bearerToken, apiKeyHeader}, jar: newCookieJar(m), origins: cop}
 }
 
-// authenticate returns the caller: ErrNotAuthenticated when the request
-// carries no credentials, the Manager's 401 when they are not valid. A
-// bearer token wins over the session cookies. A caller authenticated by
-// cookie with an unsafe method must pass the CSRF check (errCSRF
-// otherwise); an expired access cookie is renewed through the refresh
-// cookie, and the new cookies are set on w.
-func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*usermgmt.Principal, error) {
+// authenticate returns the caller, and r with a context that limits what
+// is done as the caller to its credential's scopes
+// (usermgmt.WithCredential; r itself for a session's access token):
+// ErrNotAuthenticated when the request carries no credentials, the
+// Manager's 401 when they are not valid. A bearer token wins over
+// X-API-Key and the session cookies. A caller authenticated by cookie with
+// an unsafe method must pass the CSRF check (errCSRF otherwise); an
+// expired access cookie is renewed through the refresh cookie, and the new
+// cookies are set on w. On a route only a session may use (sessionOnly),
+// a feature's credential (an API key) is refused with
+// usermgmt.ErrSessionRequired.
+func (a *authenticator) authenticate(w http.ResponseWriter, r *http.Request) (*usermgmt.Principal, *http.Request, error) {
+	p, ctx, err := a.caller(w, r)
+	if err != nil {
+		return nil, r, err
+	}
+	if ctx != r.Context() {
+		r = r.WithContext(ctx)
+	}
+	return p, r, nil
+}
+
+// caller is authenticate answering the limited context instead of a copy
+// of r carrying it, for the routes' hot path.
+func (a *authenticator) caller(w http.ResponseWriter, r *http.Request) (*usermgmt.Principal, context.Context, error) {
+	p, err := a.resolve(w, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Credential != nil {
+		if sessionOnly(r) {
+			return nil, nil, usermgmt.ErrSessionRequired
+		}
+		return p, usermgmt.WithCredential(r.Context(), p), nil
+	}
+	return p, r.Context(), nil
+}
+
+// resolve finds the request's credentials and resolves them to a caller.
+func (a *authenticator) resolve(w http.ResponseWriter, r *http.Request) (*usermgmt.Principal, error) {
 	for _, src := range a.sources {
 		if token, ok := src(r); ok {
 			return a.m.Authenticate(r.Context(), token)
@@ -89,6 +125,43 @@ func (a *authenticator) fromCookies(w http.ResponseWriter, r *http.Request, csrf
 		return nil, errCSRF
 	}
 	return p, nil
+}
+
+// APIKeyHeader is the header an API key may be sent in, instead of
+// "Authorization: Bearer".
+const APIKeyHeader = "X-API-Key"
+
+// apiKeyHeader reads "X-API-Key: <key>", without surrounding spaces.
+func apiKeyHeader(r *http.Request) (string, bool) {
+	k := strings.Trim(r.Header.Get(APIKeyHeader), " \t")
+	return k, k != ""
+}
+
+// sessionOnlyRoutes names the core's routes that only a signed-in session
+// may call, never an API key: they manage the account's passwords, second
+// factors, sessions and ways in, or export all of it. A feature's route says it with
+// Route.SessionOnly.
+var sessionOnlyRoutes = map[string]bool{
+	"logout": true, "read_sessions": true, "revoke_session": true,
+	"change_otp_method": true, "get_otp_qr": true, "otp_setup": true, "send_email_otp": true,
+	"change_password": true, "reset_password_reset": true, "request_password_request": true,
+	"oauth_link": true, "oauth_link_url": true, "oauth_unlink": true, "oauth_revoke": true,
+	// Everything stored about the caller, which no scope names.
+	"read_users_me_export": true,
+}
+
+type sessionOnlyKey struct{}
+
+// markSessionOnly marks the requests of a route only a session may call.
+func markSessionOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionOnlyKey{}, true)))
+	})
+}
+
+func sessionOnly(r *http.Request) bool {
+	v, _ := r.Context().Value(sessionOnlyKey{}).(bool)
+	return v
 }
 
 // bearerToken reads "Authorization: Bearer <token>".

@@ -178,7 +178,8 @@ func (h *handler) interactiveDocs(ctx context.Context, _ *usermgmt.Principal, r 
 		}
 		return response{}, err
 	}
-	if err := h.m.Authorize(ctx, usermgmt.AccessRequest{Actor: p.User(), Resource: "docs", Action: "swagger"}); err != nil {
+	// An API key's scopes apply here too (docs:swagger).
+	if err := h.m.Authorize(usermgmt.WithCredential(ctx, p), usermgmt.AccessRequest{Actor: p.User(), Resource: "docs", Action: "swagger"}); err != nil {
 		return redirect("/docs"), nil
 	}
 	return h.page(true)

@@ -97,7 +97,7 @@ func (o uploadOp) serve(h *handler, w http.ResponseWriter, r *http.Request, _ bo
 		h.fail(w, r, ErrUnsupportedMediaType.WithMessage("Unsupported Content-Type; send multipart/form-data with a part named file."))
 		return
 	}
-	p, err := h.auth.authenticate(w, r)
+	p, r, err := h.auth.authenticate(w, r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -337,7 +337,7 @@ func (o downloadOp[In]) serve(h *handler, w http.ResponseWriter, r *http.Request
 	}
 	var p *usermgmt.Principal
 	if auth {
-		if p, err = h.auth.authenticate(w, r); err != nil {
+		if p, r, err = h.auth.authenticate(w, r); err != nil {
 			h.fail(w, r, err)
 			return
 		}

@@ -113,9 +113,9 @@ func flagGate(m *usermgmt.Manager, auth *authenticator, log *slog.Logger, flag s
 		if f.Rules != nil {
 			if p, ok := CurrentPrincipal(ctx); ok {
 				u = p.User()
-			} else if p, err := auth.authenticate(w, r); err == nil {
+			} else if p, ar, err := auth.authenticate(w, r); err == nil {
 				u = p.User()
-				r = r.WithContext(context.WithValue(ctx, principalKey{}, p))
+				r = ar.WithContext(context.WithValue(ar.Context(), principalKey{}, p))
 			}
 		}
 		if ev := set.Evaluate(flag, u); !ev.Value {

@@ -56,11 +56,11 @@ func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Pr
 			p, ok := CurrentPrincipal(ctx)
 			if !ok {
 				var err error
-				if p, err = auth.authenticate(w, r); err != nil {
+				if p, r, err = auth.authenticate(w, r); err != nil {
 					writeError(w, r, log, err)
 					return
 				}
-				ctx = context.WithValue(ctx, principalKey{}, p)
+				ctx = context.WithValue(r.Context(), principalKey{}, p)
 				r = r.WithContext(ctx)
 			}
 			if allowed != nil {
@@ -75,7 +75,9 @@ func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Pr
 }
 
 // RequireAuth lets through requests with a valid access token, as a bearer
-// header or the hosted pages' session cookie (401 otherwise). A request
+// header or the hosted pages' session cookie, or a feature's credential
+// (an API key, as a bearer header or X-API-Key, whose scopes then limit
+// the Manager calls made with the request's context) (401 otherwise). A request
 // authenticated by cookie with an unsafe method must also pass the CSRF
 // check (403 csrf_failed otherwise); an expired access cookie is renewed
 // through the refresh cookie.

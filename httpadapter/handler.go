@@ -133,6 +133,9 @@ func (h *handler) bind(rt route) http.Handler {
 	if h.flags {
 		next = flagGate(h.m, h.auth, h.log, rt.Flag, next)
 	}
+	if rt.SessionOnly || sessionOnlyRoutes[rt.Name] {
+		next = markSessionOnly(next)
+	}
 	refuse := refusal(writeError)
 	if rt.Page && h.pages != nil {
 		refuse = h.pages.limited // a person at a form reads a page, not JSON
@@ -216,15 +219,16 @@ func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth b
 		return
 	}
 	var p *usermgmt.Principal
+	ctx := r.Context()
 	if auth {
-		if cur, ok := CurrentPrincipal(r.Context()); ok { // the flag gate authenticated
+		if cur, ok := CurrentPrincipal(ctx); ok { // the flag gate authenticated
 			p = cur
-		} else if p, err = h.auth.authenticate(w, r); err != nil {
+		} else if p, ctx, err = h.auth.caller(w, r); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
-	res, err := o.call(h, r.Context(), p, in)
+	res, err := o.call(h, ctx, p, in)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -79,6 +79,10 @@ type Route struct {
 	// the class's per-account limit counts.
 	Limit        string
 	LimitAccount []string
+	// SessionOnly is true for a route only a signed-in session may call,
+	// never an API key (403 session_required): one that manages the
+	// account's passwords, second factors, sessions, API keys or ways in.
+	SessionOnly bool
 }
 
 // fullPath returns the path the route is served at under prefix.

@@ -30,14 +30,14 @@ func (p *Passkeys) Endpoints() []httpadapter.Endpoint {
 	}
 	return []httpadapter.Endpoint{
 		withInput(httpadapter.Handle(rt{Method: post, Path: "/auth/passkeys/register/begin", Name: "passkey_register_begin", Flag: "PASSKEY_REGISTER_BEGIN",
-			Tag: "auth", Auth: true, Summary: "Begin registering a passkey for the caller: the creation options and the ceremony's ID.",
+			Tag: "auth", Auth: true, SessionOnly: true, Summary: "Begin registering a passkey for the caller: the creation options and the ceremony's ID.",
 			Status: http.StatusOK, Response: "PasskeyBegin"}, httpadapter.NoInput,
 			func(ctx context.Context, pr *usermgmt.Principal, _ struct{}) (httpadapter.Response, error) {
 				b, err := p.BeginRegistration(ctx, pr.User())
 				return jsonOr(http.StatusOK, b, err)
 			}), httpadapter.Input{}),
 		withInput(httpadapter.Handle(rt{Method: post, Path: "/auth/passkeys/register/finish", Name: "passkey_register_finish", Flag: "PASSKEY_REGISTER_FINISH",
-			Limit: httpadapter.ClassOTP, Tag: "auth", Auth: true, Summary: "Finish a registration with the browser's credential; the passkey stored.",
+			Limit: httpadapter.ClassOTP, Tag: "auth", Auth: true, SessionOnly: true, Summary: "Finish a registration with the browser's credential; the passkey stored.",
 			Request: "PasskeyRegisterFinish", Encodings: jsonOnly, Status: http.StatusCreated, Response: "Passkey"}, decodeFinish(true),
 			func(ctx context.Context, pr *usermgmt.Principal, in finishInput) (httpadapter.Response, error) {
 				k, err := p.FinishRegistration(ctx, pr.User(), in.Ceremony, in.Name, in.Credential)
@@ -68,14 +68,14 @@ func (p *Passkeys) Endpoints() []httpadapter.Endpoint {
 				return jsonOr(http.StatusOK, ks, err)
 			}), httpadapter.Input{}),
 		withInput(httpadapter.Handle(rt{Method: http.MethodPatch, Path: "/auth/passkeys/{id}", Name: "rename_passkey", Flag: "RENAME_PASSKEY",
-			Tag: "auth", Auth: true, Summary: "Rename one of the caller's passkeys.", Request: "PasskeyRename", Encodings: jsonOnly,
+			Tag: "auth", Auth: true, SessionOnly: true, Summary: "Rename one of the caller's passkeys.", Request: "PasskeyRename", Encodings: jsonOnly,
 			Status: http.StatusOK, Response: "Passkey"}, decodeRename,
 			func(ctx context.Context, pr *usermgmt.Principal, in renameInput) (httpadapter.Response, error) {
 				k, err := p.Rename(ctx, pr.User(), pr.User().UUID, in.id, in.Name)
 				return jsonOr(http.StatusOK, k, err)
 			}), body("PasskeyRename", true)),
 		withInput(httpadapter.Handle(rt{Method: http.MethodDelete, Path: "/auth/passkeys/{id}", Name: "remove_passkey", Flag: "REMOVE_PASSKEY",
-			Tag: "auth", Auth: true, Summary: "Remove one of the caller's passkeys (not the last way into the account).",
+			Tag: "auth", Auth: true, SessionOnly: true, Summary: "Remove one of the caller's passkeys (not the last way into the account).",
 			Request: "PasskeyID", Status: http.StatusNoContent}, pathValues,
 			func(ctx context.Context, pr *usermgmt.Principal, in pathInput) (httpadapter.Response, error) {
 				return noContent(p.Remove(ctx, pr.User(), pr.User().UUID, in.id))

@@ -74,7 +74,8 @@ type exportTable struct {
 //     which the export does not carry (files rows are the metadata: the
 //     contents are copied with the storage, under the same storage_key).
 //
-// Carried secrets stay as stored: recovery_codes hold hashes only, and
+// Carried secrets stay as stored: recovery_codes and api_keys hold hashes
+// only (an API key works on the other instance as it did here), and
 // external_identities.tokens are sealed by the Manager's key (unreadable
 // on an instance with another key, until the user logs in with the
 // provider again).
@@ -88,6 +89,7 @@ var exportTables = []exportTable{
 	{name: "files", key: []string{"id"}},
 	{name: "external_identities", key: []string{"provider", "subject"}},
 	{name: "passkeys", key: []string{"id"}},
+	{name: "api_keys", key: []string{"id"}},
 }
 
 // checkFlagRow refuses a flag that the flag set could not load (a bad name
