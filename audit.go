@@ -12,6 +12,10 @@ type AuditEntry struct {
 	Action      string
 	Detail      string
 	IP          string
+	// ImpersonatorUUID is the admin who acted as ActorUUID (see
+	// Impersonator), "" for an entry of a user acting for themself.
+	// Manager.AppendAudit fills it from the context when it is empty.
+	ImpersonatorUUID string
 }
 
 // Audit actions written by the Manager.

@@ -91,6 +91,7 @@ func (o rawOp[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, aut
 			return
 		}
 	}
+	r = r.WithContext(usermgmt.ContextWithCaller(r.Context(), p))
 	if err := o.call(h, w, r, p, in); err != nil {
 		h.fail(w, r, err)
 	}

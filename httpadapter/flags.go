@@ -115,7 +115,7 @@ func flagGate(m *usermgmt.Manager, auth *authenticator, log *slog.Logger, flag s
 				u = p.User()
 			} else if p, err := auth.authenticate(w, r); err == nil {
 				u = p.User()
-				r = r.WithContext(context.WithValue(ctx, principalKey{}, p))
+				r = r.WithContext(withPrincipal(ctx, p))
 			}
 		}
 		if ev := set.Evaluate(flag, u); !ev.Value {

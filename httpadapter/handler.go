@@ -224,7 +224,7 @@ func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth b
 			return
 		}
 	}
-	res, err := o.call(h, r.Context(), p, in)
+	res, err := o.call(h, usermgmt.ContextWithCaller(r.Context(), p), p, in)
 	if err != nil {
 		h.fail(w, r, err)
 		return
