@@ -193,6 +193,11 @@ func DefaultPolicy() *Policy {
 	// The passkey feature: admins list and remove a user's passkeys (an
 	// owner manages their own without a rule).
 	p.Set(RoleAdmin, "passkey", "read", Allow).Set(RoleAdmin, "passkey", "delete", Allow)
+	// The impersonate feature: admins act as a user who is not an admin
+	// (asked first with no target: may the actor impersonate at all).
+	p.Set(RoleAdmin, "admin", "impersonate", When(func(r AccessRequest) bool {
+		return r.Target == nil || !slices.Contains(r.Target.Roles, RoleAdmin)
+	}))
 	p.Set(RoleAdmin, "docs", "swagger", Allow).Set(RoleAdmin, "docs", "redoc", Allow)
 
 	p.Set(RoleModerator, "user", "create", When(func(r AccessRequest) bool { return !privileged(r.Roles) })).
