@@ -28,7 +28,7 @@ func (i *Impersonation) Endpoints() []httpadapter.Endpoint {
 		Summary: "Impersonate a user (policy admin.impersonate; never oneself or an admin): an access token of the user " +
 			"whose act claim names the caller, for at most an hour, without a refresh token.",
 		Request: "UserUUID", Status: http.StatusOK, Response: "ImpersonationToken",
-		Statuses: []int{http.StatusNotFound, http.StatusUnprocessableEntity}},
+		Statuses: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity}},
 		func(r *http.Request) (string, error) { return r.PathValue("uuid"), nil },
 		func(ctx context.Context, p *usermgmt.Principal, uuid string) (httpadapter.Response, error) {
 			t, err := i.Start(ctx, p.User(), uuid)

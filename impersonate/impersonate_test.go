@@ -63,7 +63,7 @@ func newEnv(t testing.TB, dsn string, policy *usermgmt.Policy) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = m.Close() })
-	return &env{t: t, m: m, h: httpadapter.New(m, httpadapter.Options{Prefix: "/api"}), clock: c}
+	return &env{t: t, m: m, h: httpadapter.New(m, httpadapter.Options{Prefix: "/api", Pages: &httpadapter.PagesOptions{}}), clock: c}
 }
 
 type answer struct {
@@ -235,10 +235,8 @@ func TestImpersonationRefused(t *testing.T) {
 
 		want(t, "oneself", e.do(http.MethodPost, "/api/admin/impersonate/"+admin.UUID, adminTok, nil), http.StatusUnprocessableEntity, "cannot_impersonate_self")
 		want(t, "an admin", e.do(http.MethodPost, "/api/admin/impersonate/"+other.UUID, adminTok, nil), http.StatusForbidden, "cannot_impersonate_admin")
-		want(t, "unknown", e.do(http.MethodPost, "/api/admin/impersonate/"+unknown, adminTok, nil), http.StatusNotFound, "")
-		if a := e.do(http.MethodPost, "/api/admin/impersonate/not-a-uuid", adminTok, nil); a.status < 400 || a.status >= 500 {
-			t.Errorf("a malformed uuid: %d %s", a.status, a.body)
-		}
+		want(t, "unknown", e.do(http.MethodPost, "/api/admin/impersonate/"+unknown, adminTok, nil), http.StatusNotFound, "user_not_found")
+		want(t, "malformed", e.do(http.MethodPost, "/api/admin/impersonate/not-a-uuid", adminTok, nil), http.StatusNotFound, "user_not_found")
 		// A caller who may not impersonate learns nothing of the target.
 		for _, target := range []string{jane.UUID, unknown, admin.UUID} {
 			want(t, "a user impersonating", e.do(http.MethodPost, "/api/admin/impersonate/"+target, janeTok, nil), http.StatusForbidden, "forbidden")
@@ -264,9 +262,7 @@ func TestImpersonationRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		policy.Set(usermgmt.RoleModerator, "admin", "audit", usermgmt.Deny)
-		if a := e.do(http.MethodPost, "/api/admin/impersonate/"+mod.UUID, adminTok, nil); a.status < 400 || a.status >= 500 {
-			t.Errorf("an inactive user: %d %s", a.status, a.body)
-		}
+		want(t, "an inactive user", e.do(http.MethodPost, "/api/admin/impersonate/"+mod.UUID, adminTok, nil), http.StatusBadRequest, "inactive_user")
 	})
 }
 
@@ -422,3 +418,65 @@ func TestOptions(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestPagesBanner: the pages never open an impersonation, but a page
+// session that is one (a host put its token in the session cookie) shows
+// the banner, and the refusals hold there too.
+func TestPagesBanner(t *testing.T) {
+	e := newEnv(t, "sqlite://:memory:", nil)
+	_, adminTok := e.user("rootadmin", usermgmt.RoleAdmin)
+	jane, janeTok := e.user("janedoe")
+	tok := e.impersonate(adminTok, jane.UUID)
+	page := func(token string) string {
+		r := httptest.NewRequest(http.MethodGet, "/login", nil)
+		r.AddCookie(&http.Cookie{Name: httpadapter.SessionCookie, Value: token})
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET /login: %d %s", rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+	if b := page(tok); !strings.Contains(b, `id="impersonation"`) || !strings.Contains(b, "janedoe") {
+		t.Errorf("the impersonated page session shows no banner:\n%s", b)
+	}
+	if b := page(janeTok); strings.Contains(b, `id="impersonation"`) {
+		t.Errorf("the user's own page session shows the banner:\n%s", b)
+	}
+}
+
+// TestOpenAPI: the routes are in the document, with their answers.
+func TestOpenAPI(t *testing.T) {
+	e := newEnv(t, "sqlite://:memory:", nil)
+	a := e.do(http.MethodGet, "/openapi.json", "", nil)
+	want(t, "openapi.json", a, http.StatusOK, "")
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]any `json:"responses"`
+		} `json:"paths"`
+		Components struct {
+			Schemas map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(a.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for path, codes := range map[string][]string{
+		"/api/admin/impersonate/{uuid}": {"200", "400", "401", "403", "404", "422", "429"},
+		"/api/admin/impersonate/stop":   {"204", "401", "409", "429"},
+	} {
+		op, ok := doc.Paths[path]["post"]
+		if !ok {
+			t.Errorf("no POST %s", path)
+			continue
+		}
+		for _, c := range codes {
+			if _, ok := op.Responses[c]; !ok {
+				t.Errorf("POST %s: no %s answer", path, c)
+			}
+		}
+	}
+	if _, ok := doc.Components.Schemas["ImpersonationToken"]; !ok {
+		t.Error("no ImpersonationToken schema")
+	}
+}
