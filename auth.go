@@ -175,7 +175,7 @@ func (m *Manager) OpenSession(ctx context.Context, u *User, opts ...SessionOptio
 	}
 	g := tokenGrant{ttl: so.lifetime}
 	if so.lifetime < 0 || so.lifetime > m.cfg.SessionTTL {
-		return nil, ErrInvalidInput.WithMessage("A session lifetime must be positive and at most the configured session lifetime.")
+		return nil, ErrInvalidInput.WithMessage("A session lifetime cannot be negative nor longer than the configured session lifetime.")
 	}
 	if so.actor != nil {
 		id, err := canonicalUUID(*so.actor)
@@ -218,8 +218,10 @@ func ActingParty(actorUUID string) SessionOption {
 	return func(o *sessionOptions) { o.actor = &actorUUID }
 }
 
-// Lifetime ends the session d after it opens (at most Config.SessionTTL;
-// refreshes do not move it past that), instead of Config.SessionTTL.
+// Lifetime gives the session d (at most Config.SessionTTL) instead of
+// Config.SessionTTL when it opens. A refresh gives it Config.SessionTTL
+// from then, as any session; a session with an ActingParty has no refresh
+// token, so d is its whole life and its access token's.
 func Lifetime(d time.Duration) SessionOption {
 	return func(o *sessionOptions) { o.lifetime = d }
 }
