@@ -480,3 +480,37 @@ func TestOpenAPI(t *testing.T) {
 		t.Error("no ImpersonationToken schema")
 	}
 }
+
+// TestHostRoute: the host's own routes behind RequireAuth see the
+// impersonation, and the Manager calls they make apply its rules.
+func TestHostRoute(t *testing.T) {
+	e := newEnv(t, "sqlite://:memory:", nil)
+	admin, adminTok := e.user("rootadmin", usermgmt.RoleAdmin)
+	jane, janeTok := e.user("janedoe")
+	tok := e.impersonate(adminTok, jane.UUID)
+	host := httpadapter.RequireAuth(e.m)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := httpadapter.CurrentPrincipal(r.Context())
+		err := e.m.DeleteUser(r.Context(), p.User().UUID)
+		if usermgmt.Impersonator(r.Context()) != p.Impersonator || errors.Is(err, usermgmt.ErrImpersonated) != (p.Impersonator != "") {
+			t.Errorf("impersonator %q in the context, %q in the principal; DeleteUser: %v", usermgmt.Impersonator(r.Context()), p.Impersonator, err)
+		}
+		_, _ = w.Write([]byte(p.Impersonator))
+	}))
+	call := func(token string) (int, string) {
+		r := httptest.NewRequest(http.MethodGet, "/app", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		host.ServeHTTP(rec, r)
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := call(tok); code != http.StatusOK || body != admin.UUID {
+		t.Errorf("host route, impersonation: %d %q, want %q", code, body, admin.UUID)
+	}
+	// The user's own token: no impersonator, and the deletion goes through.
+	if code, body := call(janeTok); code != http.StatusOK || body != "" {
+		t.Errorf("host route, own token: %d %q", code, body)
+	}
+	if _, err := e.m.User(context.Background(), jane.UUID); !errors.Is(err, usermgmt.ErrUserNotFound) {
+		t.Errorf("the user's own deletion: %v", err)
+	}
+}
