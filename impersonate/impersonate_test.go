@@ -17,7 +17,6 @@ import (
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/impersonate"
 	"github.com/usermgmt/usermgmt/internal/testpg"
-	"github.com/usermgmt/usermgmt/passkey"
 	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
@@ -58,7 +57,7 @@ func newEnv(t testing.TB, dsn string, policy *usermgmt.Policy) *env {
 	c := &clock{t: time.Now()}
 	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte("test-secret-of-at-least-32-bytes!!"),
 		BaseURL: "https://app.example.com", BcryptCost: 4, DataDir: t.TempDir(), Clock: c.Now, Policy: policy},
-		usermgmt.WithFeature(impersonate.New(impersonate.Options{}), passkey.New(passkey.Config{})))
+		usermgmt.WithFeature(impersonate.New(impersonate.Options{})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +285,6 @@ func TestImpersonationRefusesTakeover(t *testing.T) {
 			{"otp qr", http.MethodGet, "/api/auth/QR", nil},
 			{"otp email code", http.MethodPost, "/api/auth/OTP/email/send", nil},
 			{"otp method", http.MethodPatch, "/api/auth/OTP/authenticator?otp_code=123456", nil},
-			{"passkey", http.MethodPost, "/api/auth/passkeys/register/begin", nil},
 			{"deletion", http.MethodDelete, "/api/user/" + jane.UUID, nil},
 		}
 		for _, r := range refused {
