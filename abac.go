@@ -196,6 +196,11 @@ func DefaultPolicy() *Policy {
 	// The API-key feature: admins create, list and revoke a user's keys
 	// (an owner manages their own without a rule).
 	p.Set(RoleAdmin, "api_key", "create", Allow).Set(RoleAdmin, "api_key", "read", Allow).Set(RoleAdmin, "api_key", "delete", Allow)
+	// The impersonate feature: admins act as a user who is not an admin
+	// (asked first with no target: may the actor impersonate at all).
+	p.Set(RoleAdmin, "admin", "impersonate", When(func(r AccessRequest) bool {
+		return r.Target == nil || !slices.Contains(r.Target.Roles, RoleAdmin)
+	}))
 	p.Set(RoleAdmin, "docs", "swagger", Allow).Set(RoleAdmin, "docs", "redoc", Allow)
 
 	p.Set(RoleModerator, "user", "create", When(func(r AccessRequest) bool { return !privileged(r.Roles) })).

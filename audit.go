@@ -12,6 +12,10 @@ type AuditEntry struct {
 	Action      string    `json:"action"`
 	Detail      string    `json:"detail"`
 	IP          string    `json:"ip"`
+	// ImpersonatorUUID is the admin who acted as ActorUUID (see
+	// Impersonator), "" for an entry of a user acting for themself.
+	// Manager.AppendAudit fills it from the context when it is empty.
+	ImpersonatorUUID string `json:"impersonator_uuid"`
 }
 
 // Audit actions written by the Manager.

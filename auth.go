@@ -13,7 +13,9 @@ type Tokens struct {
 	AccessToken string
 	// TokenType is always "bearer".
 	TokenType string
-	// RefreshToken is the opaque token Refresh exchanges for new tokens.
+	// RefreshToken is the opaque token Refresh exchanges for new tokens,
+	// "" for a session that cannot be renewed (one opened with
+	// ActingParty).
 	RefreshToken string
 	// ExpiresIn is the access token's lifetime in seconds; ExpiresAt its
 	// end.
@@ -37,6 +39,10 @@ type Principal struct {
 	// credential (an API key) instead of a session's access token; its
 	// scopes limit what the caller may do (WithCredential).
 	Credential *Credential
+	// Impersonator is the UUID of the user acting as this one (the
+	// token's act.sub: an admin impersonating them), "" when the user acts
+	// for themself. ContextWithCaller carries it to the Manager's rules.
+	Impersonator string
 }
 
 // User returns the authenticated user.
@@ -171,18 +177,57 @@ func (m *Manager) OpenSession(ctx context.Context, u *User, opts ...SessionOptio
 	if so.method != "" {
 		detail = "method=" + so.method
 	}
-	return m.openSession(ctx, u, AuditLogin, detail, "")
+	g := tokenGrant{ttl: so.lifetime}
+	if so.lifetime < 0 || so.lifetime > m.cfg.SessionTTL {
+		return nil, ErrInvalidInput.WithMessage("A session lifetime cannot be negative nor longer than the configured session lifetime.")
+	}
+	if so.actor != nil {
+		id, err := canonicalUUID(*so.actor)
+		if err != nil || id == u.UUID {
+			return nil, ErrInvalidInput.WithMessage("The acting party must be another user.")
+		}
+		g.actor = id
+		if g.ttl == 0 {
+			g.ttl = m.cfg.AccessTokenTTL
+		}
+	}
+	return m.openSessionWith(ctx, u, AuditLogin, detail, "", "", g)
 }
 
 // A SessionOption qualifies a session opened with OpenSession.
 type SessionOption func(*sessionOptions)
 
-type sessionOptions struct{ method string }
+type sessionOptions struct {
+	method   string
+	actor    *string
+	lifetime time.Duration
+}
 
 // AuthMethod records how the user proved who they are ("passkey",
 // "magic_link" ...) in the login's audit entry, as "method=<name>".
 func AuthMethod(name string) SessionOption {
 	return func(o *sessionOptions) { o.method = cleanText(name, 64) }
+}
+
+// ActingParty opens the session on the user's behalf for another user,
+// actorUUID (RFC 8693 delegation: an admin impersonating the user). Its
+// access token carries the reserved claim act {"sub": actorUUID}, which
+// Authenticate reads into Principal.Impersonator; the session has no
+// refresh token, so its access token lasts as long as the session
+// (Lifetime, or Config.AccessTokenTTL without it); it is refused once the
+// actor no longer exists or is inactive. The login's audit entry names
+// actorUUID as its actor and as its ImpersonatorUUID. The caller decides
+// who may act for whom: the impersonate package asks the policy.
+func ActingParty(actorUUID string) SessionOption {
+	return func(o *sessionOptions) { o.actor = &actorUUID }
+}
+
+// Lifetime gives the session d (at most Config.SessionTTL) instead of
+// Config.SessionTTL when it opens. A refresh gives it Config.SessionTTL
+// from then, as any session; a session with an ActingParty has no refresh
+// token, so d is its whole life and its access token's.
+func Lifetime(d time.Duration) SessionOption {
+	return func(o *sessionOptions) { o.lifetime = d }
 }
 
 // openSession stores a new session (with an audit entry unless action is
@@ -199,6 +244,13 @@ func (m *Manager) openSession(ctx context.Context, u *User, action, detail, pass
 // replaces the user's password hash (still passwordHash) by newHash in
 // the same transaction and audits it once (AuditPasswordRehash).
 func (m *Manager) openSessionRehash(ctx context.Context, u *User, action, detail, passwordHash, newHash string) (*Tokens, error) {
+	return m.openSessionWith(ctx, u, action, detail, passwordHash, newHash, tokenGrant{})
+}
+
+// openSessionWith is openSessionRehash for a session of grant g: with
+// g.ttl the session ends then, and with g.actor its tokens carry act, it
+// has no refresh token and its audit entry names the actor.
+func (m *Manager) openSessionWith(ctx context.Context, u *User, action, detail, passwordHash, newHash string, g tokenGrant) (*Tokens, error) {
 	now := m.now()
 	sid, err := m.newUUID()
 	if err != nil {
@@ -213,6 +265,13 @@ func (m *Manager) openSessionRehash(ctx context.Context, u *User, action, detail
 		ID: sid, UserUUID: u.UUID, RefreshHash: hash,
 		CreatedAt: now, RotatedAt: now, ExpiresAt: now.Add(m.cfg.SessionTTL),
 		IP: cleanText(ci.IP, 64), UserAgent: cleanText(ci.UserAgent, 256),
+	}
+	if g.ttl > 0 {
+		s.ExpiresAt = now.Add(g.ttl)
+	}
+	if g.actor != "" {
+		// The row keeps a refresh hash, of a token nobody is given.
+		refresh = ""
 	}
 	extra, err := m.accessTokenClaims(ctx, u, s)
 	if err != nil {
@@ -251,6 +310,10 @@ func (m *Manager) openSessionRehash(ctx context.Context, u *User, action, detail
 		if action == "" {
 			return nil
 		}
+		if g.actor != "" {
+			return m.AppendAudit(ctx, tx, AuditEntry{ActorUUID: g.actor, SubjectUUID: u.UUID,
+				Action: action, Detail: detail, ImpersonatorUUID: g.actor})
+		}
 		return m.audit(ctx, tx, u.UUID, u.UUID, action, detail)
 	})
 	if err != nil {
@@ -259,23 +322,30 @@ func (m *Manager) openSessionRehash(ctx context.Context, u *User, action, detail
 	if action != "" || newHash != "" {
 		m.cache.invalidateUser(u.UUID) // its history changed
 	}
-	return m.issue(cur, sid, refresh, now, extra)
+	if g.actor == "" {
+		g.ttl = 0 // the session's lifetime; its access tokens keep theirs
+	}
+	return m.issue(cur, sid, refresh, now, g, extra)
 }
 
-// issue signs an access token, with the extra claims of
+// issue signs an access token of grant g, with the extra claims of
 // accessTokenClaims, and bundles it with the refresh token.
-func (m *Manager) issue(u *User, sid, refresh string, now time.Time, extra []byte) (*Tokens, error) {
+func (m *Manager) issue(u *User, sid, refresh string, now time.Time, g tokenGrant, extra []byte) (*Tokens, error) {
 	jti, err := m.randomBytes(16)
 	if err != nil {
 		return nil, err
 	}
-	access, exp, err := m.tokens.sign(u.UUID, sid, fmt.Sprintf("%x", jti), now, extra)
+	access, exp, err := m.tokens.signGrant(u.UUID, sid, fmt.Sprintf("%x", jti), now, g, extra)
 	if err != nil {
 		return nil, err
 	}
+	ttl := m.cfg.AccessTokenTTL
+	if g.ttl > 0 {
+		ttl = g.ttl
+	}
 	return &Tokens{
 		AccessToken: access, TokenType: "bearer", RefreshToken: refresh,
-		ExpiresIn: int(m.cfg.AccessTokenTTL / time.Second), ExpiresAt: exp,
+		ExpiresIn: int(ttl / time.Second), ExpiresAt: exp,
 		SessionID: sid, User: u,
 	}, nil
 }
@@ -321,7 +391,19 @@ func (m *Manager) Authenticate(ctx context.Context, accessToken string) (*Princi
 	if !p.User.IsActive {
 		return nil, ErrSessionRevoked
 	}
-	return &Principal{Profile: p, SessionID: claims.SessionID, TokenID: claims.ID, ExpiresAt: claims.ExpiresAt.Time}, nil
+	pr := &Principal{Profile: p, SessionID: claims.SessionID, TokenID: claims.ID, ExpiresAt: claims.ExpiresAt.Time}
+	if claims.Act != nil {
+		// An impersonation lasts only while its actor may still sign in.
+		ap, err := m.Profile(ctx, claims.Act.Subject)
+		if errors.Is(err, ErrUserNotFound) || err == nil && !ap.User.IsActive {
+			return nil, ErrSessionRevoked
+		}
+		if err != nil {
+			return nil, err
+		}
+		pr.Impersonator = claims.Act.Subject
+	}
+	return pr, nil
 }
 
 // sessionState returns the cached state of a session, loading it if needed.

@@ -133,6 +133,9 @@ func (m *Manager) oauthCtx(ctx context.Context) context.Context {
 // to the user: how a client holding only a bearer token sends a browser to
 // link an account.
 func (m *Manager) OAuthLinkTicket(ctx context.Context, userUUID, provider, redirectURI string) (*OAuthTicket, error) {
+	if err := RefuseImpersonated(ctx); err != nil {
+		return nil, err
+	}
 	if _, err := m.provider(provider); err != nil {
 		return nil, err
 	}
@@ -574,6 +577,9 @@ func (m *Manager) ExternalIdentities(ctx context.Context, userUUID string) ([]*E
 // its linked providers and the ways in of the features (WayIn, such as
 // passkeys) are counted.
 func (m *Manager) UnlinkOAuth(ctx context.Context, userUUID, provider string) error {
+	if err := RefuseImpersonated(ctx); err != nil {
+		return err
+	}
 	if !oauth.ValidName(provider) {
 		return ErrUnsupportedProvider
 	}

@@ -30,6 +30,11 @@ import (
 //     API key) that Manager.Authenticate hands it; its Principal's
 //     Credential scopes limit Authorize on a WithCredential context.
 //   - NewError: errors with a stable code and an HTTP status.
+//   - ActingParty and Lifetime (SessionOptions of OpenSession): a session
+//     opened for a user by another, whose token carries act.
+//   - ContextWithCaller, Impersonator and RefuseImpersonated
+//     (impersonation.go): is this caller impersonated, and the changes
+//     refused while they are.
 
 // A Feature is an optional capability built over the core in its own
 // package. Pass it to New with WithFeature; New calls InitFeature once,
@@ -142,12 +147,16 @@ func (m *Manager) InTx(ctx context.Context, fn func(ctx context.Context, tx Stor
 
 // AppendAudit appends e to the audit log through st (the Manager's store, or the
 // transaction's inside InTx), setting its time and, when e.IP is empty,
-// the client's IP (ClientInfoFrom). Once stored (after the commit, inside
+// the client's IP (ClientInfoFrom), and when e.ImpersonatorUUID is empty,
+// the impersonator of the caller (Impersonator). Once stored (after the commit, inside
 // InTx) it is published to the handlers of WithEventHandler.
 func (m *Manager) AppendAudit(ctx context.Context, st Store, e AuditEntry) error {
 	e.Time = m.now()
 	if e.IP == "" {
 		e.IP = ClientInfoFrom(ctx).IP
+	}
+	if e.ImpersonatorUUID == "" {
+		e.ImpersonatorUUID = Impersonator(ctx)
 	}
 	if err := st.AppendAudit(ctx, &e); err != nil {
 		return err

@@ -203,7 +203,7 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Tokens, er
 			if err != nil {
 				return nil, err
 			}
-			return m.issue(u, s.ID, successor, now, extra)
+			return m.issue(u, s.ID, successor, now, tokenGrant{}, extra)
 		case gen < s.Generation:
 			return nil, m.revokeReused(ctx, s)
 		default:
@@ -238,7 +238,7 @@ func (m *Manager) rotate(ctx context.Context, s *Session, u *User, hash []byte, 
 		return nil, false, err
 	}
 	m.cache.invalidateSessions(s.ID) // its expiry moved
-	t, err := m.issue(u, s.ID, next, now, extra)
+	t, err := m.issue(u, s.ID, next, now, tokenGrant{}, extra)
 	return t, true, err
 }
 

@@ -15,10 +15,21 @@ import (
 
 // AccessClaims are the claims of an access token: the registered claims (sub
 // is the user's UUID; exp, iat, jti and iss are always set, aud when
-// Config.Audience is) and the session the token belongs to.
+// Config.Audience is), the session the token belongs to and, for a session
+// opened on the user's behalf by another (OpenSession with ActingParty), the
+// actor.
 type AccessClaims struct {
 	jwt.RegisteredClaims
 	SessionID string `json:"sid"`
+	// Act is the RFC 8693 actor claim: the user acting as the subject (an
+	// admin impersonating them), nil for the subject's own session.
+	Act *ActorClaim `json:"act,omitempty"`
+}
+
+// ActorClaim is the value of the "act" claim (RFC 8693 section 4.1): sub is
+// the UUID of the user who acts as the token's subject.
+type ActorClaim struct {
+	Subject string `json:"sub"`
 }
 
 // reservedClaims are the claims the library sets itself (see
@@ -147,10 +158,27 @@ func (c signedClaims) MarshalJSON() ([]byte, error) {
 	return append(out, c.extra[1:]...), nil
 }
 
-// sign issues an access token for a user's session, with the extra claims
-// (a JSON object from accessTokenClaims, or nil).
+// tokenGrant is what an access token says beyond its user and session:
+// the actor (act.sub, "" for none), and a lifetime other than
+// Config.AccessTokenTTL (0 for that one).
+type tokenGrant struct {
+	actor string
+	ttl   time.Duration
+}
+
+// sign issues an access token for a user's own session, with the extra
+// claims (a JSON object from accessTokenClaims, or nil).
 func (t *tokenIssuer) sign(userUUID, sessionID, jti string, now time.Time, extra []byte) (string, time.Time, error) {
-	exp := now.Add(t.ttl)
+	return t.signGrant(userUUID, sessionID, jti, now, tokenGrant{}, extra)
+}
+
+// signGrant is sign for a token of grant g.
+func (t *tokenIssuer) signGrant(userUUID, sessionID, jti string, now time.Time, g tokenGrant, extra []byte) (string, time.Time, error) {
+	ttl := t.ttl
+	if g.ttl > 0 {
+		ttl = g.ttl
+	}
+	exp := now.Add(ttl)
 	claims := signedClaims{AccessClaims: AccessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
@@ -161,6 +189,9 @@ func (t *tokenIssuer) sign(userUUID, sessionID, jti string, now time.Time, extra
 		},
 		SessionID: sessionID,
 	}, extra: extra}
+	if g.actor != "" {
+		claims.Act = &ActorClaim{Subject: g.actor}
+	}
 	if t.audience != "" {
 		claims.Audience = jwt.ClaimStrings{t.audience}
 	}
@@ -209,6 +240,9 @@ func (t *tokenIssuer) verify(token string) (*AccessClaims, error) {
 	}
 	if claims.Subject == "" || claims.SessionID == "" || claims.ID == "" {
 		return nil, ErrInvalidToken.Wrap(errors.New("missing sub, sid or jti"))
+	}
+	if claims.Act != nil && (claims.Act.Subject == "" || claims.Act.Subject == claims.Subject) {
+		return nil, ErrInvalidToken.Wrap(errors.New("an act claim without another sub"))
 	}
 	return &claims, nil
 }

@@ -221,6 +221,11 @@ func (m *Manager) applyPatch(u *User, p UserPatch, passwordHash string) (*User, 
 // transaction, after a first authorization, so that neither a refused caller
 // nor a slow hash holds the row.
 func (m *Manager) updateUser(ctx context.Context, uuid string, p UserPatch, actorUUID string, authorize func(target *User) error) (*User, error) {
+	if p.Password != nil || p.Email != nil || p.OTPMethod != nil {
+		if err := RefuseImpersonated(ctx); err != nil {
+			return nil, err
+		}
+	}
 	var hash string
 	if p.Password != nil {
 		if err := m.checkPassword(*p.Password, "", false); err != nil {
@@ -291,6 +296,9 @@ func (m *Manager) UpdateUser(ctx context.Context, uuid string, p UserPatch) (*Us
 // deleteUser removes a user and their sessions; the audit log keeps what
 // happened.
 func (m *Manager) deleteUser(ctx context.Context, uuid, actorUUID string, authorize func(target *User) error) error {
+	if err := RefuseImpersonated(ctx); err != nil {
+		return err
+	}
 	_, err := m.changeUser(ctx, uuid, actorUUID, authorize, func(u *User) (*User, bool, []auditNote, error) {
 		return nil, true, []auditNote{{AuditUserDeleted, u.Username}}, nil
 	})

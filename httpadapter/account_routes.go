@@ -91,6 +91,9 @@ func (o rawOp[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, aut
 			return
 		}
 	}
+	if p != nil && p.Impersonator != "" {
+		r = r.WithContext(usermgmt.ContextWithCaller(r.Context(), p))
+	}
 	if err := o.call(h, w, r, p, in); err != nil {
 		h.fail(w, r, err)
 	}

@@ -64,6 +64,9 @@ type auditRead struct {
 	Action      string `json:"action"`
 	Detail      string `json:"detail"`
 	IP          string `json:"ip"`
+	// ImpersonatorUUID: the admin who acted as actor_uuid, on an entry
+	// written while impersonating; absent otherwise.
+	ImpersonatorUUID string `json:"impersonator_uuid,omitempty"`
 }
 
 // auditPage is a page of the audit log; NextCursor is null on the last.
@@ -80,7 +83,7 @@ func (h *handler) audit(ctx context.Context, p *usermgmt.Principal, q usermgmt.A
 	page := auditPage{Entries: make([]auditRead, len(es))}
 	for i, e := range es {
 		page.Entries[i] = auditRead{ID: e.ID, Time: e.Time.UTC().Format(time.RFC3339Nano), ActorUUID: e.ActorUUID,
-			SubjectUUID: e.SubjectUUID, Action: e.Action, Detail: e.Detail, IP: e.IP}
+			SubjectUUID: e.SubjectUUID, Action: e.Action, Detail: e.Detail, IP: e.IP, ImpersonatorUUID: e.ImpersonatorUUID}
 	}
 	limit := q.Limit
 	if limit == 0 {

@@ -107,7 +107,7 @@ func (o uploadOp) serve(h *handler, w http.ResponseWriter, r *http.Request, _ bo
 		h.fail(w, r, err)
 		return
 	}
-	res, err := o.call(h, r.Context(), p, in)
+	res, err := o.call(h, usermgmt.ContextWithCaller(r.Context(), p), p, in)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -342,7 +342,7 @@ func (o downloadOp[In]) serve(h *handler, w http.ResponseWriter, r *http.Request
 			return
 		}
 	}
-	d, err := o.call(h, r.Context(), p, in)
+	d, err := o.call(h, usermgmt.ContextWithCaller(r.Context(), p), p, in)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -115,7 +115,7 @@ func flagGate(m *usermgmt.Manager, auth *authenticator, log *slog.Logger, flag s
 				u = p.User()
 			} else if p, ar, err := auth.authenticate(w, r); err == nil {
 				u = p.User()
-				r = ar.WithContext(context.WithValue(ar.Context(), principalKey{}, p))
+				r = ar.WithContext(withPrincipal(ar.Context(), p))
 			}
 		}
 		if ev := set.Evaluate(flag, u); !ev.Value {

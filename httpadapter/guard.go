@@ -18,6 +18,12 @@ import (
 
 type principalKey struct{}
 
+// withPrincipal returns ctx carrying p for CurrentPrincipal, and for the
+// Manager's rules (usermgmt.ContextWithCaller: an impersonated caller).
+func withPrincipal(ctx context.Context, p *usermgmt.Principal) context.Context {
+	return usermgmt.ContextWithCaller(context.WithValue(ctx, principalKey{}, p), p)
+}
+
 // CurrentPrincipal returns the authenticated caller that RequireAuth,
 // RequireRole or RequirePermission put on ctx.
 func CurrentPrincipal(ctx context.Context) (*usermgmt.Principal, bool) {
@@ -60,7 +66,7 @@ func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Pr
 					writeError(w, r, log, err)
 					return
 				}
-				ctx = context.WithValue(r.Context(), principalKey{}, p)
+				ctx = withPrincipal(r.Context(), p)
 				r = r.WithContext(ctx)
 			}
 			if allowed != nil {

@@ -228,7 +228,7 @@ func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth b
 			return
 		}
 	}
-	res, err := o.call(h, ctx, p, in)
+	res, err := o.call(h, usermgmt.ContextWithCaller(ctx, p), p, in)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -94,6 +94,12 @@ type PageData struct {
 	Error, Notice string
 	// User is the signed-in user, nil when nobody is.
 	User *usermgmt.User
+	// Impersonator is the UUID of the admin acting as User when the
+	// page session is an impersonation ("" otherwise); the layout then
+	// shows a banner. The pages never open one themselves (an
+	// impersonation's token is a bearer token of the API), but a host
+	// that puts one in the session cookie gets the banner.
+	Impersonator string
 	// PasswordHint describes the password policy.
 	PasswordHint string
 	// ForgotPasswordURL links the password-reset request page, when one is
@@ -400,7 +406,7 @@ func (p *pages) form(w http.ResponseWriter, r *http.Request, page, title string)
 	}
 	if err := p.auth.origins.Check(r); err != nil || !p.jar.keys.valid("form", cookieValue(r, formCookie), values.Get("csrf_token")) {
 		d := p.data(w, r, page, title, kept)
-		d.User = userOf(p.session(w, r)) // the page as a GET would show it
+		d.signIn(p.session(w, r)) // the page as a GET would show it
 		p.fail(w, r, d, errCSRF)
 		return nil, false
 	}

@@ -208,7 +208,7 @@ func (p *pages) resetRequestPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := p.data(w, r, "resetrequest", titleResetRequest, nil)
-	d.User = pr.User()
+	d.signIn(pr)
 	p.render(w, r, http.StatusOK, d)
 }
 
@@ -223,7 +223,7 @@ func (p *pages) resetRequestSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := p.data(w, r, "resetrequest", titleResetRequest, nil)
-	d.User = pr.User()
+	d.signIn(pr)
 	if err := p.h.m.RequestPasswordReset(r.Context(), pr); err != nil {
 		p.fail(w, r, d, err)
 		return
@@ -239,7 +239,7 @@ func (p *pages) changePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := p.data(w, r, "change", titleChange, nil)
-	d.User = pr.User()
+	d.signIn(pr)
 	p.render(w, r, http.StatusOK, d)
 }
 
@@ -255,7 +255,7 @@ func (p *pages) changeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := p.data(w, r, "change", titleChange, nil)
-	d.User = pr.User()
+	d.signIn(pr)
 	in, err := decodeChangePassword(r)
 	if err == nil {
 		err = p.h.m.ChangePassword(r.Context(), pr, in.old, in.password, in.confirm)

@@ -130,7 +130,7 @@ func (p *pages) oauthPageStart(w http.ResponseWriter, r *http.Request) {
 	provider := r.PathValue("provider")
 	red, err := p.h.m.BeginOAuth(r.Context(), usermgmt.OAuthStart{Provider: provider, CallbackURL: p.h.callbackURL(provider)})
 	if err != nil {
-		d.User = userOf(p.session(w, r))
+		d.signIn(p.session(w, r))
 		p.fail(w, r, d, err)
 		return
 	}
@@ -161,7 +161,7 @@ func (h *handler) pageCallback(w http.ResponseWriter, r *http.Request, cb usermg
 	}
 	if err != nil {
 		d := p.data(w, r, "login", titleLogin, nil)
-		d.User = userOf(p.session(w, r))
+		d.signIn(p.session(w, r))
 		if cb.Error != "" && errors.Is(err, usermgmt.ErrOAuthFailed) {
 			err = usermgmt.AsError(err).WithMessage(providerRefusal(cb.Error))
 		}

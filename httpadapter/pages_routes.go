@@ -91,6 +91,15 @@ func userOf(pr *usermgmt.Principal) *usermgmt.User {
 	return pr.User()
 }
 
+// signIn sets the page's signed-in user (none for a nil pr) and its
+// impersonator.
+func (d *PageData) signIn(pr *usermgmt.Principal) {
+	d.User, d.Impersonator = userOf(pr), ""
+	if pr != nil {
+		d.Impersonator = pr.Impersonator
+	}
+}
+
 const (
 	titleLogin    = "Log in"
 	titleRegister = "Create an account"
@@ -100,7 +109,7 @@ const (
 func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 	q := pageQuery(r)
 	d := p.data(w, r, "login", titleLogin, url.Values{"redirect_uri": q["redirect_uri"]})
-	d.User = userOf(p.session(w, r))
+	d.signIn(p.session(w, r))
 	switch {
 	case d.User != nil:
 	case q.Has("logged_out"):
@@ -137,7 +146,7 @@ func (p *pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (p *pages) registerPage(w http.ResponseWriter, r *http.Request) {
 	d := p.data(w, r, "register", titleRegister, url.Values{"redirect_uri": pageQuery(r)["redirect_uri"]})
-	d.User = userOf(p.session(w, r))
+	d.signIn(p.session(w, r))
 	p.render(w, r, http.StatusOK, d)
 }
 
@@ -163,7 +172,7 @@ func (p *pages) registerSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (p *pages) logoutPage(w http.ResponseWriter, r *http.Request) {
 	d := p.data(w, r, "logout", titleLogout, nil)
-	d.User = userOf(p.session(w, r))
+	d.signIn(p.session(w, r))
 	p.render(w, r, http.StatusOK, d)
 }
 

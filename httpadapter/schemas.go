@@ -141,6 +141,8 @@ func componentSchemas() js {
 		"user_history":      arrayOf(obj(js{"time": str(), "action": str(), "description": str(), "by": str()})),
 		"external_accounts": arrayOf(obj(externalAccountProps)),
 		"files":             arrayOf(ref("FileRead")), "picture_url": str(),
+		"impersonated_by": js{"type": "string", "format": "uuid",
+			"description": "GET /user/me only, while an admin impersonates the user: the admin's UUID (the token's act.sub). Absent otherwise."},
 	}
 	details := js{}
 	for _, k := range []string{"uuid", "username", "display_name", "roles", "description", "is_active", "profile_picture", "created_at", "updated_at", "files", "picture_url"} {
@@ -182,7 +184,8 @@ func componentSchemas() js {
 		"BlockedUsersChange": obj(js{"remove": arrayOf(uuidStr()), "add": arrayOf(uuidStr())}),
 		"AuditPage": obj(js{
 			"entries": arrayOf(obj(js{"id": integer(), "time": js{"type": "string", "format": "date-time"}, "actor_uuid": str(),
-				"subject_uuid": str(), "action": str(), "detail": str(), "ip": str()})),
+				"subject_uuid": str(), "action": str(), "detail": str(), "ip": str(),
+				"impersonator_uuid": strDesc("The admin who acted as actor_uuid, on an entry written while impersonating; absent otherwise.")})),
 			"next_cursor": nullable("string"),
 		}, "entries", "next_cursor"),
 		"UserExport": obj(js{"exported_at": dateTime(), "user": obj(js{"uuid": uuidStr(), "username": str(), "display_name": str(),

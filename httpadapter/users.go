@@ -12,7 +12,9 @@ import (
 // me answers from the principal's profile, the Manager's cached view: no
 // database query on this path.
 func (h *handler) me(_ context.Context, p *usermgmt.Principal, _ none) (response, error) {
-	return jsonOK(h.wire.profile(p.Profile)), nil
+	r := h.wire.profile(p.Profile)
+	r.ImpersonatedBy = p.Impersonator
+	return jsonOK(r), nil
 }
 
 func (h *handler) userDetails(ctx context.Context, p *usermgmt.Principal, uuid string) (response, error) {

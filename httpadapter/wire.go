@@ -45,6 +45,9 @@ type userRead struct {
 	ExternalAccounts []externalAccount `json:"external_accounts"`
 	Files            []fileRead        `json:"files"`
 	PictureURL       string            `json:"picture_url"`
+	// ImpersonatedBy is the admin impersonating the caller, on GET
+	// /user/me only; absent otherwise.
+	ImpersonatedBy string `json:"impersonated_by,omitempty"`
 }
 
 // userDetails is what GET /user/{uuid}/details shows of another user:

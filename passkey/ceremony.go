@@ -138,8 +138,13 @@ func (p *Passkeys) takeCeremony(ctx context.Context, st credstore.Store, id, kin
 }
 
 // BeginRegistration begins the registration of a passkey for u (a
-// signed-in user). The passkeys u has are excluded.
+// signed-in user). The passkeys u has are excluded. An impersonated caller
+// is refused (usermgmt.ErrImpersonated), as in FinishRegistration, Rename
+// and Remove.
 func (p *Passkeys) BeginRegistration(ctx context.Context, u *usermgmt.User) (*Begin, error) {
+	if err := usermgmt.RefuseImpersonated(ctx); err != nil {
+		return nil, err
+	}
 	st, err := p.store(p.m.Store())
 	if err != nil {
 		return nil, err
@@ -172,6 +177,9 @@ func (p *Passkeys) BeginRegistration(ctx context.Context, u *usermgmt.User) (*Be
 // PublicKeyCredential) against the ceremony u began, and stores it as a
 // passkey named name ("" for "Passkey").
 func (p *Passkeys) FinishRegistration(ctx context.Context, u *usermgmt.User, ceremony, name string, credentialJSON []byte) (*Passkey, error) {
+	if err := usermgmt.RefuseImpersonated(ctx); err != nil {
+		return nil, err
+	}
 	name, err := cleanName(name)
 	if err != nil {
 		return nil, err

@@ -339,3 +339,30 @@ func TestPasskeyBadInput(t *testing.T) {
 		t.Errorf("expired ceremony: %d %s", a.status, a.body)
 	}
 }
+
+// TestImpersonatedRefused: an impersonation (a session opened with
+// usermgmt.ActingParty, as the impersonate feature does) cannot register,
+// rename or remove a passkey of the user.
+func TestImpersonatedRefused(t *testing.T) {
+	e := newEnv(t)
+	admin, _ := e.user("rootadmin", "Correct-horse-9", usermgmt.RoleAdmin)
+	jane, _ := e.user("janedoe", "Correct-horse-9")
+	tk, err := e.m.OpenSession(context.Background(), jane, usermgmt.ActingParty(admin.UUID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{http.MethodPost, "/api/auth/passkeys/register/begin", nil},
+		{http.MethodPost, "/api/auth/passkeys/register/finish", map[string]any{"ceremony": "x", "credential": map[string]any{}}},
+		{http.MethodPatch, "/api/auth/passkeys/some-id", map[string]any{"name": "mine"}},
+		{http.MethodDelete, "/api/auth/passkeys/some-id", nil},
+	} {
+		a := e.do(c.method, c.path, tk.AccessToken, c.body)
+		if a.status != http.StatusForbidden || a.object(t)["code"] != "impersonation_forbidden" {
+			t.Errorf("%s %s: %d %s, want 403 impersonation_forbidden", c.method, c.path, a.status, a.body)
+		}
+	}
+}

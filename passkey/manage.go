@@ -84,6 +84,9 @@ func (p *Passkeys) List(ctx context.Context, actor *usermgmt.User, ownerUUID str
 
 // Rename renames the passkey id of ownerUUID, as actor.
 func (p *Passkeys) Rename(ctx context.Context, actor *usermgmt.User, ownerUUID, id, name string) (*Passkey, error) {
+	if err := usermgmt.RefuseImpersonated(ctx); err != nil {
+		return nil, err
+	}
 	name, err := cleanName(name)
 	if err != nil {
 		return nil, err
@@ -136,6 +139,9 @@ func find(ctx context.Context, st credstore.Store, userUUID, id string) (*credst
 // of an account without a password and without a provider stays
 // (ErrLastWayIn).
 func (p *Passkeys) Remove(ctx context.Context, actor *usermgmt.User, ownerUUID, id string) error {
+	if err := usermgmt.RefuseImpersonated(ctx); err != nil {
+		return err
+	}
 	owner, err := p.owner(ctx, actor, ownerUUID)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -154,20 +155,52 @@ func newAuditRow(e *usermgmt.AuditEntry) *auditRow {
 		ActorUUID:   e.ActorUUID,
 		SubjectUUID: e.SubjectUUID,
 		Action:      e.Action,
-		Detail:      e.Detail,
+		Detail:      auditDetail(e.Detail, e.ImpersonatorUUID),
 		IP:          e.IP,
 	}
 }
 
+// The impersonator of an audit entry lives in its detail column, before
+// the detail, between two record separators (U+001E, a control character
+// no cleaned text holds): "\x1eimpersonator=<uuid>\x1e<detail>". The
+// schema stays as it is; a detail of its own that begins with the
+// separator is stored without it, so that it cannot pass for one.
+const auditMark = "\x1e"
+
+const auditImpersonator = auditMark + "impersonator="
+
+func auditDetail(detail, impersonator string) string {
+	detail = strings.TrimLeft(detail, auditMark)
+	if impersonator == "" {
+		return detail
+	}
+	return auditImpersonator + impersonator + auditMark + detail
+}
+
+// splitAuditDetail is the inverse of auditDetail.
+func splitAuditDetail(stored string) (detail, impersonator string) {
+	rest, ok := strings.CutPrefix(stored, auditImpersonator)
+	if !ok {
+		return stored, ""
+	}
+	id, detail, ok := strings.Cut(rest, auditMark)
+	if !ok {
+		return stored, ""
+	}
+	return detail, id
+}
+
 func (r *auditRow) entry() *usermgmt.AuditEntry {
+	detail, impersonator := splitAuditDetail(r.Detail)
 	return &usermgmt.AuditEntry{
-		ID:          r.ID,
-		Time:        r.Time.UTC(),
-		ActorUUID:   r.ActorUUID,
-		SubjectUUID: r.SubjectUUID,
-		Action:      r.Action,
-		Detail:      r.Detail,
-		IP:          r.IP,
+		ID:               r.ID,
+		Time:             r.Time.UTC(),
+		ActorUUID:        r.ActorUUID,
+		SubjectUUID:      r.SubjectUUID,
+		Action:           r.Action,
+		Detail:           detail,
+		IP:               r.IP,
+		ImpersonatorUUID: impersonator,
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/impersonate"
 )
 
 // Environments accepted in ENVIRONMENT.
@@ -157,6 +158,10 @@ type Config struct {
 	FeatureFlagsFile string
 	// FlagPollInterval is FEATURE_FLAGS_POLL_SECONDS.
 	FlagPollInterval time.Duration
+	// ImpersonationLifetime is IMPERSONATION_MINUTES: how long an admin's
+	// impersonation of a user lasts; 0 (the default) leaves the
+	// impersonate feature off.
+	ImpersonationLifetime time.Duration
 	// Lockout is LOGIN_LOCKOUT_THRESHOLD, LOGIN_LOCKOUT_MINUTES and
 	// LOGIN_LOCKOUT_TELL_OWNER (default false: a locked account answers its
 	// own password like a wrong one).
@@ -227,6 +232,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.FeatureFlagsEnabled = p.boolean("FEATURE_FLAGS_ENABLED", false)
 	c.FeatureFlagsFile = p.str("FEATURE_FLAGS_FILE", "")
 	c.FlagPollInterval = time.Duration(p.intRange("FEATURE_FLAGS_POLL_SECONDS", 1, 1, 3600)) * time.Second
+	c.ImpersonationLifetime = time.Duration(p.intRange("IMPERSONATION_MINUTES", 0, 0, int(impersonate.MaxLifetime/time.Minute))) * time.Minute
 	c.Lockout = usermgmt.LockoutPolicy{Threshold: p.intRange("LOGIN_LOCKOUT_THRESHOLD", usermgmt.DefaultLockout.Threshold, 0, 1000)}
 	minutes := time.Duration(p.intRange("LOGIN_LOCKOUT_MINUTES", int(usermgmt.DefaultLockout.Duration/time.Minute), 1, 7*24*60)) * time.Minute
 	c.Lockout.Window, c.Lockout.Duration = minutes, minutes

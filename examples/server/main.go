@@ -32,6 +32,7 @@ import (
 	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
+	"github.com/usermgmt/usermgmt/impersonate"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/anydb"
 )
@@ -154,7 +155,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
-	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(features()...))...)
+	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(features(cfg)...))...)
 	if err != nil {
 		return err
 	}
@@ -387,8 +388,13 @@ func jwtSecret(cfg Config, log *slog.Logger) (string, error) {
 	return secret, nil
 }
 
-// features are the feature packages the service enables: all of them, as
-// the reference served every route.
-func features() []usermgmt.Feature {
-	return []usermgmt.Feature{adminmail.New(), dbtools.New(dbtools.Options{})}
+// features are the feature packages the service enables: those of the
+// reference's routes always, impersonation when IMPERSONATION_MINUTES
+// is set.
+func features(cfg Config) []usermgmt.Feature {
+	fs := []usermgmt.Feature{adminmail.New(), dbtools.New(dbtools.Options{})}
+	if cfg.ImpersonationLifetime > 0 {
+		fs = append(fs, impersonate.New(impersonate.Options{Lifetime: cfg.ImpersonationLifetime}))
+	}
+	return fs
 }
