@@ -1,8 +1,9 @@
 // Package storetest is the conformance suite of usermgmt.Store: every
 // implementation runs it from its tests and must pass all of it. The core
 // contract's cases always run; those of each capability (usermgmt.FileStore,
-// ExternalStore, FlagStore, LockoutStore, dump.Store, credstore.Store) run when the store
-// implements it, and Run logs the capabilities it did not find.
+// ExternalStore, FlagStore, LockoutStore, dump.Store, credstore.Store,
+// secretstore.Store) run when the store implements it, and Run logs the
+// capabilities it did not find.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) usermgmt.Store {
@@ -25,6 +26,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/dbtools/dump"
+	"github.com/usermgmt/usermgmt/emaillogin/secretstore"
 	"github.com/usermgmt/usermgmt/passkey/credstore"
 )
 
@@ -51,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"Lockout", lockoutCases, has[usermgmt.LockoutStore]},
 		{"AdminSearch", adminSearchCases, nil},
 		{"Passkeys", passkeyCases, has[credstore.Store]},
+		{"SignInSecrets", signinSecretCases, has[secretstore.Store]},
 		{"Dump", dumpCases, func(st usermgmt.Store) bool { return has[dump.Store](st) && has[usermgmt.FlagStore](st) }},
 	}
 	probe := open(t)
@@ -90,6 +93,7 @@ type fullStore interface {
 	usermgmt.LockoutStore
 	dump.Store
 	credstore.Store
+	secretstore.Store
 }
 
 // partial is a store lacking some capabilities: their methods are those of
@@ -102,6 +106,7 @@ type partial struct {
 	usermgmt.LockoutStore
 	dumpStore
 	passkeyStore
+	signinSecretStore
 }
 
 // dumpStore names dump.Store apart from usermgmt.Store in partial.
@@ -109,6 +114,10 @@ type dumpStore = dump.Store
 
 // passkeyStore names credstore.Store apart from usermgmt.Store in partial.
 type passkeyStore = credstore.Store
+
+// signinSecretStore names secretstore.Store apart from usermgmt.Store in
+// partial.
+type signinSecretStore = secretstore.Store
 
 func (p partial) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt.Store) error) error {
 	return p.Store.InTx(ctx, fn)
@@ -142,6 +151,7 @@ func full(st usermgmt.Store) fullStore {
 	p.LockoutStore, _ = st.(usermgmt.LockoutStore)
 	p.dumpStore, _ = st.(dump.Store)
 	p.passkeyStore, _ = st.(credstore.Store)
+	p.signinSecretStore, _ = st.(secretstore.Store)
 	return p
 }
 
