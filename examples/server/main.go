@@ -28,8 +28,6 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/adminmail"
-	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
 	"github.com/usermgmt/usermgmt/store"
@@ -133,6 +131,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	}
 	defer closeLimiter()
 
+	feats, el := features(cfg)
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:          st,
 		JWTSecret:      []byte(secret),
@@ -154,11 +153,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
-	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(features()...))...)
+	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(feats...))...)
 	if err != nil {
 		return err
 	}
 	defer func() {
+		if el != nil {
+			el.Wait() // the sign-in mails asked for before the shutdown
+		}
 		if cerr := m.Close(); cerr != nil {
 			err = errors.Join(err, cerr)
 		}
@@ -385,10 +387,4 @@ func jwtSecret(cfg Config, log *slog.Logger) (string, error) {
 	log.Warn("JWT_SECRET_KEY is not set; using the generated secret file (set JWT_SECRET_KEY in production)",
 		"file", path, "generated", created)
 	return secret, nil
-}
-
-// features are the feature packages the service enables: all of them, as
-// the reference served every route.
-func features() []usermgmt.Feature {
-	return []usermgmt.Feature{adminmail.New(), dbtools.New(dbtools.Options{})}
 }
