@@ -48,6 +48,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/usermgmt/usermgmt"
@@ -143,6 +144,8 @@ type EmailLogin struct {
 	codeKeys [][]byte
 	pending  chan struct{}
 	jobs     sync.WaitGroup
+	// lastSweep is when the expired secrets were last removed (Unix ns).
+	lastSweep atomic.Int64
 }
 
 // New returns the feature, to enable with usermgmt.WithFeature.

@@ -134,3 +134,24 @@ func (g *gatedStore) UserByEmail(ctx context.Context, email string) (*usermgmt.U
 	<-g.gate
 	return g.DB.UserByEmail(ctx, email)
 }
+
+// TestExpiredSecretsSwept: the secrets nobody used are removed once they
+// expire, by a later request's job.
+func TestExpiredSecretsSwept(t *testing.T) {
+	e := newEnv(t, emaillogin.Config{}, nil)
+	e.user("jane_doe")
+	start := e.clock.Now()
+	e.do(http.MethodPost, "/api/auth/magic-link", map[string]string{"email": "jane_doe@example.com"})
+	e.nextMail()
+	st := e.m.Store().(secretstore.Store)
+	if _, err := st.SecretByEmail(context.Background(), secretstore.KindLink, "jane_doe@example.com", start); err != nil {
+		t.Fatalf("the link before it expires: %v", err)
+	}
+	e.clock.Add(16 * time.Minute)
+	e.do(http.MethodPost, "/api/auth/magic-link", map[string]string{"email": "nobody@example.com"})
+	e.el.Wait()
+	// Read as of before its expiry: the row itself must be gone.
+	if s, err := st.SecretByEmail(context.Background(), secretstore.KindLink, "jane_doe@example.com", start); err == nil {
+		t.Errorf("an expired link stayed: %+v", s)
+	}
+}

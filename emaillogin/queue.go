@@ -1,6 +1,9 @@
 package emaillogin
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // enqueue runs job in the background, so that the request that asked for
 // it answers at once, and in the same time whatever the job finds. At most
@@ -24,7 +27,30 @@ func (f *EmailLogin) enqueue(ctx context.Context, kind string, job func(ctx cont
 		if err := job(ctx); err != nil {
 			f.log.ErrorContext(ctx, "emaillogin: request not served", "kind", kind, "err", err)
 		}
+		f.sweep(ctx)
 	}()
+}
+
+// sweepEvery is how often the expired secrets are removed. A secret is
+// removed when it is used, and replaced by the next one for its address,
+// so only those never used wait for the sweep.
+const sweepEvery = time.Minute
+
+// sweep removes the expired secrets, at most once per sweepEvery (by the
+// Manager's clock), from the job that finds the time come.
+func (f *EmailLogin) sweep(ctx context.Context) {
+	now := f.now()
+	last := f.lastSweep.Load()
+	if now.UnixNano()-last < int64(sweepEvery) || !f.lastSweep.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	st, err := f.store()
+	if err == nil {
+		_, err = st.DeleteExpiredSecrets(ctx, now)
+	}
+	if err != nil {
+		f.log.WarnContext(ctx, "emaillogin: expired secrets not removed", "err", err)
+	}
 }
 
 // Wait blocks until the requests accepted so far have been served (their
