@@ -1,9 +1,14 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/usermgmt/usermgmt/emaillogin"
 	"github.com/usermgmt/usermgmt/passkey"
@@ -73,5 +78,55 @@ func TestSignInFeatures(t *testing.T) {
 	fs, el := features(Config{SignIn: SignIn{MagicLinks: true}})
 	if el == nil || !el.LinksEnabled() || el.CodesEnabled() || len(fs) != 3 {
 		t.Errorf("links only: %d features, %v", len(fs), el)
+	}
+}
+
+// TestServerEmailSignIn: with a mailer (EMAIL_METHOD=log, whose mails go
+// to the log) the server serves magic links and codes by default, and the
+// admin signs in with each.
+func TestServerEmailSignIn(t *testing.T) {
+	s := startServer(t, map[string]string{"EMAIL_METHOD": "log", "ADMIN_PASSWORD": "letmein-123"})
+	post := func(path, body string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(s.base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// waitLog waits for re in the logs and returns its first group.
+	waitLog := func(re *regexp.Regexp) string {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if m := re.FindStringSubmatch(s.logs.String()); m != nil {
+				return m[1]
+			}
+		}
+		t.Fatalf("%s never logged:\n%s", re, s.logs.String())
+		return ""
+	}
+	if st, b := post("/api/auth/magic-link", `{"email":"admin@example.com"}`); st != http.StatusAccepted {
+		t.Fatalf("magic-link: %d %s", st, b)
+	}
+	token := waitLog(regexp.MustCompile(`magic-link/verify\?token=([A-Za-z0-9_-]{43})`))
+	resp, err := http.Get(s.base + "/api/auth/magic-link/verify?token=" + token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok tokenResponse
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil || tok.AccessToken == "" {
+		t.Fatalf("verify link: %d, %v", resp.StatusCode, err)
+	}
+
+	if st, b := post("/api/auth/email-code", `{"email":"admin@example.com"}`); st != http.StatusAccepted {
+		t.Fatalf("email-code: %d %s", st, b)
+	}
+	code := waitLog(regexp.MustCompile(`sign-in code is: ([0-9]{6})`))
+	if st, b := post("/api/auth/email-code/verify", `{"email":"admin@example.com","code":"`+code+`"}`); st != http.StatusOK || !strings.Contains(b, "access_token") {
+		t.Fatalf("verify code: %d %s", st, b)
 	}
 }
