@@ -53,7 +53,7 @@ func (f *EmailLogin) Endpoints() []httpadapter.Endpoint {
 				Limit: httpadapter.ClassLogin, Tag: "auth", Statuses: []int{http.StatusUnauthorized},
 				Summary: "Sign in with a magic link's token: the token answer of a password login (or its OTP-REQUIRED step).",
 				Request: "MagicLinkToken", Status: http.StatusOK, Response: "Token"},
-				func(r *http.Request) (string, error) { return r.URL.Query().Get("token"), nil },
+				decodeVerifyLink,
 				func(ctx context.Context, _ *usermgmt.Principal, token string) (httpadapter.Response, error) {
 					res, err := f.VerifyLink(ctx, token)
 					if err != nil {
@@ -128,6 +128,17 @@ func emailField(email string) error {
 		return httpadapter.Invalid("email: too long")
 	}
 	return nil
+}
+
+// errHead refuses a HEAD request to the link's verify route: a mail
+// scanner probing the link must not spend it.
+var errHead = usermgmt.NewError(http.StatusMethodNotAllowed, "method_not_allowed", "Open the link with GET.")
+
+func decodeVerifyLink(r *http.Request) (string, error) {
+	if r.Method == http.MethodHead {
+		return "", errHead
+	}
+	return r.URL.Query().Get("token"), nil
 }
 
 type linkRequest struct {

@@ -41,6 +41,10 @@ func TestMagicLinkHTTP(t *testing.T) {
 		t.Fatalf("stored secret %+v, %v", s, err)
 	}
 
+	// A HEAD (a mail scanner probing the link) does not spend it.
+	if a := e.do(http.MethodHead, "/api/auth/magic-link/verify?token="+token, nil); a.status != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD: %d %s, want 405", a.status, a.body)
+	}
 	e.clock.Add(14 * time.Minute)
 	access := e.do(http.MethodGet, "/api/auth/magic-link/verify?token="+token, nil).accessToken(t)
 	if p, err := e.m.Authenticate(context.Background(), access); err != nil || p.User().UUID != u.UUID {

@@ -84,13 +84,22 @@ func (f *EmailLogin) send(ctx context.Context, u *usermgmt.User, name, link, cod
 	d := f.m.MailData(ctx, u)
 	d.Link, d.Code = link, code
 	d.ExpiresAt = f.now().Add(ttl).Format("January 02, 2006 15:04:05 UTC")
-	d.ValidFor = fmt.Sprintf("%d minutes", int(ttl/time.Minute))
-	if ttl%time.Minute != 0 || ttl < time.Minute {
-		d.ValidFor = fmt.Sprintf("%d seconds", int(ttl/time.Second))
-	}
+	d.ValidFor = validFor(ttl)
 	subject, text, html, err := f.render(ctx, name, d)
 	if err != nil {
 		return err
 	}
 	return f.m.QueueMail(ctx, name, mail.Message{To: []string{u.Email}, Subject: subject, Text: text, HTML: html}, u.UUID)
+}
+
+// validFor says a lifetime in whole minutes, else in seconds.
+func validFor(ttl time.Duration) string {
+	n, unit := int64(ttl/time.Second), "second"
+	if ttl >= time.Minute && ttl%time.Minute == 0 {
+		n, unit = int64(ttl/time.Minute), "minute"
+	}
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
