@@ -142,8 +142,9 @@ type EmailLogin struct {
 	// codeKeys are the MAC keys of codes: the current one first, then
 	// those of the Manager's previous JWT secrets.
 	codeKeys [][]byte
-	pending  chan struct{}
-	jobs     sync.WaitGroup
+	// pending holds a slot per request waiting or being served.
+	pending chan struct{}
+	waitMu  sync.Mutex // one Wait at a time
 	// lastSweep is when the expired secrets were last removed (Unix ns).
 	lastSweep atomic.Int64
 }

@@ -18,9 +18,7 @@ func (f *EmailLogin) enqueue(ctx context.Context, kind string, job func(ctx cont
 		f.log.WarnContext(ctx, "emaillogin: too many pending requests; one dropped", "kind", kind)
 		return
 	}
-	f.jobs.Add(1)
 	go func() {
-		defer f.jobs.Done()
 		defer func() { <-f.pending }()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
 		defer cancel()
@@ -55,5 +53,17 @@ func (f *EmailLogin) sweep(ctx context.Context) {
 
 // Wait blocks until the requests accepted so far have been served (their
 // mail queued, or dropped): for a host's shutdown before it closes the
-// Manager, and for tests.
-func (f *EmailLogin) Wait() { f.jobs.Wait() }
+// Manager, and for tests. It takes every slot of the pending requests in
+// turn, so a request that comes meanwhile may be dropped (and logged), as
+// when too many are pending; it is safe to call from any goroutine, at
+// any time.
+func (f *EmailLogin) Wait() {
+	f.waitMu.Lock()
+	defer f.waitMu.Unlock()
+	for range cap(f.pending) {
+		f.pending <- struct{}{}
+	}
+	for range cap(f.pending) {
+		<-f.pending
+	}
+}
