@@ -22,6 +22,8 @@ import (
 //     own proof of identity.
 //   - Manager.SignIn: the login rules and the second factor after a
 //     feature's first factor (a magic link, a passkey).
+//   - Manager.CheckSignInProof: a first factor that can be guessed (a
+//     mailed code), counted by the login lockout.
 //   - Manager.MailData, MailTemplate, QueueMail, HasMailer: mail.
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
 //   - WayIn and Manager.WaysIn: the ways into an account a feature holds

@@ -166,3 +166,65 @@ func TestSignIn(t *testing.T) {
 		t.Fatalf("SignIn of a banned account: %v", err)
 	}
 }
+
+// TestCheckSignInProof: a feature's guessable proof counts toward the
+// lockout as passwords do, and a locked account's proofs are not checked.
+func TestCheckSignInProof(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	m := newManager(t, openStore(t), clock)
+	u := mustCreate(t, m, "jane_doe")
+	checks := 0
+	proof := func(right bool) func(context.Context) (bool, error) {
+		return func(context.Context) (bool, error) { checks++; return right, nil }
+	}
+	if ok, err := m.CheckSignInProof(ctx, u, "email_code", proof(true)); !ok || err != nil {
+		t.Fatalf("right proof: %v, %v", ok, err)
+	}
+	if ok, err := m.CheckSignInProof(ctx, nil, "email_code", proof(false)); ok || err != nil || checks != 2 {
+		t.Fatalf("unknown account: %v, %v (checks %d); want false, nil and the check run", ok, err, checks)
+	}
+	for i := range usermgmt.DefaultLockout.Threshold {
+		if ok, err := m.CheckSignInProof(ctx, u, "email_code", proof(false)); ok || err != nil {
+			t.Fatalf("wrong proof %d: %v, %v", i, ok, err)
+		}
+	}
+	// Locked: even a right proof fails, unchecked, and so does a password.
+	checks = 0
+	if ok, err := m.CheckSignInProof(ctx, u, "email_code", proof(true)); ok || err != nil || checks != 0 {
+		t.Fatalf("locked account: %v, %v (checks %d); want false, nil, unchecked", ok, err, checks)
+	}
+	if _, err := m.Login(ctx, "jane_doe", goodPassword); !errors.Is(err, usermgmt.ErrInvalidLogin) {
+		t.Fatalf("password login on the account the proofs locked: %v", err)
+	}
+	entries, err := m.History(ctx, u.UUID, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, locked := 0, 0
+	for _, e := range entries {
+		switch {
+		case e.Action == usermgmt.AuditLoginFailed && e.Detail == "method=email_code":
+			failed++
+		case e.Action == usermgmt.AuditAccountLocked:
+			locked++
+		}
+	}
+	if failed != usermgmt.DefaultLockout.Threshold+1 || locked != 1 {
+		t.Errorf("audit: %d failed sign-ins by code, %d locks; want %d and 1", failed, locked, usermgmt.DefaultLockout.Threshold+1)
+	}
+
+	// TellOwner: the right proof on a locked account learns of the lock.
+	mt, err := usermgmt.New(usermgmt.Config{Store: m.Store(), JWTSecret: testSecret, BcryptCost: 4, Logger: quiet,
+		Clock: clock.Now, Lockout: usermgmt.LockoutPolicy{TellOwner: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mt.Close() })
+	if ok, err := mt.CheckSignInProof(ctx, u, "email_code", proof(true)); ok || !errors.Is(err, usermgmt.ErrAccountLocked) {
+		t.Errorf("TellOwner, right proof on a locked account: %v, %v; want ErrAccountLocked", ok, err)
+	}
+	if ok, err := mt.CheckSignInProof(ctx, u, "email_code", proof(false)); ok || err != nil {
+		t.Errorf("TellOwner, wrong proof on a locked account: %v, %v; want false, nil", ok, err)
+	}
+}

@@ -133,6 +133,8 @@ type Config struct {
 	OAuthCallbackHTML bool
 	// Account is mail and account security (accountconfig.go).
 	Account Account
+	// SignIn is the password-less sign-in (signin.go).
+	SignIn SignIn
 	// PagesEnabled is PAGES_ENABLED: serve the hosted pages (/login ...).
 	PagesEnabled bool
 	// LogoFile and FaviconFile are LOGO_FILE and FAVICON_FILE: images the
@@ -217,6 +219,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.OAuthNoEmailLinking = p.boolean("OAUTH_NO_EMAIL_LINKING", false)
 	c.OAuthCallbackHTML = p.boolean("OAUTH_CALLBACK_HTML", false)
 	c.Account = p.account()
+	c.SignIn = p.signIn(c.Account.EmailMethod != emailNone)
 	c.Keys = p.tokenKeys()
 	if len(c.AdminPassword) > usermgmt.MaxPasswordBytes {
 		p.fail("ADMIN_PASSWORD", "is longer than %d bytes (bcrypt's limit)", usermgmt.MaxPasswordBytes)

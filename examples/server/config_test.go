@@ -81,6 +81,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		MaxUploadBytes: 10 << 20,
 		BcryptCost:     12,
 		Account:        defaultAccount,
+		SignIn:         SignIn{Passkeys: true},
 		PagesEnabled:   true,
 
 		OAuthRedirectAllowList: []string{"http://localhost:8000"},
@@ -174,6 +175,7 @@ func TestLoadConfigValues(t *testing.T) {
 		},
 		OAuthRedirectAllowList: []string{"https://acme.example"},
 		Account:                defaultAccount,
+		SignIn:                 SignIn{Passkeys: true},
 		LogoFile:               "/etc/acme/logo.png",
 		FaviconFile:            "/etc/acme/favicon.ico",
 

@@ -28,11 +28,8 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/adminmail"
-	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
-	"github.com/usermgmt/usermgmt/impersonate"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/anydb"
 )
@@ -134,6 +131,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	}
 	defer closeLimiter()
 
+	feats, el := features(cfg)
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:          st,
 		JWTSecret:      []byte(secret),
@@ -155,11 +153,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
-	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(features(cfg)...))...)
+	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(feats...))...)
 	if err != nil {
 		return err
 	}
 	defer func() {
+		if el != nil {
+			el.Wait() // the sign-in mails asked for before the shutdown
+		}
 		if cerr := m.Close(); cerr != nil {
 			err = errors.Join(err, cerr)
 		}
@@ -386,15 +387,4 @@ func jwtSecret(cfg Config, log *slog.Logger) (string, error) {
 	log.Warn("JWT_SECRET_KEY is not set; using the generated secret file (set JWT_SECRET_KEY in production)",
 		"file", path, "generated", created)
 	return secret, nil
-}
-
-// features are the feature packages the service enables: those of the
-// reference's routes always, impersonation when IMPERSONATION_MINUTES
-// is set.
-func features(cfg Config) []usermgmt.Feature {
-	fs := []usermgmt.Feature{adminmail.New(), dbtools.New(dbtools.Options{})}
-	if cfg.ImpersonationLifetime > 0 {
-		fs = append(fs, impersonate.New(impersonate.Options{Lifetime: cfg.ImpersonationLifetime}))
-	}
-	return fs
 }

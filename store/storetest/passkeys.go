@@ -327,25 +327,10 @@ func testPasskeyCeremonyTakenOnce(t *testing.T, st fullStore) {
 		t.Fatal(err)
 	}
 	const n = 8
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		wins int
-	)
-	for range n {
-		wg.Go(func() {
-			_, err := st.TakeCeremony(context.Background(), c.IDHash, t0)
-			switch {
-			case err == nil:
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			case !errors.Is(err, usermgmt.ErrNotFound):
-				t.Errorf("TakeCeremony: %v", err)
-			}
-		})
-	}
-	wg.Wait()
+	wins := parallelWins(t, n, "TakeCeremony", func() error {
+		_, err := st.TakeCeremony(context.Background(), c.IDHash, t0)
+		return err
+	})
 	if wins != 1 {
 		t.Errorf("%d of %d parallel takes got the ceremony, want 1", wins, n)
 	}

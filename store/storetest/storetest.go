@@ -2,8 +2,8 @@
 // implementation runs it from its tests and must pass all of it. The core
 // contract's cases always run; those of each capability (usermgmt.FileStore,
 // ExternalStore, FlagStore, LockoutStore, dump.Store, credstore.Store,
-// keystore.Store) run when the store
-// implements it, and Run logs the capabilities it did not find.
+// keystore.Store, secretstore.Store) run when the store implements it, and
+// Run logs the capabilities it did not find.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) usermgmt.Store {
@@ -27,6 +27,7 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/apikey/keystore"
 	"github.com/usermgmt/usermgmt/dbtools/dump"
+	"github.com/usermgmt/usermgmt/emaillogin/secretstore"
 	"github.com/usermgmt/usermgmt/passkey/credstore"
 )
 
@@ -54,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"AdminSearch", adminSearchCases, nil},
 		{"Passkeys", passkeyCases, has[credstore.Store]},
 		{"APIKeys", apiKeyCases, has[keystore.Store]},
+		{"SignInSecrets", signinSecretCases, has[secretstore.Store]},
 		{"Dump", dumpCases, func(st usermgmt.Store) bool { return has[dump.Store](st) && has[usermgmt.FlagStore](st) }},
 	}
 	probe := open(t)
@@ -94,6 +96,7 @@ type fullStore interface {
 	dump.Store
 	credstore.Store
 	keystore.Store
+	secretstore.Store
 }
 
 // partial is a store lacking some capabilities: their methods are those of
@@ -107,6 +110,7 @@ type partial struct {
 	dumpStore
 	passkeyStore
 	apiKeyStore
+	signinSecretStore
 }
 
 // dumpStore names dump.Store apart from usermgmt.Store in partial.
@@ -117,6 +121,9 @@ type passkeyStore = credstore.Store
 
 // apiKeyStore names keystore.Store apart from usermgmt.Store in partial.
 type apiKeyStore = keystore.Store
+// signinSecretStore names secretstore.Store apart from usermgmt.Store in
+// partial.
+type signinSecretStore = secretstore.Store
 
 func (p partial) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt.Store) error) error {
 	return p.Store.InTx(ctx, fn)
@@ -151,6 +158,7 @@ func full(st usermgmt.Store) fullStore {
 	p.dumpStore, _ = st.(dump.Store)
 	p.passkeyStore, _ = st.(credstore.Store)
 	p.apiKeyStore, _ = st.(keystore.Store)
+	p.signinSecretStore, _ = st.(secretstore.Store)
 	return p
 }
 
