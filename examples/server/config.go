@@ -105,6 +105,8 @@ type Config struct {
 	AdminEmail string
 	// BcryptCost is BCRYPT_COST.
 	BcryptCost int
+	// Hashing is PASSWORD_HASHER and ARGON2_* (hasher.go).
+	Hashing Hashing
 	// CORSOrigins is CORS_ORIGINS.
 	CORSOrigins []string
 	// TrustedProxies is TRUSTED_PROXIES.
@@ -197,6 +199,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		AdminPassword: p.getenv("ADMIN_PASSWORD"), // as given: spaces count
 		AdminEmail:    p.email("ADMIN_EMAIL"),
 		BcryptCost:    p.intRange("BCRYPT_COST", usermgmt.DefaultBcryptCost, 4, 31),
+		Hashing:       p.hashing(),
 		CORSOrigins:   p.origins("CORS_ORIGINS"),
 		PagesEnabled:  p.boolean("PAGES_ENABLED", true),
 		LogoFile:      p.str("LOGO_FILE", ""),
