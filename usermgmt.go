@@ -251,8 +251,9 @@ type Manager struct {
 	flags    flagCache
 	limiter  Limiter
 
-	features []Feature
-	events   []EventHandler
+	features   []Feature
+	events     []EventHandler
+	pwCheckers []PasswordChecker
 
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
