@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,19 +15,10 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/breach"
 	"github.com/usermgmt/usermgmt/httpadapter"
+	"github.com/usermgmt/usermgmt/internal/testdns"
 	"github.com/usermgmt/usermgmt/mail"
 	"github.com/usermgmt/usermgmt/store/sqlite"
 )
-
-// okResolver finds an MX for every domain.
-type okResolver struct{}
-
-func (okResolver) LookupMX(context.Context, string) ([]*net.MX, error) {
-	return []*net.MX{{Host: "mx.example.com.", Pref: 1}}, nil
-}
-func (okResolver) LookupHost(context.Context, string) ([]string, error) {
-	return []string{"192.0.2.1"}, nil
-}
 
 type api struct {
 	t   *testing.T
@@ -85,7 +75,7 @@ func TestHTTPRefusesBreachedPasswords(t *testing.T) {
 	mailbox := &mail.Memory{}
 	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte("0123456789abcdef0123456789abcdef"), BcryptCost: 4,
 		BaseURL: "https://app.example.com", Logger: slog.New(slog.DiscardHandler)},
-		usermgmt.WithPasswordChecker(c), usermgmt.WithMailer(mailbox), usermgmt.WithResolver(okResolver{}))
+		usermgmt.WithPasswordChecker(c), usermgmt.WithMailer(mailbox), usermgmt.WithResolver(testdns.AnyDomain{}))
 	if err != nil {
 		t.Fatal(err)
 	}
