@@ -103,6 +103,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if err != nil {
 		return err
 	}
+	checkers, err := cfg.passwordCheckers(log)
+	if err != nil {
+		return err
+	}
 	issuer := cfg.ProjectName
 	if keys != nil {
 		// Verifiers that read the discovery document expect the issuer to
@@ -158,7 +162,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
-	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithHasher(hasher), usermgmt.WithFeature(features()...))...)
+	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithHasher(hasher),
+		usermgmt.WithPasswordChecker(checkers...), usermgmt.WithFeature(features()...))...)
 	if err != nil {
 		return err
 	}
