@@ -24,7 +24,7 @@ package breach
 import (
 	"bufio"
 	"context"
-	"crypto/sha1" //nolint:gosec // the range API is keyed by SHA-1; nothing here relies on its collision resistance
+	"crypto/sha1" // the range API is keyed by SHA-1; nothing here relies on its collision resistance
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -186,7 +186,7 @@ func (c *Checker) failedOpen(ctx context.Context, err error) {
 // Breached returns how many times the range API has seen password (0:
 // never), or an error matching ErrUnavailable.
 func (c *Checker) Breached(ctx context.Context, password string) (int, error) {
-	sum := sha1.Sum([]byte(password)) //nolint:gosec // see the import
+	sum := sha1.Sum([]byte(password))
 	digest := strings.ToUpper(hex.EncodeToString(sum[:]))
 	prefix, suffix := digest[:5], digest[5:]
 	a, err := c.answer(ctx, prefix)

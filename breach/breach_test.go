@@ -2,7 +2,7 @@ package breach_test
 
 import (
 	"context"
-	"crypto/sha1" //nolint:gosec // the range API's key
+	"crypto/sha1" // the range API's key
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,7 +19,7 @@ import (
 )
 
 func sha1Hex(pw string) string {
-	s := sha1.Sum([]byte(pw)) //nolint:gosec // see the import
+	s := sha1.Sum([]byte(pw))
 	return strings.ToUpper(hex.EncodeToString(s[:]))
 }
 

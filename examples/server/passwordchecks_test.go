@@ -1,7 +1,7 @@
 package main
 
 import (
-	"crypto/sha1" //nolint:gosec // the range API's key
+	"crypto/sha1" // the range API's key
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -57,7 +57,7 @@ func TestPasswordChecksConfig(t *testing.T) {
 // and a password containing the username with 400 weak_password.
 func TestServerPasswordChecks(t *testing.T) {
 	const leaked = "Winter-2023-Leak!"
-	sum := sha1.Sum([]byte(leaked)) //nolint:gosec // see the import
+	sum := sha1.Sum([]byte(leaked))
 	h := strings.ToUpper(hex.EncodeToString(sum[:]))
 	var hits atomic.Int32
 	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
