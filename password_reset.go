@@ -158,8 +158,14 @@ func (m *Manager) ResetPassword(ctx context.Context, token, newPassword, confirm
 	}
 	// A link mailed before a ban or a deactivation does not reopen the
 	// account.
-	if u, err := m.store.UserByUUID(ctx, live.UserUUID); err == nil && !u.IsActive {
-		return m.inactiveError(ctx, u)
+	if u, err := m.store.UserByUUID(ctx, live.UserUUID); err == nil {
+		if !u.IsActive {
+			return m.inactiveError(ctx, u)
+		}
+		// Checked before the token is spent, as the policy.
+		if err := m.checkUserPassword(ctx, u, newPassword, AuditPasswordReset); err != nil {
+			return err
+		}
 	}
 	hash, err := m.hasher.Hash(ctx, newPassword)
 	if err != nil {
@@ -227,6 +233,9 @@ func (m *Manager) ChangePassword(ctx context.Context, p *Principal, oldPassword,
 	}
 	if oldPassword == newPassword {
 		return ErrSamePassword
+	}
+	if err := m.checkUserPassword(ctx, u, newPassword, AuditPasswordChange); err != nil {
+		return err
 	}
 	hash, err := m.hasher.Hash(ctx, newPassword)
 	if err != nil {

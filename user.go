@@ -271,6 +271,9 @@ func (m *Manager) createUser(ctx context.Context, nu NewUser, actorUUID, action 
 	}
 	u.PasswordHash = nu.PasswordHash
 	if u.PasswordHash == "" {
+		if err := m.checkUserPassword(ctx, &User{Username: u.Username, Email: u.Email}, nu.Password, action); err != nil {
+			return nil, err
+		}
 		if u.PasswordHash, err = m.hasher.Hash(ctx, nu.Password); err != nil {
 			return nil, err
 		}

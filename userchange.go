@@ -231,12 +231,17 @@ func (m *Manager) updateUser(ctx context.Context, uuid string, p UserPatch, acto
 		if err := m.checkPassword(*p.Password, "", false); err != nil {
 			return nil, err
 		}
-		if authorize != nil {
+		if authorize != nil || len(m.pwCheckers) > 0 {
 			u, err := m.User(ctx, uuid)
 			if err != nil {
 				return nil, err
 			}
-			if err := authorize(u); err != nil {
+			if authorize != nil {
+				if err := authorize(u); err != nil {
+					return nil, err
+				}
+			}
+			if err := m.checkUserPassword(ctx, p.patched(u), *p.Password, AuditPasswordChange); err != nil {
 				return nil, err
 			}
 		}

@@ -256,6 +256,7 @@ type Manager struct {
 	features    []Feature
 	credentials []CredentialAuthenticator // the features' (credential.go)
 	events      []EventHandler
+	pwCheckers  []PasswordChecker
 
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.

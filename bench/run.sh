@@ -11,6 +11,8 @@
 #                     and remove it afterwards
 #   --port N          listen port (default 18080)
 #   BCRYPT_COST       the server's bcrypt cost (default 12)
+#   PASSWORD_HASHER   bcrypt (default) or argon2id; ARGON2_MEMORY_KIB, ARGON2_TIME,
+#                     ARGON2_THREADS its parameters (default OWASP's 19456, 2, 1)
 #   LOG_LEVEL         the server's log level (default WARNING: no per-request
 #                     log lines; INFO logs one line per request)
 #
@@ -35,6 +37,10 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 cost="${BCRYPT_COST:-12}"
+hasher="${PASSWORD_HASHER:-bcrypt}"
+argon_m="${ARGON2_MEMORY_KIB:-19456}"
+argon_t="${ARGON2_TIME:-2}"
+argon_p="${ARGON2_THREADS:-1}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/usermgmt-bench.XXXXXX")"
 server_pid=""
@@ -99,6 +105,10 @@ server_env=(
 	"ADDR=127.0.0.1:$port"
 	"DATA_DIR=$work/data"
 	"BCRYPT_COST=$cost"
+	"PASSWORD_HASHER=$hasher"
+	"ARGON2_MEMORY_KIB=$argon_m"
+	"ARGON2_TIME=$argon_t"
+	"ARGON2_THREADS=$argon_p"
 	"LOG_LEVEL=${LOG_LEVEL:-WARNING}"
 	"JWT_SECRET_KEY=$secret"
 	# The load comes from one client address: the per-client limits (on by
@@ -128,9 +138,10 @@ for _ in $(seq 1 150); do
 	sleep 0.2
 done
 
-echo "server pid $server_pid on 127.0.0.1:$port, database $db, bcrypt cost $cost"
+echo "server pid $server_pid on 127.0.0.1:$port, database $db, hasher $hasher (bcrypt cost $cost)"
 status=0
 "$work/load" -target "http://127.0.0.1:$port" -bcrypt-cost "$cost" -server-pid "$server_pid" \
+	-hasher "$hasher" -argon2-memory-kib "$argon_m" -argon2-time "$argon_t" -argon2-threads "$argon_p" \
 	-label "$db" "$@" || status=$?
 
 kill -TERM "$server_pid"

@@ -10,9 +10,10 @@
 //	h, err := hashers.New(hashers.Options{Algorithm: hashers.Argon2id})
 //	m, err := usermgmt.New(cfg, usermgmt.WithHasher(h))
 //
-// One weighted semaphore bounds the hashing of every algorithm, and the
-// memory of the memory-hard ones (argon2, scrypt) stays under
-// Options.MemoryBudget. Every parameter read from a stored hash is
+// One semaphore bounds the hashing of every algorithm to
+// Options.MaxConcurrent, and a second, weighted in bytes, keeps the memory
+// of the memory-hard ones (argon2, scrypt) in flight under
+// Options.MemoryBudget: each takes exactly what it allocates. Every parameter read from a stored hash is
 // checked against Limits before any work, so an absurd imported hash
 // (argon2 m = 4 GiB, bcrypt cost 31) is refused by ValidateHash at import
 // and fails quickly at login instead of hanging it.
@@ -24,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 
 	"golang.org/x/sync/semaphore"
@@ -107,8 +109,11 @@ type Options struct {
 	// least 1.
 	MaxConcurrent int
 	// MemoryBudget bounds, in bytes, the memory that concurrent argon2 and
-	// scrypt computations use together. New fails when MaxConcurrent
-	// argon2id hashes of Argon2.MemoryKiB do not fit. Default 256 MiB.
+	// scrypt computations use together: each waits for exactly the bytes
+	// it allocates (argon2: m KiB; scrypt: 128·r·(N+p+2)). New fails when
+	// MaxConcurrent argon2id hashes of Argon2.MemoryKiB do not fit, and
+	// ValidateHash refuses a stored hash that alone needs more than the
+	// budget. Default 256 MiB.
 	MemoryBudget uint64
 	// Limits bound the parameters of stored hashes; zero fields take
 	// DefaultLimits'.
@@ -121,9 +126,12 @@ type Options struct {
 // every format this package reads. It implements usermgmt.Hasher and
 // usermgmt.HashValidator, and is safe for concurrent use.
 type Hasher struct {
-	opts    Options
-	sem     *semaphore.Weighted
-	slotMem uint64 // the memory one semaphore slot stands for
+	opts Options
+	// cpu bounds the computations of every algorithm to MaxConcurrent.
+	cpu *semaphore.Weighted
+	// mem is MemoryBudget in bytes; a memory-hard computation takes
+	// exactly the bytes it allocates (scheme.memory) before its cpu slot.
+	mem *semaphore.Weighted
 }
 
 // New checks opts and returns a Hasher.
@@ -181,8 +189,9 @@ func New(opts Options) (*Hasher, error) {
 		return nil, fmt.Errorf("hashers: invalid options: %w", errors.Join(errs...))
 	}
 	return &Hasher{
-		opts: opts, sem: semaphore.NewWeighted(int64(opts.MaxConcurrent)),
-		slotMem: opts.MemoryBudget / uint64(opts.MaxConcurrent),
+		opts: opts,
+		cpu:  semaphore.NewWeighted(int64(opts.MaxConcurrent)),
+		mem:  semaphore.NewWeighted(int64(min(opts.MemoryBudget, math.MaxInt64))),
 	}, nil
 }
 
@@ -208,8 +217,22 @@ type scheme interface {
 	weaker(o *Options) bool
 }
 
-// parse reads a stored hash in any known format and checks its parameters.
+// parse reads a stored hash in any known format and checks its
+// parameters, and that its computation fits the memory budget.
 func (h *Hasher) parse(hash string) (scheme, error) {
+	s, err := h.parseFormat(hash)
+	if err != nil {
+		return nil, err
+	}
+	if mem := s.memory(); mem > h.opts.MemoryBudget {
+		return nil, fmt.Errorf("%w: %s needs %d KiB, over the memory budget of %d KiB", ErrParameters, s.name(), mem>>10, h.opts.MemoryBudget>>10)
+	}
+	return s, nil
+}
+
+// parseFormat reads a stored hash in any known format and checks its
+// parameters against Limits.
+func (h *Hasher) parseFormat(hash string) (scheme, error) {
 	if len(hash) > maxEncodedLen {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformedHash, maxEncodedLen)
 	}
@@ -256,17 +279,38 @@ func (h *Hasher) Scheme(hash string) string {
 	return s.name()
 }
 
-// acquire takes the semaphore slots a computation of mem bytes stands for.
-func (h *Hasher) acquire(ctx context.Context, mem uint64) (int64, error) {
-	w := int64(1)
-	if h.slotMem > 0 && mem > h.slotMem {
-		w = int64((mem + h.slotMem - 1) / h.slotMem)
+// acquire waits for mem bytes of the memory budget (none for bcrypt and
+// PBKDF2), then for one of the MaxConcurrent computation slots, and
+// returns with both held: release gives them back. Memory comes first, so
+// that a computation waiting for memory holds no slot that bcrypt could
+// use. The weight is the computation's exact need, so the memory-hard
+// computations in flight never allocate more than MemoryBudget together
+// and never less than it allows. A need over the whole budget is refused
+// (parse refuses such hashes already: Limits.MaxMemory ≤ MemoryBudget).
+func (h *Hasher) acquire(ctx context.Context, mem uint64) error {
+	if mem > h.opts.MemoryBudget {
+		return fmt.Errorf("%w: %d MiB is over the memory budget of %d MiB", ErrParameters, mem>>20, h.opts.MemoryBudget>>20)
 	}
-	w = min(w, int64(h.opts.MaxConcurrent))
-	if err := h.sem.Acquire(ctx, w); err != nil {
-		return 0, fmt.Errorf("hashers: waiting to hash: %w", err)
+	if mem > 0 {
+		if err := h.mem.Acquire(ctx, int64(mem)); err != nil {
+			return fmt.Errorf("hashers: waiting for memory to hash: %w", err)
+		}
 	}
-	return w, nil
+	if err := h.cpu.Acquire(ctx, 1); err != nil {
+		if mem > 0 {
+			h.mem.Release(int64(mem))
+		}
+		return fmt.Errorf("hashers: waiting to hash: %w", err)
+	}
+	return nil
+}
+
+// release gives back what acquire(ctx, mem) took.
+func (h *Hasher) release(mem uint64) {
+	h.cpu.Release(1)
+	if mem > 0 {
+		h.mem.Release(int64(mem))
+	}
 }
 
 // Hash implements usermgmt.Hasher: a new hash of password with the
@@ -280,11 +324,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if h.opts.Algorithm == Argon2id {
 		mem = uint64(h.opts.Argon2.MemoryKiB) << 10
 	}
-	w, err := h.acquire(ctx, mem)
-	if err != nil {
+	if err := h.acquire(ctx, mem); err != nil {
 		return "", err
 	}
-	defer h.sem.Release(w)
+	defer h.release(mem)
 	if h.opts.Algorithm == Bcrypt {
 		return hashBcrypt(password, h.opts.BcryptCost)
 	}
@@ -307,11 +350,11 @@ func (h *Hasher) Compare(ctx context.Context, hash, password string) error {
 	if len(password) > maxComparedBytes {
 		return usermgmt.ErrWrongPassword
 	}
-	w, err := h.acquire(ctx, s.memory())
-	if err != nil {
+	mem := s.memory()
+	if err := h.acquire(ctx, mem); err != nil {
 		return err
 	}
-	defer h.sem.Release(w)
+	defer h.release(mem)
 	if !s.verify([]byte(password)) {
 		return usermgmt.ErrWrongPassword
 	}

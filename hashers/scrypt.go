@@ -23,13 +23,19 @@ type scryptHash struct {
 
 type firebaseKey struct{ separator, signer []byte }
 
+// scryptMemory is the bytes x/crypto/scrypt allocates for N = 2^ln, r and
+// p: its V of 128·r·N bytes, B of 128·r·p and XY of 256·r.
+func scryptMemory(ln, r, p int) uint64 {
+	return 128 * uint64(r) * ((uint64(1) << ln) + uint64(p) + 2)
+}
+
 // checkScrypt bounds scrypt's N = 2^ln, r and p.
 func checkScrypt(ln, r, p int, l *Limits) error {
 	if ln < 1 || ln > 30 || r < 1 || r > 64 || p < 1 || p > l.MaxThreads {
 		return fmt.Errorf("%w: scrypt ln=%d, r=%d, p=%d (want 1..30, 1..64, 1..%d)", ErrParameters, ln, r, p, l.MaxThreads)
 	}
 	n := uint64(1) << ln
-	if mem := 128 * n * uint64(r); mem > l.MaxMemory {
+	if mem := 128 * n * uint64(r); mem > l.MaxMemory { // V, the bulk of scryptMemory
 		return fmt.Errorf("%w: scrypt needs %d MiB, over %d MiB", ErrParameters, mem>>20, l.MaxMemory>>20)
 	}
 	if cost := n * uint64(r) * uint64(p); cost > l.MaxScryptCost {
@@ -75,7 +81,7 @@ func (h *scryptHash) name() string {
 	return SchemeScrypt
 }
 
-func (h *scryptHash) memory() uint64       { return 128 * (uint64(1) << h.ln) * uint64(h.r) }
+func (h *scryptHash) memory() uint64       { return scryptMemory(h.ln, h.r, h.p) }
 func (h *scryptHash) weaker(*Options) bool { return true }
 
 func (h *scryptHash) verify(pw []byte) bool {

@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/usermgmt/usermgmt/hashers"
 )
 
 // The benchmark's password satisfies the default policy.
@@ -72,6 +74,8 @@ type options struct {
 	users                 int
 	bcryptCost            int
 	bcryptSamples         int
+	hasher                string
+	argon2                hashers.Argon2Params
 	maxRequests           int64
 	timeout               time.Duration
 	pause                 time.Duration
@@ -111,7 +115,13 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.stormDuration, "storm-duration", 10*time.Second, "duration of the storm phase")
 	fs.IntVar(&o.users, "users", 8, "users registered for the run")
 	fs.IntVar(&o.bcryptCost, "bcrypt-cost", 12, "the server's BCRYPT_COST (for the bcrypt limit)")
-	fs.IntVar(&o.bcryptSamples, "bcrypt-samples", 5, "bcrypt hashes timed to compute the limit (median)")
+	fs.IntVar(&o.bcryptSamples, "bcrypt-samples", 5, "hashes timed to compute the limit (median)")
+	fs.StringVar(&o.hasher, "hasher", hashers.Bcrypt, "the server's PASSWORD_HASHER (bcrypt or argon2id), for the hash limit")
+	var m, t, p uint
+	d := hashers.DefaultArgon2Params
+	fs.UintVar(&m, "argon2-memory-kib", uint(d.MemoryKiB), "the server's ARGON2_MEMORY_KIB")
+	fs.UintVar(&t, "argon2-time", uint(d.Time), "the server's ARGON2_TIME")
+	fs.UintVar(&p, "argon2-threads", uint(d.Threads), "the server's ARGON2_THREADS")
 	fs.Int64Var(&o.maxRequests, "max-requests", 5_000_000, "upper bound on requests per phase")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "per-request timeout")
 	fs.DurationVar(&o.pause, "pause", 2*time.Second, "pause between phases")
@@ -123,6 +133,13 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.refSleep, "reference-sleep", time.Second, "pause after each reference iteration (k6's sleep(1))")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if m > 4<<20 || t > 10 || p > 8 {
+		return o, errors.New("-argon2-memory-kib, -argon2-time, -argon2-threads must be at most 4194304, 10, 8")
+	}
+	o.argon2 = hashers.Argon2Params{MemoryKiB: uint32(m), Time: uint32(t), Threads: uint8(p)}
+	if o.hasher != hashers.Bcrypt && o.hasher != hashers.Argon2id {
+		return o, fmt.Errorf("-hasher must be %s or %s, got %q", hashers.Bcrypt, hashers.Argon2id, o.hasher)
 	}
 	u, err := url.Parse(o.target)
 	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Port() == "" || (u.Path != "" && u.Path != "/") {
@@ -179,9 +196,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runReference(ctx, o, newAPI(o.target, o.prefix, o.refVUs+4), stdout)
 	}
 
-	// The bcrypt limit, measured while the server is idle.
-	fmt.Fprintf(stdout, "measuring bcrypt at cost %d (%d samples) ...\n", o.bcryptCost, o.bcryptSamples)
-	hashTime, err := timeBcrypt(o.bcryptCost, o.bcryptSamples)
+	// The hash limit, measured while the server is idle.
+	fmt.Fprintf(stdout, "measuring %s (%d samples) ...\n", o.hasherName(), o.bcryptSamples)
+	hashTime, err := timeHash(o)
 	if err != nil {
 		return err
 	}
@@ -366,19 +383,44 @@ func parallel(ctx context.Context, n, width int, f func(ctx context.Context, i i
 	return ctx.Err()
 }
 
-// timeBcrypt returns the median time of one bcrypt hash at cost, on one
-// core.
-func timeBcrypt(cost, samples int) (time.Duration, error) {
-	ts := make([]time.Duration, samples)
+// timeHash returns the median time of one hash with the server's hasher
+// (bcrypt at its cost, or argon2id at its parameters), on one core.
+func timeHash(o options) (time.Duration, error) {
+	hash := func() error {
+		_, err := bcrypt.GenerateFromPassword([]byte(benchPassword), o.bcryptCost)
+		return err
+	}
+	if o.hasher == hashers.Argon2id {
+		h, err := hashers.New(hashers.Options{Algorithm: hashers.Argon2id, Argon2: o.argon2, MaxConcurrent: 1,
+			MemoryBudget: max(256<<20, uint64(o.argon2.MemoryKiB)<<10)})
+		if err != nil {
+			return 0, err
+		}
+		hash = func() error {
+			_, err := h.Hash(context.Background(), benchPassword)
+			return err
+		}
+	}
+	ts := make([]time.Duration, o.bcryptSamples)
 	for i := range ts {
 		t0 := time.Now()
-		if _, err := bcrypt.GenerateFromPassword([]byte(benchPassword), cost); err != nil {
-			return 0, fmt.Errorf("bcrypt: %w", err)
+		if err := hash(); err != nil {
+			return 0, fmt.Errorf("%s: %w", o.hasher, err)
 		}
 		ts[i] = time.Since(t0)
 	}
 	slices.Sort(ts)
 	return ts[len(ts)/2], nil
+}
+
+// hasherName describes the server's hasher: "bcrypt cost 12",
+// "argon2id m=19456,t=2,p=1".
+func (o options) hasherName() string {
+	if o.hasher == hashers.Argon2id {
+		a := o.argon2
+		return fmt.Sprintf("argon2id m=%d,t=%d,p=%d", a.MemoryKiB, a.Time, a.Threads)
+	}
+	return fmt.Sprintf("bcrypt cost %d", o.bcryptCost)
 }
 
 // readLoadAvg returns the 1, 5 and 15 minute load averages ("" when

@@ -106,6 +106,11 @@ type Config struct {
 	AdminEmail string
 	// BcryptCost is BCRYPT_COST.
 	BcryptCost int
+	// Hashing is PASSWORD_HASHER and ARGON2_* (hasher.go).
+	Hashing Hashing
+	// Passwords are BREACHED_PASSWORD_CHECK, HIBP_API_URL,
+	// PASSWORD_NOT_IDENTITY and PASSWORD_MIN_STRENGTH (passwordchecks.go).
+	Passwords PasswordChecks
 	// CORSOrigins is CORS_ORIGINS.
 	CORSOrigins []string
 	// TrustedProxies is TRUSTED_PROXIES.
@@ -204,6 +209,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		AdminPassword: p.getenv("ADMIN_PASSWORD"), // as given: spaces count
 		AdminEmail:    p.email("ADMIN_EMAIL"),
 		BcryptCost:    p.intRange("BCRYPT_COST", usermgmt.DefaultBcryptCost, 4, 31),
+		Hashing:       p.hashing(),
+		Passwords:     p.passwordChecks(),
 		CORSOrigins:   p.origins("CORS_ORIGINS"),
 		PagesEnabled:  p.boolean("PAGES_ENABLED", true),
 		LogoFile:      p.str("LOGO_FILE", ""),

@@ -78,6 +78,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		DatabaseSource: "DATA_DIR",
 		Addr:           ":8000",
 		DataDir:        "./data",
+		Hashing:        defaultHashing,
+		Passwords:      defaultPasswordChecks,
 		MaxUploadBytes: 10 << 20,
 		BcryptCost:     12,
 		Account:        defaultAccount,
@@ -167,6 +169,8 @@ func TestLoadConfigValues(t *testing.T) {
 		AdminPassword:  " pw with spaces ",
 		MaxUploadBytes: 1 << 20,
 		BcryptCost:     10,
+		Hashing:        defaultHashing,
+		Passwords:      defaultPasswordChecks,
 		CORSOrigins:    []string{"https://app.acme.example", "http://localhost:5173"},
 		TrustedProxies: []netip.Prefix{
 			netip.MustParsePrefix("10.0.0.0/8"),

@@ -97,6 +97,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if err != nil {
 		return err
 	}
+	hasher, err := cfg.hasher()
+	if err != nil {
+		return err
+	}
+	checkers, err := cfg.passwordCheckers(log)
+	if err != nil {
+		return err
+	}
 	issuer := cfg.ProjectName
 	if keys != nil {
 		// Verifiers that read the discovery document expect the issuer to
@@ -153,7 +161,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
-	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(feats...))...)
+	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithHasher(hasher),
+		usermgmt.WithPasswordChecker(checkers...), usermgmt.WithFeature(feats...))...)
 	if err != nil {
 		return err
 	}

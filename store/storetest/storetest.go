@@ -121,6 +121,7 @@ type passkeyStore = credstore.Store
 
 // apiKeyStore names keystore.Store apart from usermgmt.Store in partial.
 type apiKeyStore = keystore.Store
+
 // signinSecretStore names secretstore.Store apart from usermgmt.Store in
 // partial.
 type signinSecretStore = secretstore.Store
