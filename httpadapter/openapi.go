@@ -41,6 +41,10 @@ func buildOpenAPI(rs []route, fs []Feature, prefix, version string) ([]byte, err
 		if err != nil {
 			return nil, err
 		}
+		if extra := checkParams(rt.checks); extra != nil {
+			params, _ := op["parameters"].([]any)
+			op["parameters"] = append(params, extra...)
+		}
 		p := rt.fullPath(prefix)
 		if paths[p] == nil {
 			paths[p] = js{}
@@ -97,18 +101,7 @@ func operation(rt Route, input *requestDef, components js) (js, error) {
 		params = append(params, js{"name": m[1], "in": "path", "required": true, "schema": s})
 	}
 	for _, q := range def.params {
-		in := q.in
-		if in == "" {
-			in = "query"
-		}
-		p := js{"name": q.name, "in": in, "required": q.required, "schema": q.schema}
-		if q.desc != "" {
-			p["description"] = q.desc
-		}
-		if q.schema["type"] == "array" {
-			p["style"], p["explode"] = "form", true
-		}
-		params = append(params, p)
+		params = append(params, paramObject(q))
 	}
 	if def.body != "" {
 		if _, ok := components[def.body]; !ok {
@@ -167,6 +160,22 @@ func operation(rt Route, input *requestDef, components js) (js, error) {
 	}
 	op["responses"] = responses
 	return op, nil
+}
+
+// paramObject is the Parameter Object of a query or header parameter.
+func paramObject(q param) js {
+	in := q.in
+	if in == "" {
+		in = "query"
+	}
+	p := js{"name": q.name, "in": in, "required": q.required, "schema": q.schema}
+	if q.desc != "" {
+		p["description"] = q.desc
+	}
+	if q.schema["type"] == "array" {
+		p["style"], p["explode"] = "form", true
+	}
+	return p
 }
 
 // statuses returns every status besides the success one that the route
