@@ -372,7 +372,7 @@ func TestCaptchaProviderTimeout(t *testing.T) {
 // (Route.Captcha), as emaillogin's link and code requests do.
 type mailer struct{}
 
-func (mailer) FeatureName() string                { return "mailer" }
+func (mailer) FeatureName() string                 { return "mailer" }
 func (mailer) InitFeature(*usermgmt.Manager) error { return nil }
 func (mailer) Schemas() map[string]any {
 	return map[string]any{"LinkForm": map[string]any{"type": "object", "properties": map[string]any{"email": map[string]any{"type": "string"}}}}
@@ -417,7 +417,7 @@ func TestCaptchaOpenAPI(t *testing.T) {
 	var doc struct {
 		Paths map[string]map[string]struct {
 			Parameters []struct{ Name, In string } `json:"parameters"`
-			Responses  map[string]any             `json:"responses"`
+			Responses  map[string]any              `json:"responses"`
 		} `json:"paths"`
 	}
 	if err := json.Unmarshal(r.body, &doc); err != nil {
