@@ -140,7 +140,10 @@ func New(cfg Config) (*Captcha, error) {
 	if cfg.Failures == nil && cfg.Login.Failures > 0 && !cfg.Login.Always {
 		cfg.Failures = NewMemoryFailures(MemoryFailuresOptions{Window: cfg.FailureWindow})
 	}
-	c := &Captcha{cfg: cfg, client: cfg.Client, guard: map[string]string{}}
+	c := &Captcha{cfg: cfg, client: cfg.Client, guard: map[string]string{}, log: cfg.Logger}
+	if c.log == nil {
+		c.log = slog.Default() // until InitFeature hands the Manager's
+	}
 	if c.client == nil {
 		c.client = &http.Client{Timeout: cfg.Timeout}
 	}
@@ -183,12 +186,8 @@ func (c *Captcha) FeatureName() string { return "captcha" }
 
 // InitFeature implements usermgmt.Feature.
 func (c *Captcha) InitFeature(m *usermgmt.Manager) error {
-	c.log = c.cfg.Logger
-	if c.log == nil {
+	if c.cfg.Logger == nil && m.Config().Logger != nil {
 		c.log = m.Config().Logger
-	}
-	if c.log == nil {
-		c.log = slog.Default()
 	}
 	return nil
 }
