@@ -132,6 +132,8 @@ type Config struct {
 	OAuthCallbackHTML bool
 	// Account is mail and account security (accountconfig.go).
 	Account Account
+	// Captcha is CAPTCHA_* (captchaconfig.go).
+	Captcha CaptchaConfig
 	// PagesEnabled is PAGES_ENABLED: serve the hosted pages (/login ...).
 	PagesEnabled bool
 	// LogoFile and FaviconFile are LOGO_FILE and FAVICON_FILE: images the
@@ -212,6 +214,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.OAuthNoEmailLinking = p.boolean("OAUTH_NO_EMAIL_LINKING", false)
 	c.OAuthCallbackHTML = p.boolean("OAUTH_CALLBACK_HTML", false)
 	c.Account = p.account()
+	c.Captcha = p.captcha()
 	c.Keys = p.tokenKeys()
 	if len(c.AdminPassword) > usermgmt.MaxPasswordBytes {
 		p.fail("ADMIN_PASSWORD", "is longer than %d bytes (bcrypt's limit)", usermgmt.MaxPasswordBytes)

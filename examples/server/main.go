@@ -133,6 +133,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	}
 	defer closeLimiter()
 
+	guards, err := cfg.Captcha.features()
+	if err != nil {
+		return err
+	}
+	log.Info("captcha", "setup", cfg.Captcha.String())
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:          st,
 		JWTSecret:      []byte(secret),
@@ -154,7 +159,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
-	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(features()...))...)
+	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithFeature(append(features(), guards...)...))...)
 	if err != nil {
 		return err
 	}
