@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/usermgmt/usermgmt/captcha"
@@ -130,3 +131,44 @@ func TestMemoryFailures(t *testing.T) {
 		t.Fatalf("x kept beyond MaxKeys: %d", n)
 	}
 }
+
+// FuzzVerifyAnswer: whatever a siteverify endpoint answers, Verify
+// returns nil, ErrFailed or ErrUnavailable, never panics, and accepts
+// only a JSON verdict with success true.
+func FuzzVerifyAnswer(f *testing.F) {
+	for _, s := range []string{`{"success":true}`, `{"success":false,"error-codes":["x"]}`, `{"success":true,"score":0.9,"action":"login"}`,
+		`{"success":"yes"}`, `null`, `[]`, `{"success":true,"score":"high"}`, ``, `<html>`} {
+		f.Add(s)
+	}
+	var answer atomicString
+	url := func() string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, answer.load()) }))
+		f.Cleanup(srv.Close)
+		return srv.URL
+	}()
+	p := captcha.RecaptchaV3("s", "k", 0) // scored: the most fields read
+	p.VerifyURL = url
+	c, err := captcha.New(captcha.Config{Provider: p})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		answer.store(body)
+		err := c.Verify(context.Background(), "tok", "", "login")
+		if err != nil && !errors.Is(err, captcha.ErrFailed) && !errors.Is(err, captcha.ErrUnavailable) {
+			t.Fatalf("answer %q: %v", body, err)
+		}
+		if err == nil && !strings.Contains(body, "true") {
+			t.Fatalf("answer %q passed", body)
+		}
+	})
+}
+
+// atomicString is a string shared with the fake server's goroutines.
+type atomicString struct {
+	mu sync.Mutex
+	s  string
+}
+
+func (a *atomicString) store(s string) { a.mu.Lock(); a.s = s; a.mu.Unlock() }
+func (a *atomicString) load() string   { a.mu.Lock(); defer a.mu.Unlock(); return a.s }
