@@ -14,14 +14,14 @@ import (
 )
 
 // siteverify serves answer as a provider's siteverify endpoint.
-func siteverify(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) string {
+func siteverify(t testing.TB, answer func(w http.ResponseWriter, r *http.Request)) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(answer))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
-func newCaptcha(t *testing.T, p captcha.Provider, cfg captcha.Config) *captcha.Captcha {
+func newCaptcha(t testing.TB, p captcha.Provider, cfg captcha.Config) *captcha.Captcha {
 	t.Helper()
 	cfg.Provider = p
 	c, err := captcha.New(cfg)
