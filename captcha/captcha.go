@@ -52,6 +52,14 @@ var (
 	ErrUnavailable = usermgmt.NewError(http.StatusServiceUnavailable, "captcha_unavailable", "The CAPTCHA cannot be checked just now. Try again in a moment.")
 )
 
+// Where a request carries its token (besides the field of the provider's
+// widget on a form). A browser application on another origin needs
+// TokenHeader among httpadapter.CORSOptions.AllowedHeaders to send it.
+const (
+	TokenHeader = "X-Captcha-Token"
+	TokenField  = "captcha_token"
+)
+
 // LoginPolicy says when a login needs a CAPTCHA: never (the zero value),
 // always, or after failures.
 type LoginPolicy struct {
@@ -201,7 +209,7 @@ func (c *Captcha) Schemas() map[string]any { return nil }
 
 // tokenParam is the header a guarded route reads, in its OpenAPI
 // operation.
-var tokenParam = httpadapter.Param{Name: "X-Captcha-Token", In: "header", Schema: map[string]any{"type": "string"},
+var tokenParam = httpadapter.Param{Name: TokenHeader, In: "header", Schema: map[string]any{"type": "string"},
 	Description: "The CAPTCHA provider's token, when not in the body's captcha_token field."}
 
 // GuardRoute implements httpadapter.Guard.
@@ -250,10 +258,10 @@ func (c *Captcha) countsFailures(route string) bool {
 // token returns the request's token: the X-Captcha-Token header, the
 // captcha_token field, or the field the provider's widget fills in.
 func (c *Captcha) token(r *http.Request, in *httpadapter.Fields) string {
-	if t := strings.TrimSpace(r.Header.Get("X-Captcha-Token")); t != "" {
+	if t := strings.TrimSpace(r.Header.Get(TokenHeader)); t != "" {
 		return t
 	}
-	if t := strings.TrimSpace(in.Get("captcha_token")); t != "" {
+	if t := strings.TrimSpace(in.Get(TokenField)); t != "" {
 		return t
 	}
 	if f := c.cfg.Provider.ResponseField; f != "" {

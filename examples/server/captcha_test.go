@@ -85,7 +85,8 @@ func TestServerCaptcha(t *testing.T) {
 	}))
 	defer fake.Close()
 	s := startServer(t, map[string]string{"CAPTCHA_PROVIDER": "turnstile", "CAPTCHA_SECRET": "test-secret", "CAPTCHA_SITE_KEY": "site",
-		"CAPTCHA_VERIFY_URL": fake.URL, "CAPTCHA_LOGIN": "after-failures:1", "RATE_LIMITER_ENABLED": "false"})
+		"CAPTCHA_VERIFY_URL": fake.URL, "CAPTCHA_LOGIN": "after-failures:1", "RATE_LIMITER_ENABLED": "false",
+		"CORS_ORIGINS": "https://app.example.com"})
 	form := url.Values{"username": {"jane_doe"}, "email": {"jane_doe@example.com"}, "password": {"Passw0rd!x"}, "confirm_password": {"Passw0rd!x"}}
 	s.do(t, "POST", "/api/auth/register", "", form, http.StatusBadRequest, nil)
 	form.Set("captcha_token", "good")
@@ -100,6 +101,22 @@ func TestServerCaptcha(t *testing.T) {
 	s.do(t, "POST", "/api/auth/login", "", login, http.StatusOK, &tok)
 	if tok.AccessToken == "" {
 		t.Fatal("no access token")
+	}
+	// A front end on another origin may send the token as a header.
+	pre, err := http.NewRequest(http.MethodOptions, s.base+"/api/auth/login", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre.Header.Set("Origin", "https://app.example.com")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	pre.Header.Set("Access-Control-Request-Headers", "content-type,x-captcha-token")
+	res, err := http.DefaultClient.Do(pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	if allowed := strings.ToLower(res.Header.Get("Access-Control-Allow-Headers")); !strings.Contains(allowed, "x-captcha-token") {
+		t.Fatalf("preflight allows headers %q, without X-Captcha-Token (status %d)", allowed, res.StatusCode)
 	}
 	if !strings.Contains(s.logs.String(), "turnstile (login after 1 failures") {
 		t.Fatalf("the startup log does not describe the CAPTCHA:\n%s", s.logs)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/adminmail"
+	"github.com/usermgmt/usermgmt/captcha"
 	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
@@ -195,10 +196,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if err != nil {
 		return err
 	}
+	cors := corsOptions(cfg.CORSOrigins)
+	if cfg.Captcha.Provider != "" { // a front end on another origin sends the token in a header
+		cors.AllowedHeaders = []string{"Authorization", "Content-Type", captcha.TokenHeader}
+	}
 	handler := httpadapter.New(m, httpadapter.Options{
 		Prefix:         cfg.APIPrefix,
 		Logger:         log,
-		CORS:           corsOptions(cfg.CORSOrigins),
+		CORS:           cors,
 		TrustedProxies: cfg.TrustedProxies,
 		Pages:          pages,
 		FeatureFlags:   cfg.FeatureFlagsEnabled,
