@@ -122,7 +122,8 @@ type Captcha struct {
 	log    *slog.Logger
 	client *http.Client
 	guard  map[string]string // route name -> action
-	down   atomic.Bool       // an outage is under way (logged once)
+	down   atomic.Bool       // an outage of the provider is under way (logged once)
+	lost   atomic.Bool       // the failure counter fails (logged once)
 }
 
 // maxTokenBytes bounds a token: the providers' are about 2 KB at most.
@@ -275,9 +276,9 @@ func (c *Captcha) before(r *http.Request, in *httpadapter.Fields, route, act str
 	ctx := r.Context()
 	if c.countsFailures(route) {
 		need, err := c.needed(ctx, r, in)
+		c.counted(ctx, err)
 		if err != nil {
-			c.log.WarnContext(ctx, "captcha: count of failed logins unavailable; asking for a CAPTCHA", "err", err)
-			need = true
+			need = true // no count: ask, rather than let a guesser through
 		}
 		if !need {
 			return nil

@@ -145,7 +145,15 @@ func (c *Captcha) after(r *http.Request, in *httpadapter.Fields, err error) {
 			errs = append(errs, c.cfg.Failures.Reset(ctx, acct))
 		}
 	}
-	if e := errors.Join(errs...); e != nil {
-		c.log.WarnContext(ctx, "captcha: count a failed login", "err", e)
+	c.counted(ctx, errors.Join(errs...))
+}
+
+// counted notes whether the failure counter answered: one warning when
+// it stops (every login then needs a CAPTCHA), one line when it is back.
+func (c *Captcha) counted(ctx context.Context, err error) {
+	if err != nil && c.lost.CompareAndSwap(false, true) {
+		c.log.WarnContext(ctx, "captcha: the failed-login counter fails; every login needs a CAPTCHA until it answers", "err", err)
+	} else if err == nil && c.lost.CompareAndSwap(true, false) {
+		c.log.InfoContext(ctx, "captcha: the failed-login counter answers again")
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/usermgmt/usermgmt/captcha"
+	"github.com/usermgmt/usermgmt/internal/testredis"
 )
 
 func TestLoadConfigCaptcha(t *testing.T) {
@@ -16,7 +18,7 @@ func TestLoadConfigCaptcha(t *testing.T) {
 	if err != nil || c.Captcha.Provider != "" || c.Captcha.String() != "off" {
 		t.Fatalf("default CAPTCHA = %v, %v; want off", c.Captcha, err)
 	}
-	if fs, err := c.Captcha.features(); err != nil || fs != nil {
+	if fs, err := c.Captcha.features(nil); err != nil || fs != nil {
 		t.Fatalf("features of an unset CAPTCHA = %v, %v", fs, err)
 	}
 	c, err = loadConfig(env(map[string]string{"CAPTCHA_PROVIDER": "HCaptcha", "CAPTCHA_SECRET": "sekrit-value", "CAPTCHA_SITE_KEY": "site",
@@ -121,4 +123,31 @@ func TestServerCaptcha(t *testing.T) {
 	if !strings.Contains(s.logs.String(), "turnstile (login after 1 failures") {
 		t.Fatalf("the startup log does not describe the CAPTCHA:\n%s", s.logs)
 	}
+}
+
+// TestTwoInstancesShareCaptchaFailures: with the limits in Redis, the
+// failed logins that make a login need a CAPTCHA are counted for the
+// deployment: a failure on one instance counts on the other.
+func TestTwoInstancesShareCaptchaFailures(t *testing.T) {
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		_, _ = io.WriteString(w, `{"success":`+strconv.FormatBool(r.PostForm.Get("response") == "good")+`}`)
+	}))
+	defer fake.Close()
+	_, prefix := testredis.Client(t)
+	vars := sharedVars(t)
+	for k, v := range map[string]string{
+		"REDIS_URL": testredis.URL(t), "REDIS_KEY_PREFIX": prefix, "RATE_LIMITER_ENABLED": "true",
+		"CAPTCHA_PROVIDER": "turnstile", "CAPTCHA_SECRET": "test-secret", "CAPTCHA_SITE_KEY": "site",
+		"CAPTCHA_VERIFY_URL": fake.URL, "CAPTCHA_LOGIN": "after-failures:2",
+	} {
+		vars[k] = v
+	}
+	a, b := startServer(t, vars), startServer(t, vars)
+	wrong := url.Values{"username": {"admin"}, "password": {"wrong-Passw0rd!"}}
+	a.do(t, "POST", "/api/auth/login", "", wrong, http.StatusUnauthorized, nil)
+	b.do(t, "POST", "/api/auth/login", "", wrong, http.StatusUnauthorized, nil)
+	a.do(t, "POST", "/api/auth/login", "", wrong, http.StatusBadRequest, nil)
+	wrong.Set("captcha_token", "good")
+	b.do(t, "POST", "/api/auth/login", "", wrong, http.StatusUnauthorized, nil)
 }

@@ -72,8 +72,10 @@ func parseCaptchaLogin(s string) (captcha.LoginPolicy, bool) {
 	return captcha.AfterFailures(n), true
 }
 
-// features returns the CAPTCHA feature, none when it is off.
-func (c CaptchaConfig) features() ([]usermgmt.Feature, error) {
+// features returns the CAPTCHA feature, none when it is off; failures,
+// when not nil, counts the failed logins (in Redis, shared by every
+// instance).
+func (c CaptchaConfig) features(failures captcha.FailureCounter) ([]usermgmt.Feature, error) {
 	if c.Provider == "" {
 		return nil, nil
 	}
@@ -85,7 +87,7 @@ func (c CaptchaConfig) features() ([]usermgmt.Feature, error) {
 		prov.VerifyURL = c.VerifyURL
 	}
 	f, err := captcha.New(captcha.Config{Provider: prov, Register: true, ForgotPassword: true, FeatureRoutes: true,
-		Login: c.Login, FailOpen: c.FailOpen})
+		Login: c.Login, FailOpen: c.FailOpen, Failures: failures})
 	if err != nil {
 		return nil, fmt.Errorf("CAPTCHA: %w", err)
 	}

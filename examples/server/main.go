@@ -35,6 +35,7 @@ import (
 	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/anydb"
+	"github.com/usermgmt/usermgmt/store/redisstore"
 )
 
 // HTTP server limits.
@@ -134,7 +135,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	}
 	defer closeLimiter()
 
-	guards, err := cfg.Captcha.features()
+	var failures captcha.FailureCounter // in memory unless the limits are in Redis
+	if rl, ok := limiter.(*redisstore.Limiter); ok {
+		failures = rl.Counter(0)
+	}
+	guards, err := cfg.Captcha.features(failures)
 	if err != nil {
 		return err
 	}
