@@ -3,6 +3,7 @@ package httpadapter_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -442,4 +443,29 @@ func TestCaptchaOpenAPI(t *testing.T) {
 // that X-Forwarded-For names the client.
 func trustedLoopback() []netip.Prefix {
 	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+}
+
+// brokenCounter is a failure counter that never answers.
+type brokenCounter struct{}
+
+func (brokenCounter) Failures(context.Context, string) (int, error) {
+	return 0, errors.New("counter down")
+}
+func (brokenCounter) AddFailure(context.Context, string) error { return errors.New("counter down") }
+func (brokenCounter) Reset(context.Context, string) error      { return errors.New("counter down") }
+
+func TestCaptchaLoginCounterDown(t *testing.T) {
+	// Without a count, every login needs the CAPTCHA; one warning says so.
+	ce := newCaptchaEnv(t, "turnstile", captcha.Config{Login: captcha.AfterFailures(5), Failures: brokenCounter{}}, httpadapter.Options{})
+	if _, err := ce.m.CreateUser(context.Background(), usermgmt.NewUser{Username: "jane_doe", Email: "jane_doe@example.com", Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		ce.live(t, request{method: "POST", path: "/api/auth/login", form: url.Values{"username": {"jane_doe"}, "password": {password}}}).
+			wantError(t, http.StatusBadRequest, "captcha_failed")
+	}
+	ce.live(t, request{method: "POST", path: "/api/auth/login", form: url.Values{"username": {"jane_doe"}, "password": {password}, "captcha_token": {"good"}}}).tokens(t)
+	if n := strings.Count(ce.logs.String(), "the failed-login counter fails"); n != 1 {
+		t.Fatalf("%d counter warnings, want 1:\n%s", n, ce.logs)
+	}
 }
