@@ -3,6 +3,7 @@ package captcha_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -43,6 +44,10 @@ func TestProviderNamed(t *testing.T) {
 	}
 	if p, _ := captcha.ProviderNamed("recaptcha-v3", "s", "k"); !p.Scored || p.MinScore != captcha.DefaultMinScore {
 		t.Errorf("reCAPTCHA v3 = %+v, want scored at %v", p, captcha.DefaultMinScore)
+	}
+	p, _ := captcha.ProviderNamed("turnstile", "the-secret-key", "site")
+	if out := fmt.Sprintf("%v %+v %+v", p, p, captcha.Config{Provider: p}); strings.Contains(out, "the-secret-key") {
+		t.Errorf("printing a Provider shows its secret: %s", out)
 	}
 	if _, err := captcha.ProviderNamed("friendly", "s", "k"); err == nil {
 		t.Error("an unknown provider was accepted")

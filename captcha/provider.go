@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,6 +49,17 @@ type Provider struct {
 	// (Turnstile, reCAPTCHA v3): a verification naming another action
 	// than the route's fails.
 	Actions bool
+}
+
+// String describes p without its secret, so that printing a Provider (or
+// a Config holding it) never shows the key.
+func (p Provider) String() string {
+	return fmt.Sprintf("captcha.Provider{%s, site key %q, verify %s}", p.Name, p.SiteKey, p.VerifyURL)
+}
+
+// LogValue is p for log/slog, without its secret.
+func (p Provider) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", p.Name), slog.String("verify_url", p.VerifyURL))
 }
 
 // The siteverify endpoints.
