@@ -29,6 +29,10 @@
 // passwords, provider buttons, logout, ...; see PagesOptions), whose forms
 // call the same Manager methods with the same decoders and messages.
 //
+// Features (usermgmt.WithFeature) add routes (Feature, Handle) and may
+// check other routes' requests before the Manager is called (Guard, as
+// package captcha does).
+//
 // Routes describes every route as data (method, path, feature-flag name,
 // authentication, input and output types), for documentation and tooling.
 package httpadapter

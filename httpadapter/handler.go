@@ -50,19 +50,20 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 		auth:       newAuthenticator(m, opts.CORS.credentialedOrigins()...),
 		jwksMaxAge: opts.JWKSMaxAge,
 	}
+	fs := features(m)
+	rs := routes(fs)
 	if opts.Pages != nil {
-		h.pages = newPages(h, *opts.Pages)
+		h.pages = newPages(h, *opts.Pages, pageWidgets(rs))
 	}
 	h.limits = newLimiter(m, opts.RateLimit, h.log)
 	h.flags = opts.FeatureFlags
 	h.callbackHTML = opts.OAuthCallbackHTML
-	fs := features(m)
 	h.docs = newDocs(opts, h.version, fs)
 
 	mux := http.NewServeMux()
 	probe := http.NewServeMux() // the same routes without the fallback, to tell 404 from 405
 	var methods []string
-	for _, rt := range routes(fs) {
+	for _, rt := range rs {
 		if rt.Page && h.pages == nil || rt.SwaggerUI && opts.SwaggerUI == nil {
 			continue
 		}
@@ -130,6 +131,9 @@ func (h *handler) bind(rt route) http.Handler {
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt.ep.serve(h, w, r, rt.Auth)
 	})
+	if len(rt.checks) > 0 {
+		next = h.guarded(rt, next)
+	}
 	if h.flags {
 		next = flagGate(h.m, h.auth, h.log, rt.Flag, next)
 	}
@@ -195,6 +199,7 @@ func underPrefix(path, prefix string) bool {
 
 // fail answers err.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	noteAnswer(r, err)
 	writeError(w, r, h.log, err)
 }
 
@@ -228,6 +233,10 @@ func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth b
 			return
 		}
 	}
+	if err := runChecks(r); err != nil { // the Guards' (routeguard.go)
+		h.fail(w, r, err)
+		return
+	}
 	res, err := o.call(h, usermgmt.ContextWithCaller(ctx, p), p, in)
 	if err != nil {
 		h.fail(w, r, err)
@@ -235,6 +244,10 @@ func (o op[In]) serve(h *handler, w http.ResponseWriter, r *http.Request, auth b
 	}
 	res.write(w, r, h.log)
 }
+
+// runsChecks marks the endpoints that run the Guards' checks themselves,
+// between decoding and the Manager call.
+func (op[In]) runsChecks() {}
 
 // none is the input of routes that take none.
 type none struct{}

@@ -41,6 +41,10 @@ func buildOpenAPI(rs []route, fs []Feature, prefix, version string) ([]byte, err
 		if err != nil {
 			return nil, err
 		}
+		if extra := checkParams(rt.checks); extra != nil {
+			params, _ := op["parameters"].([]any)
+			op["parameters"] = append(params, extra...)
+		}
 		p := rt.fullPath(prefix)
 		if paths[p] == nil {
 			paths[p] = js{}
@@ -97,18 +101,7 @@ func operation(rt Route, input *requestDef, components js) (js, error) {
 		params = append(params, js{"name": m[1], "in": "path", "required": true, "schema": s})
 	}
 	for _, q := range def.params {
-		in := q.in
-		if in == "" {
-			in = "query"
-		}
-		p := js{"name": q.name, "in": in, "required": q.required, "schema": q.schema}
-		if q.desc != "" {
-			p["description"] = q.desc
-		}
-		if q.schema["type"] == "array" {
-			p["style"], p["explode"] = "form", true
-		}
-		params = append(params, p)
+		params = append(params, paramObject(q))
 	}
 	if def.body != "" {
 		if _, ok := components[def.body]; !ok {
@@ -187,6 +180,22 @@ var failureDescriptions = map[int]string{
 // writes reports whether a route may write: every route but a GET, and
 // the GET routes that say so (Route.Writes).
 func writes(rt Route) bool { return rt.Method != http.MethodGet || rt.Writes }
+
+// paramObject is the Parameter Object of a query or header parameter.
+func paramObject(q param) js {
+	in := q.in
+	if in == "" {
+		in = "query"
+	}
+	p := js{"name": q.name, "in": in, "required": q.required, "schema": q.schema}
+	if q.desc != "" {
+		p["description"] = q.desc
+	}
+	if q.schema["type"] == "array" {
+		p["style"], p["explode"] = "form", true
+	}
+	return p
+}
 
 // statuses returns every status besides the success one that the route
 // answers, in order: those every route may give (403 from a feature flag

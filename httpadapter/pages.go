@@ -49,7 +49,7 @@ type PagesOptions struct {
 	Favicon []byte
 	// Files overrides the embedded templates and assets, by name: a file
 	// of Files named like one of the embedded ones (layout.html,
-	// login.html, register.html, logout.html, verified.html,
+	// widget.html, login.html, register.html, logout.html, verified.html,
 	// notfound.html, otp.html, forgot.html, reset.html,
 	// resetrequest.html, change.html, limited.html,
 	// style.css, pages.js) replaces it.
@@ -118,6 +118,10 @@ type PageData struct {
 	// FooterLinks are the configured footer links (terms, privacy,
 	// support), none when none is configured.
 	FooterLinks []FooterLink
+	// Widget is what the page's form shows for a Guard's check (a
+	// CAPTCHA), nil for none: the "widget" template (widget.html) draws
+	// it.
+	Widget *Widget
 
 	values     url.Values
 	afterLogin string
@@ -181,8 +185,9 @@ type pages struct {
 	csp        string
 	hint       string
 	footer     []FooterLink
-	named      map[string]string // the host's provider names
-	terms      map[string]string // /terms, /privacy, /support: the configured URL
+	named      map[string]string  // the host's provider names
+	terms      map[string]string  // /terms, /privacy, /support: the configured URL
+	widgets    map[string]*Widget // by page: the Guards' widgets of its form
 }
 
 // asset is a static file with its headers.
@@ -202,7 +207,7 @@ func newAsset(body []byte, contentType string) asset {
 
 // newPages prepares the pages: it parses the templates (panicking on a
 // host's override that does not parse) and draws the default images.
-func newPages(h *handler, o PagesOptions) *pages {
+func newPages(h *handler, o PagesOptions, widgets map[string]*Widget) *pages {
 	cfg := h.m.Config()
 	if o.ProjectName == "" {
 		o.ProjectName = cfg.Issuer
@@ -218,6 +223,7 @@ func newPages(h *handler, o PagesOptions) *pages {
 		hint:       cfg.PasswordPolicy.Describe(),
 		named:      o.ProviderNames,
 		terms:      map[string]string{},
+		widgets:    widgets,
 	}
 	for _, l := range []struct{ name, path, url string }{
 		{"Terms", "/terms", o.TermsURL}, {"Privacy", "/privacy", o.PrivacyURL}, {"Support", "/support", o.SupportURL},
@@ -242,6 +248,9 @@ func newPages(h *handler, o PagesOptions) *pages {
 	layout := string(read("layout.html"))
 	for _, name := range pageFiles {
 		t, err := template.New("layout.html").Parse(layout)
+		if err == nil {
+			_, err = t.New("widget.html").Parse(string(read("widget.html")))
+		}
 		if err == nil {
 			_, err = t.New(name + ".html").Parse(string(read(name + ".html")))
 		}
@@ -283,8 +292,7 @@ func newPages(h *handler, o PagesOptions) *pages {
 	for _, origin := range p.redirects.origins {
 		formAction += " " + origin
 	}
-	p.csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
-		"form-action " + formAction + "; frame-ancestors 'none'; base-uri 'none'"
+	p.csp = pagesCSP(formAction, widgetOrigins(widgets))
 	return p
 }
 
@@ -308,6 +316,7 @@ func (p *pages) data(w http.ResponseWriter, r *http.Request, page, title string,
 	if page == "login" || page == "register" {
 		d.Providers = p.providerLinks(d.RedirectURI)
 	}
+	d.Widget = p.widgets[page]
 	return d
 }
 
@@ -348,6 +357,7 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, d *Pa
 // fail shows d again with err's message and status. An internal error is
 // logged, and its cause never shown.
 func (p *pages) fail(w http.ResponseWriter, r *http.Request, d *PageData, err error) {
+	noteAnswer(r, err)
 	e := answerFor(r, err)
 	logFailure(p.h.log, r, e, err)
 	if e.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
@@ -408,6 +418,10 @@ func (p *pages) form(w http.ResponseWriter, r *http.Request, page, title string)
 		d := p.data(w, r, page, title, kept)
 		d.signIn(p.session(w, r)) // the page as a GET would show it
 		p.fail(w, r, d, errCSRF)
+		return nil, false
+	}
+	if err := runChecks(r); err != nil { // the Guards' (routeguard.go)
+		p.fail(w, r, p.data(w, r, page, title, kept), err)
 		return nil, false
 	}
 	return kept, true

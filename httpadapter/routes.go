@@ -83,6 +83,13 @@ type Route struct {
 	// never an API key (403 session_required): one that manages the
 	// account's passwords, second factors, sessions, API keys or ways in.
 	SessionOnly bool
+	// Captcha asks for the CAPTCHA of a Guard that checks the routes
+	// marking themselves so (package captcha, with its FeatureRoutes
+	// option): a feature's route that mails a sign-in link or code, say.
+	// Without such a guard it changes nothing.
+	Captcha bool
+
+	checks []*Check // the Guards' checks of the route (routeguard.go)
 }
 
 // fullPath returns the path the route is served at under prefix.
@@ -155,7 +162,7 @@ func routes(fs []Feature) []route {
 	} {
 		rs = append(rs, group...)
 	}
-	return rs
+	return withChecks(rs, guards(fs))
 }
 
 // coreRoutes are the routes of accounts, sessions and users, and the root

@@ -18,12 +18,14 @@ func TestLinkedOnlyWhereUsed(t *testing.T) {
 	// The passkey feature's WebAuthn library: a host that does not enable
 	// passkeys does not link it, though its store implements their table.
 	webauthn := []string{"github.com/go-webauthn/webauthn"}
+	// The CAPTCHA feature: the core and httpadapter hold no provider code.
+	captcha := []string{mod + "/captcha"}
 	for pkg, banned := range map[string][]string{
 		mod + "/store":          append(append(append([]string{}, sqlite...), pg...), webauthn...),
 		mod + "/store/sqlite":   pg,
 		mod + "/store/postgres": sqlite,
-		mod:                     append(append(append([]string{}, sqlite...), pg...), docs...),
-		mod + "/httpadapter":    append(append(append([]string{}, sqlite...), pg...), docs...),
+		mod:                     append(append(append(append([]string{}, sqlite...), pg...), docs...), captcha...),
+		mod + "/httpadapter":    append(append(append(append([]string{}, sqlite...), pg...), docs...), captcha...),
 	} {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {

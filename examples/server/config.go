@@ -140,6 +140,8 @@ type Config struct {
 	Account Account
 	// SignIn is the password-less sign-in (signin.go).
 	SignIn SignIn
+	// Captcha is CAPTCHA_* (captchaconfig.go).
+	Captcha CaptchaConfig
 	// PagesEnabled is PAGES_ENABLED: serve the hosted pages (/login ...).
 	PagesEnabled bool
 	// LogoFile and FaviconFile are LOGO_FILE and FAVICON_FILE: images the
@@ -227,6 +229,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.OAuthCallbackHTML = p.boolean("OAUTH_CALLBACK_HTML", false)
 	c.Account = p.account()
 	c.SignIn = p.signIn(c.Account.EmailMethod != emailNone)
+	c.Captcha = p.captcha()
 	c.Keys = p.tokenKeys()
 	if len(c.AdminPassword) > usermgmt.MaxPasswordBytes {
 		p.fail("ADMIN_PASSWORD", "is longer than %d bytes (bcrypt's limit)", usermgmt.MaxPasswordBytes)

@@ -28,10 +28,12 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/captcha"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/httpadapter/swaggerui"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/anydb"
+	"github.com/usermgmt/usermgmt/store/redisstore"
 )
 
 // HTTP server limits.
@@ -140,6 +142,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	defer closeLimiter()
 
 	feats, el := features(cfg)
+
+	var failures captcha.FailureCounter // in memory unless the limits are in Redis
+	if rl, ok := limiter.(*redisstore.Limiter); ok {
+		failures = rl.Counter(0)
+	}
+	guards, err := cfg.Captcha.features(failures)
+	if err != nil {
+		return err
+	}
+	log.Info("captcha", "setup", cfg.Captcha.String())
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:          st,
 		JWTSecret:      []byte(secret),
@@ -162,7 +174,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
 	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithHasher(hasher),
-		usermgmt.WithPasswordChecker(checkers...), usermgmt.WithFeature(feats...))...)
+		usermgmt.WithPasswordChecker(checkers...), usermgmt.WithFeature(append(feats, guards...)...))...)
 	if err != nil {
 		return err
 	}
@@ -201,10 +213,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 	if err != nil {
 		return err
 	}
+	cors := corsOptions(cfg.CORSOrigins)
+	if cfg.Captcha.Provider != "" { // a front end on another origin sends the token in a header
+		cors.AllowedHeaders = []string{"Authorization", "Content-Type", captcha.TokenHeader}
+	}
 	handler := httpadapter.New(m, httpadapter.Options{
 		Prefix:         cfg.APIPrefix,
 		Logger:         log,
-		CORS:           corsOptions(cfg.CORSOrigins),
+		CORS:           cors,
 		TrustedProxies: cfg.TrustedProxies,
 		Pages:          pages,
 		FeatureFlags:   cfg.FeatureFlagsEnabled,

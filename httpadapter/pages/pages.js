@@ -14,6 +14,27 @@ document.addEventListener("DOMContentLoaded", function () {
 		input.addEventListener("input", check);
 		other.addEventListener("input", check);
 	});
+	// A score-based CAPTCHA (reCAPTCHA v3, widget.html): the token for the
+	// form's action is asked for as the form is sent.
+	document.querySelectorAll("[data-captcha-invisible]").forEach(function (el) {
+		var form = el.closest("form");
+		var field = el.querySelector("input[name=captcha_token]");
+		if (!form || !field) {
+			return;
+		}
+		form.addEventListener("submit", function (event) {
+			if (field.value || typeof grecaptcha === "undefined") {
+				return;
+			}
+			event.preventDefault();
+			grecaptcha.ready(function () {
+				grecaptcha.execute(el.getAttribute("data-sitekey"), {action: el.getAttribute("data-action")}).then(function (token) {
+					field.value = token;
+					form.submit();
+				});
+			});
+		});
+	});
 	// One submission per click: disable the button while the page loads.
 	document.querySelectorAll("form").forEach(function (form) {
 		form.addEventListener("submit", function () {
