@@ -25,6 +25,8 @@ import (
 //   - Manager.MailData, MailTemplate, QueueMail, HasMailer: mail.
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
 //   - NewError: errors with a stable code and an HTTP status.
+//   - Manager.SealOTPSecret: a TOTP secret sealed for a users row an
+//     import writes.
 
 // A Feature is an optional capability built over the core in its own
 // package. Pass it to New with WithFeature; New calls InitFeature once,
