@@ -117,29 +117,37 @@ func TestImportRefusesOtherSchemas(t *testing.T) {
 		errorIs(t, err, importref.ErrNotReference, `no table "users"`)
 		assertEmpty(t, tg)
 	})
-	t.Run("sqlite usermgmt database", func(t *testing.T) {
-		// Our own schema has a users table, but not the reference's columns.
-		path := filepath.Join(t.TempDir(), "ours.db")
-		st, err := sqlite.Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.Close()
-		tg := sqliteTarget(t)
-		_, err = importref.Import(ctx, tg.m, tg.tools, openSource(t, path), importref.Options{})
-		errorIs(t, err, importref.ErrNotReference, `table "users" has no column "hashed_password"`)
-	})
-	t.Run("postgres usermgmt database", func(t *testing.T) {
-		dsn := testpg.DSN(t)
-		st, err := postgres.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st.Close()
-		tg := sqliteTarget(t)
-		_, err = importref.Import(ctx, tg.m, tg.tools, openSource(t, dsn), importref.Options{})
-		errorIs(t, err, importref.ErrNotReference, `table "users" has no column "hashed_password"`)
-	})
+	// Our own schema has a users table, but not the reference's columns.
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) string // creates a usermgmt database, returns its URI
+	}{
+		{"sqlite usermgmt database", func(t *testing.T) string {
+			path := filepath.Join(t.TempDir(), "ours.db")
+			st, err := sqlite.Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			return path
+		}},
+		{"postgres usermgmt database", func(t *testing.T) string {
+			dsn := testpg.DSN(t)
+			st, err := postgres.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			return dsn
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			uri := tc.open(t)
+			tg := sqliteTarget(t)
+			_, err := importref.Import(ctx, tg.m, tg.tools, openSource(t, uri), importref.Options{})
+			errorIs(t, err, importref.ErrNotReference, `table "users" has no column "hashed_password"`)
+		})
+	}
 	t.Run("missing file", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "Project.db")
 		if _, err := importref.Open(ctx, "sqlite+aiosqlite:///"+path); err == nil {

@@ -48,6 +48,7 @@ type converter struct {
 	users    map[string]bool // the imported users' UUIDs
 	created  map[string]string
 	files    []*fileRow
+	emailOTP int // users whose second factor is the email method
 }
 
 // fileRow is a carried file, with what copying its content needs.
@@ -71,6 +72,10 @@ func (c *converter) convert(data *refData) (*exportDoc, error) {
 	idents, err := c.convertExternal(data.tables["external_accounts"])
 	if err != nil {
 		return nil, err
+	}
+	if c.emailOTP > 0 {
+		c.rep.Notes = append(c.rep.Notes, fmt.Sprintf(
+			"%d user(s) have the email second factor: they finish logging in with a mailed code, so the service needs a mailer.", c.emailOTP))
 	}
 	if n := len(data.tables["oauth_tokens"]); n > 0 {
 		c.rep.Notes = append(c.rep.Notes, fmt.Sprintf(
@@ -121,6 +126,7 @@ func (c *converter) convertUsers(rows []row) (users, history []map[string]any, e
 			return nil, nil, fail("the username %q is also row %d's", username, prev)
 		}
 		emails[email], names[username] = n, n
+		c.noteDefaultPassword(n, username, u["password_hash"].(string))
 		c.users[id] = true
 		c.created[id] = u["created_at"].(string)
 		c.userRows = append(c.userRows, refRow{n: n, key: id})
@@ -263,9 +269,11 @@ func (c *converter) checkHash(hash string) error {
 	return nil
 }
 
-// otp converts the second factor: an enabled method keeps its secret,
-// sealed for the user; with none, the secret (the reference handed it out
-// in a response header) is dropped and a new one is made at enrolment.
+// otp converts the second factor. The authenticator keeps its secret,
+// sealed for the user. The email method keeps no secret (here its codes
+// are random, mailed and stored hashed), and with none the secret (which
+// the reference handed out in a response header) is dropped: a new one is
+// made at enrolment.
 func (c *converter) otp(r row, id string) (method, sealed string, err error) {
 	method, err = text(r["otp_method"])
 	if err != nil {
@@ -274,7 +282,10 @@ func (c *converter) otp(r row, id string) (method, sealed string, err error) {
 	switch method {
 	case "", usermgmt.OTPNone:
 		return usermgmt.OTPNone, "", nil
-	case usermgmt.OTPAuthenticator, usermgmt.OTPEmail:
+	case usermgmt.OTPEmail:
+		c.emailOTP++
+		return method, "", nil
+	case usermgmt.OTPAuthenticator:
 	default:
 		return "", "", fmt.Errorf("the otp_method %q is not none, authenticator or email", clip(method, 32))
 	}
@@ -284,9 +295,25 @@ func (c *converter) otp(r row, id string) (method, sealed string, err error) {
 	}
 	sealed, err = c.m.SealOTPSecret(id, secret)
 	if err != nil {
-		return "", "", fmt.Errorf("otp_method is %s but the otp_secret is not a usable TOTP secret (base32, at least 80 bits)", method)
+		return "", "", errors.New("otp_method is authenticator but the otp_secret is not a usable TOTP secret (base32, at least 80 bits)")
 	}
 	return method, sealed, nil
+}
+
+// referenceAdminPassword is the password the reference gives its default
+// admin.
+const referenceAdminPassword = "changeme"
+
+// noteDefaultPassword notes an account that still has the reference's
+// default admin password.
+func (c *converter) noteDefaultPassword(n int, username, hash string) {
+	if username != "admin" || hash == "" {
+		return
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(referenceAdminPassword)) == nil {
+		c.rep.Notes = append(c.rep.Notes, fmt.Sprintf(
+			"users row %d (admin): the password is still the reference's default %q; change it at once.", n, referenceAdminPassword))
+	}
 }
 
 // convertHistory turns a user's history into audit rows about the user.

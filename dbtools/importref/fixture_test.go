@@ -111,7 +111,7 @@ func fixtureRows(t *testing.T, dataDir string) []refRow {
 			`["admin", "moderator", "user"]`, `[]`, `[]`, nil),
 		userRow(t, janeUUID, "jane_doe", "Jane Doe", "Jane@Example.com", refHash(t, janePassword), "authenticator", janeSecret,
 			`["user"]`, janeHistory, `["`+extUUID+`", "`+goneUUID+`"]`, 1),
-		userRow(t, extUUID, "octo_cat", "Octo Cat", "octo@example.com", "ThirdPartyOnlyAcc", "none", nil,
+		userRow(t, extUUID, "octo_cat", "Octo Cat", "octo@example.com", "ThirdPartyOnlyAcc", "email", nil,
 			`["user"]`, `[]`, `[]`, 7), // 7: a deleted picture (the reference leaves the id)
 		{"files", []string{"id", "file_name", "file_type", "file_path", "description", "created_at", "created_by_uuid"},
 			[]any{1, "pfp_" + janeUUID + ".png", "png", filepath.Join(dataDir, "users", adminUUID, "pfp_"+janeUUID+".png"), "Profile picture", 1700000100, adminUUID}},

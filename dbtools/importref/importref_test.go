@@ -101,11 +101,31 @@ func TestImportSQLiteReference(t *testing.T) {
 	checkImported(t, tg, true)
 }
 
-// TestImportPostgresReference imports the reference's PostgreSQL schema
-// into a PostgreSQL target, metadata only.
+// TestImportPostgresReference imports the reference's PostgreSQL schema,
+// kept in a schema of its own (the URI's search_path names it), into a
+// PostgreSQL target, metadata only.
 func TestImportPostgresReference(t *testing.T) {
 	ctx := context.Background()
-	refDSN := testpg.DSN(t)
+	dsn := testpg.DSN(t)
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	// A decoy users table in public: the import must read refapp's.
+	for _, q := range []string{"CREATE SCHEMA refapp", "CREATE TABLE public.users (uuid TEXT)"} {
+		if _, err := admin.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", "refapp")
+	u.RawQuery = q.Encode()
+	refDSN := u.String()
 	db, err := sql.Open("pgx", refDSN)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +167,12 @@ func checkReport(t *testing.T, rep *importref.Report, contents bool) {
 		t.Errorf("report %+v", rep)
 	}
 	notes := strings.Join(rep.Notes, "\n")
-	for _, want := range []string{"oauth_tokens: 1 provider token row(s) not carried", "blocked uuid \"" + goneUUID + "\" names no user"} {
+	for _, want := range []string{
+		"oauth_tokens: 1 provider token row(s) not carried",
+		"users row 2 (uuid " + janeUUID + "): blocked uuid \"" + goneUUID + "\" names no user",
+		"users row 1 (admin): the password is still the reference's default \"changeme\"",
+		"1 user(s) have the email second factor",
+	} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}
@@ -223,8 +248,8 @@ func checkImported(t *testing.T, tg *target, contents bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if octo.PasswordHash != "" || !octo.IsExternalOnly || octo.ProfilePictureID != nil {
-		t.Errorf("octo_cat: hash %q external %v picture %v", octo.PasswordHash, octo.IsExternalOnly, octo.ProfilePictureID)
+	if octo.PasswordHash != "" || !octo.IsExternalOnly || octo.ProfilePictureID != nil || octo.OTPMethod != usermgmt.OTPEmail || octo.OTPSecret != "" {
+		t.Errorf("octo_cat: hash %q external %v picture %v otp %q", octo.PasswordHash, octo.IsExternalOnly, octo.ProfilePictureID, octo.OTPMethod)
 	}
 	if status, _ := form(t, tg.srv.URL+"/api/auth/login", url.Values{"username": {"octo_cat"}, "password": {"ThirdPartyOnlyAcc"}, "grant_type": {"password"}}); status != http.StatusUnauthorized {
 		t.Errorf("external-only password login: %d", status)
