@@ -11,6 +11,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/dbtools/importref"
+	"github.com/usermgmt/usermgmt/hashers"
 	"github.com/usermgmt/usermgmt/internal/testpg"
 	"github.com/usermgmt/usermgmt/store/postgres"
 	"github.com/usermgmt/usermgmt/store/sqlite"
@@ -68,6 +69,8 @@ func TestImportRefusesBadRows(t *testing.T) {
 	}{
 		{"malformed hash", withUser(base, janeUUID, "hashed_password", "$2b$12$not-a-bcrypt-hash"), "users", 2,
 			[]string{"Table users, row 2 (uuid " + janeUUID + ")", "password hash is refused"}},
+		{"bcrypt cost too high", withUser(base, janeUUID, "hashed_password", strings.Replace(base[1].vals[5].(string), "$04$", "$31$", 1)), "users", 2,
+			[]string{"Table users, row 2 (uuid " + janeUUID + ")", "bcrypt cost 31 is over 14"}},
 		{"plain-text password", withUser(base, adminUUID, "hashed_password", "changeme"), "users", 1,
 			[]string{"Table users, row 1 (uuid " + adminUUID + ")", "password hash is refused"}},
 		{"malformed email", withUser(base, extUUID, "email", "octo at example"), "users", 3,
@@ -164,6 +167,11 @@ func TestImportRefusesOtherSchemas(t *testing.T) {
 				t.Errorf("Open(%q): %v", uri, err)
 			}
 		}
+		// Nothing listens on port 1: the dial fails, without the password.
+		_, err := importref.Open(ctx, "postgresql+psycopg://u:s3cret-pw@127.0.0.1:1/db?connect_timeout=2")
+		if err == nil || strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("unreachable PostgreSQL: %v", err)
+		}
 	})
 }
 
@@ -191,4 +199,39 @@ func TestImportRefusesNonEmptyTarget(t *testing.T) {
 	if _, err := other.m.UserByLogin(ctx, "jane_doe"); !errors.Is(err, usermgmt.ErrUserNotFound) {
 		t.Errorf("jane_doe after the refused import: %v", err)
 	}
+}
+
+// TestImportWithHashValidator: with package hashers' Hasher (a
+// HashValidator), the reference's $2b$ hashes pass, log in and are
+// rehashed to the configured scheme; a bcrypt hash outside its limits
+// (which bcrypt itself would parse) is refused with its row.
+func TestImportWithHashValidator(t *testing.T) {
+	ctx := context.Background()
+	h, err := hashers.New(hashers.Options{Algorithm: hashers.Argon2id, MaxConcurrent: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := fixtureRows(t, "/srv/data")
+	tg := sqliteTarget(t, usermgmt.WithHasher(h))
+	if _, err := importref.Import(ctx, tg.m, tg.tools, openSource(t, sqliteReference(t, rows)), importref.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.m.Login(ctx, "admin", adminPassword); err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	admin, err := tg.m.UserByLogin(ctx, "admin")
+	if err != nil || !strings.HasPrefix(admin.PasswordHash, "$argon2id$") {
+		t.Errorf("admin hash after login: %q, %v", admin.PasswordHash, err)
+	}
+
+	var tooCostly string
+	for _, r := range rows {
+		if r.table == "users" && r.vals[0] == janeUUID {
+			tooCostly = strings.Replace(r.vals[5].(string), "$04$", "$20$", 1) // cost 20: over MaxBcryptCost
+		}
+	}
+	tg = sqliteTarget(t, usermgmt.WithHasher(h))
+	_, err = importref.Import(ctx, tg.m, tg.tools, openSource(t, sqliteReference(t, withUser(rows, janeUUID, "hashed_password", tooCostly))), importref.Options{})
+	errorIs(t, err, importref.ErrInvalidRow, "Table users, row 2 (uuid "+janeUUID+")", "password hash is refused")
+	assertEmpty(t, tg)
 }

@@ -257,17 +257,26 @@ func (c *converter) convertUser(r row, id string) (map[string]any, error) {
 }
 
 // checkHash checks a password hash with the Manager's HashValidator, or
-// as a bcrypt hash (the reference's, and the default hasher's) when the
-// hasher validates none.
+// as a bcrypt hash of a bounded cost (the reference's, and the default
+// hasher's) when the hasher validates none.
 func (c *converter) checkHash(hash string) error {
 	if _, ok := c.m.Hasher().(usermgmt.HashValidator); ok {
 		return c.m.ValidatePasswordHash(hash)
 	}
-	if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil {
 		return fmt.Errorf("not a bcrypt hash: %w", err)
+	}
+	if limit := max(maxBcryptCost, c.m.Config().BcryptCost); cost > limit {
+		return fmt.Errorf("bcrypt cost %d is over %d: every login would take minutes", cost, limit)
 	}
 	return nil
 }
+
+// maxBcryptCost bounds the cost of an imported bcrypt hash under the
+// default hasher (or the configured cost, when higher), as package
+// hashers' Limits do.
+const maxBcryptCost = 14
 
 // otp converts the second factor. The authenticator keeps its secret,
 // sealed for the user. The email method keeps no secret (here its codes

@@ -36,12 +36,12 @@ type target struct {
 	dir   string
 }
 
-func newTarget(t *testing.T, st *store.DB) *target {
+func newTarget(t *testing.T, st *store.DB, opts ...usermgmt.Option) *target {
 	t.Helper()
 	dir := t.TempDir()
 	tools := dbtools.New(dbtools.Options{})
 	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte("a test secret of at least thirty-two bytes"),
-		BcryptCost: 4, DataDir: dir}, usermgmt.WithFeature(tools))
+		BcryptCost: 4, DataDir: dir}, append(opts, usermgmt.WithFeature(tools))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,13 +50,13 @@ func newTarget(t *testing.T, st *store.DB) *target {
 	return &target{m: m, tools: tools, srv: srv, dir: dir}
 }
 
-func sqliteTarget(t *testing.T) *target {
+func sqliteTarget(t *testing.T, opts ...usermgmt.Option) *target {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "target.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newTarget(t, st)
+	return newTarget(t, st, opts...)
 }
 
 // sqliteReference writes a reference Project.db with rows and returns its

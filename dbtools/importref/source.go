@@ -10,8 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver (store/sqlite's)
 )
@@ -21,6 +23,10 @@ const (
 	SQLite   = "sqlite"
 	Postgres = "postgres"
 )
+
+// connectTimeout bounds a PostgreSQL dial unless the URI's
+// connect_timeout says otherwise.
+const connectTimeout = 10 * time.Second
 
 // ErrBadURI wraps every error about a reference DATABASE_URI. Its
 // messages never quote a PostgreSQL URI, so no password leaks.
@@ -78,7 +84,19 @@ func Open(ctx context.Context, uri string) (*Source, error) {
 	case "postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2":
 		cfg, err := pgx.ParseConfig("postgresql://" + rest)
 		if err != nil {
+			// pgx's message may quote the URI, password included: keep
+			// only the cause.
+			var pce *pgconn.ParseConfigError
+			if errors.As(err, &pce) && pce.Unwrap() != nil {
+				return nil, fmt.Errorf("%w: malformed PostgreSQL URI: %v", ErrBadURI, pce.Unwrap())
+			}
 			return nil, fmt.Errorf("%w: malformed PostgreSQL URI", ErrBadURI)
+		}
+		if cfg.ConnectTimeout == 0 {
+			cfg.ConnectTimeout = connectTimeout
+		}
+		if _, ok := cfg.RuntimeParams["application_name"]; !ok {
+			cfg.RuntimeParams["application_name"] = "usermgmt-importref"
 		}
 		s = &Source{db: stdlib.OpenDB(*cfg), dialect: Postgres, owned: true}
 	default:
@@ -87,7 +105,9 @@ func Open(ctx context.Context, uri string) (*Source, error) {
 	if err := s.db.PingContext(ctx); err != nil {
 		_ = s.db.Close()
 		if s.dialect == Postgres {
-			return nil, fmt.Errorf("importref: connect to the PostgreSQL reference: %w", errors.Unwrap(err))
+			// pgx's connect errors name the user, host and database, never
+			// the password.
+			return nil, fmt.Errorf("importref: connect to the PostgreSQL reference: %w", err)
 		}
 		return nil, fmt.Errorf("importref: open the SQLite reference %q: %w", uri, err)
 	}
