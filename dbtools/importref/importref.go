@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -110,6 +111,9 @@ type FileKey struct {
 func Import(ctx context.Context, m *usermgmt.Manager, tools *dbtools.Tools, src *Source, opts Options) (*Report, error) {
 	if m == nil || tools == nil || src == nil {
 		return nil, errors.New("importref: Import needs a Manager, its dbtools feature and a Source")
+	}
+	if !slices.Contains(m.Features(), usermgmt.Feature(tools)) {
+		return nil, errors.New("importref: tools is not a feature of m (enable it with usermgmt.WithFeature)")
 	}
 	nextAudit, err := checkTarget(ctx, tools)
 	if err != nil {
