@@ -1,11 +1,13 @@
 package importref_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -242,6 +244,26 @@ func checkImported(t *testing.T, tg *target, contents bool) {
 		if resp.StatusCode != http.StatusOK || string(got) != cvBytes {
 			t.Errorf("file 2: %d %q", resp.StatusCode, got)
 		}
+	}
+	// A new upload takes the next id: the identity moved past the imported
+	// ones (PostgreSQL's sequence is reset by the import).
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("file", "notes.txt")
+	_, _ = fw.Write([]byte("new notes"))
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, tg.srv.URL+"/api/file/", &mp)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&up)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || up["id"] != float64(3) {
+		t.Errorf("upload after the import: %d %v", resp.StatusCode, up)
 	}
 	// The external-only account has no password, and keeps its provider.
 	octo, err := tg.m.UserByLogin(ctx, "octo_cat")
