@@ -79,7 +79,7 @@ type refRow struct {
 }
 
 // refHash is a bcrypt hash in the reference's $2b$ spelling.
-func refHash(t *testing.T, pw string) string {
+func refHash(t testing.TB, pw string) string {
 	t.Helper()
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), 4)
 	if err != nil {
@@ -88,7 +88,7 @@ func refHash(t *testing.T, pw string) string {
 	return "$2b$" + strings.TrimPrefix(string(h), "$2a$")
 }
 
-func userRow(t *testing.T, uuid, username, display, email, hash, method string, secret any, roles, history, blocked string, pic any) refRow {
+func userRow(t testing.TB, uuid, username, display, email, hash, method string, secret any, roles, history, blocked string, pic any) refRow {
 	t.Helper()
 	return refRow{"users", []string{"uuid", "username", "display_name", "email", "email_verified", "hashed_password", "otp_method",
 		"otp_secret", "roles", "description", "created_at", "updated_at", "is_external_only", "is_active", "user_history",
@@ -148,7 +148,7 @@ func writeFixtureFiles(t *testing.T, dataDir string) {
 }
 
 // buildFixture creates the reference schema in db and inserts rows.
-func buildFixture(t *testing.T, db *sql.DB, dialect string, rows []refRow) {
+func buildFixture(t testing.TB, db execer, dialect string, rows []refRow) {
 	t.Helper()
 	ctx := context.Background()
 	for _, ddl := range refDDL[dialect] {
@@ -159,7 +159,12 @@ func buildFixture(t *testing.T, db *sql.DB, dialect string, rows []refRow) {
 	insertRows(t, db, dialect, rows)
 }
 
-func insertRows(t *testing.T, db *sql.DB, dialect string, rows []refRow) {
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertRows(t testing.TB, db execer, dialect string, rows []refRow) {
 	t.Helper()
 	for _, r := range rows {
 		marks := make([]string, len(r.cols))

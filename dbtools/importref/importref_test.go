@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -38,12 +39,12 @@ type target struct {
 	dir   string
 }
 
-func newTarget(t *testing.T, st *store.DB, opts ...usermgmt.Option) *target {
+func newTarget(t testing.TB, st *store.DB, opts ...usermgmt.Option) *target {
 	t.Helper()
 	dir := t.TempDir()
 	tools := dbtools.New(dbtools.Options{})
 	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte("a test secret of at least thirty-two bytes"),
-		BcryptCost: 4, DataDir: dir}, append(opts, usermgmt.WithFeature(tools))...)
+		BcryptCost: 4, DataDir: dir, Logger: slog.New(slog.DiscardHandler)}, append(opts, usermgmt.WithFeature(tools))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func newTarget(t *testing.T, st *store.DB, opts ...usermgmt.Option) *target {
 	return &target{m: m, tools: tools, srv: srv, dir: dir}
 }
 
-func sqliteTarget(t *testing.T, opts ...usermgmt.Option) *target {
+func sqliteTarget(t testing.TB, opts ...usermgmt.Option) *target {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "target.db"))
 	if err != nil {
