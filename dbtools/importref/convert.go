@@ -44,9 +44,9 @@ type converter struct {
 	nextAudit int64
 	rep       *Report
 
-	userRows []refRow        // the reference row of each users row written, in order
-	users    map[string]bool // the imported users' UUIDs
-	created  map[string]string
+	userRows []refRow          // the reference row of each users row written, in order
+	users    map[string]bool   // the imported users' UUIDs
+	created  map[string]string // each imported user's created_at
 	files    []*fileRow
 	emailOTP int // users whose second factor is the email method
 }
@@ -395,7 +395,8 @@ func (c *converter) convertFiles(rows, links []row, users []map[string]any) ([]m
 		if err != nil {
 			return nil, fail("the file_name %q leaves no safe name", clip(refName, 64))
 		}
-		createdBy, _ := text(r["created_by_uuid"])
+		refCreator, _ := text(r["created_by_uuid"])
+		createdBy := refCreator
 		// The owner (whose folder holds the file here): the user whose
 		// picture it is, else a linked user other than the uploader (an
 		// upload for someone), else the uploader, else any linked user.
@@ -441,7 +442,7 @@ func (c *converter) convertFiles(rows, links []row, users []map[string]any) ([]m
 			"storage_key": key, "created_at": created,
 		}
 		out = append(out, f)
-		c.files = append(c.files, &fileRow{n: n, out: f, createdBy: fileCreator(r), name: refName, path: path})
+		c.files = append(c.files, &fileRow{n: n, out: f, createdBy: refCreator, name: refName, path: path})
 		c.rep.FileKeys = append(c.rep.FileKeys, FileKey{ID: id, From: path, StorageKey: key})
 		carried[id] = true
 	}
@@ -452,12 +453,6 @@ func (c *converter) convertFiles(rows, links []row, users []map[string]any) ([]m
 		}
 	}
 	return out, nil
-}
-
-// fileCreator is the reference's created_by_uuid of a files row, as read.
-func fileCreator(r row) string {
-	s, _ := text(r["created_by_uuid"])
-	return s
 }
 
 func (c *converter) convertExternal(rows []row) ([]map[string]any, error) {
