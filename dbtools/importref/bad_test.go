@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,10 +168,19 @@ func TestImportRefusesOtherSchemas(t *testing.T) {
 				t.Errorf("Open(%q): %v", uri, err)
 			}
 		}
-		// Nothing listens on port 1: the dial fails, without the password.
-		_, err := importref.Open(ctx, "postgresql+psycopg://u:s3cret-pw@127.0.0.1:1/db?connect_timeout=2")
-		if err == nil || strings.Contains(err.Error(), "s3cret-pw") {
-			t.Errorf("unreachable PostgreSQL: %v", err)
+	})
+	t.Run("postgres database missing", func(t *testing.T) {
+		// The fixture server, a database it lacks: the error names neither
+		// the password nor anything but the failure.
+		u, err := url.Parse(testpg.DSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
+		u.Path = "/no_such_reference"
+		_, err = importref.Open(ctx, strings.Replace(u.String(), "postgres://", "postgresql+psycopg://", 1))
+		if err == nil || strings.Contains(err.Error(), "s3cret-pw") || !strings.Contains(err.Error(), "no_such_reference") {
+			t.Errorf("missing PostgreSQL database: %v", err)
 		}
 	})
 }
