@@ -18,8 +18,8 @@
 //
 // The target must be empty of accounts: an import into a database that
 // holds users, files or linked accounts is refused (ErrTargetNotEmpty),
-// so a second run is refused rather than merged. docs/
-// migrating-from-the-python-service.md says what maps where.
+// so a second run is refused rather than merged. What maps where, and
+// what is not carried: docs/migrating-from-the-python-service.md.
 package importref
 
 import (
