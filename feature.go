@@ -32,6 +32,8 @@ import (
 //     API key) that Manager.Authenticate hands it; its Principal's
 //     Credential scopes limit Authorize on a WithCredential context.
 //   - NewError: errors with a stable code and an HTTP status.
+//   - Manager.SealOTPSecret: a TOTP secret sealed for a users row an
+//     import writes.
 //   - ActingParty and Lifetime (SessionOptions of OpenSession): a session
 //     opened for a user by another, whose token carries act.
 //   - ContextWithCaller, Impersonator and RefuseImpersonated

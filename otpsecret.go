@@ -88,3 +88,17 @@ func (m *Manager) newOTPSecret() (string, error) {
 	}
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b), nil
 }
+
+// SealOTPSecret returns a TOTP secret (base32, any case, padding optional)
+// sealed for the users row of userUUID, in the form the store keeps: for
+// a tool that writes users rows itself, such as an import from another
+// system. A secret that is not base32 of at least 10 bytes (80 bits) is
+// ErrInvalidInput.
+func (m *Manager) SealOTPSecret(userUUID, secret string) (string, error) {
+	norm := strings.TrimRight(strings.ToUpper(strings.TrimSpace(secret)), "=")
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(norm)
+	if err != nil || len(raw) < 10 {
+		return "", ErrInvalidInput.WithMessage("The TOTP secret is not base32 of at least 80 bits.")
+	}
+	return m.sealOTPSecret(userUUID, norm)
+}

@@ -23,7 +23,13 @@ Without a command, serve the API. Commands:
   keys generate [EdDSA|ES256|RS256] FILE
                           write a new access-token signing key to FILE
                           (PEM, mode 0600) and print its kid and public key
-                          (for JWT_SIGNING_KEY_FILE, JWT_VERIFY_KEY_FILES)`
+                          (for JWT_SIGNING_KEY_FILE, JWT_VERIFY_KEY_FILES)
+  import-reference REFERENCE_URI [REFERENCE_DATA_DIR]
+                          copy the Python service's database (its
+                          DATABASE_URI: sqlite+aiosqlite:///.../Project.db
+                          or postgresql+psycopg://...) into this server's
+                          empty database; with REFERENCE_DATA_DIR (its
+                          data/ folder) the users' files too`
 
 // errUsage is a command line the server does not understand.
 var errUsage = errors.New(commandUsage)
@@ -36,6 +42,12 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		return withManager(ctx, getenv, stdout, func(m *usermgmt.Manager) error {
 			return unlockCommand(ctx, m, args[1], stdout)
 		})
+	case (len(args) == 2 || len(args) == 3) && args[0] == "import-reference":
+		dataDir := ""
+		if len(args) == 3 {
+			dataDir = args[2]
+		}
+		return importReferenceCommand(ctx, getenv, args[1], dataDir, stdout)
 	case len(args) > 0 && args[0] == "keys":
 		return keysCommand(args[1:], getenv, stdout)
 	case len(args) == 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help"):
