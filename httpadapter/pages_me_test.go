@@ -194,3 +194,53 @@ func TestPagesAccountLimited(t *testing.T) {
 		t.Fatal("no Retry-After")
 	}
 }
+
+// TestPagesAccountProviders: the account page lists the linked providers
+// (with their icons) and the others; linking from it ends back on it, and
+// unlinking keeps the last way in.
+func TestPagesAccountProviders(t *testing.T) {
+	eachOAuthBackend(t, nil, func(t *testing.T, e *oauthEnv) {
+		e.h = httpadapter.New(e.m, httpadapter.Options{Pages: &httpadapter.PagesOptions{}})
+		pc := newPageClient(t, e.h)
+		// consent at the fake provider as email and follow the callback.
+		consent := func(provider string, start page, email string) page {
+			t.Helper()
+			start.wantStatus(t, http.StatusFound)
+			e.fakes[provider].SetIdentity(identity(provider, 1, email))
+			cb, err := e.fakes[provider].Authorize(start.header.Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return pc.get(strings.TrimPrefix(cb, baseURL))
+		}
+		// An account made by GitHub: no password, GitHub its only way in.
+		consent("github", pc.get("/login/github"), "prov.user@example.com").wantRedirect(t, http.StatusSeeOther, "/login")
+		pc.get("/account").wantStatus(t, 200).wantContains(t, `<svg class="icon"`, "<strong>GitHub</strong> · prov.user@example.com",
+			"Unlink GitHub", `href="/account/link/discord"`, "Your account has no password")
+
+		// Link Discord from the account page: back to it.
+		consent("discord", pc.get("/account/link/discord"), "prov.user@example.com").wantRedirect(t, http.StatusSeeOther, "/account?done=linked")
+		pc.get("/account?done=linked").wantContains(t, "The account has been linked.", "Unlink Discord")
+		// From another site, no flow begins.
+		pc.do("GET", "/account/link/google", nil, map[string]string{"Accept": "text/html", "Sec-Fetch-Site": "cross-site"}).wantStatus(t, 403)
+
+		// Unlink Discord; GitHub, now the last way in, stays.
+		pc.accountPost("/account/unlink", url.Values{"provider": {"discord"}}).wantRedirect(t, http.StatusSeeOther, "/account?done=unlinked")
+		pc.get("/account").wantContains(t, `href="/account/link/discord"`)
+		pc.accountPost("/account/unlink", url.Values{"provider": {"github"}}).wantHTML(t).wantContains(t, `role="alert"`)
+		ids, err := e.m.ExternalIdentities(context.Background(), userUUIDOf(t, e.env, "prov.user@example.com"))
+		if err != nil || len(ids) != 1 || ids[0].Provider != "github" {
+			t.Fatalf("identities %v, %v", ids, err)
+		}
+	})
+}
+
+// userUUIDOf returns the UUID of the user with login.
+func userUUIDOf(t *testing.T, e *env, login string) string {
+	t.Helper()
+	u, err := e.m.UserByLogin(context.Background(), login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.UUID
+}
