@@ -1,0 +1,213 @@
+package browsertest_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+
+	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/examples/internal/testbrowser"
+	"github.com/usermgmt/usermgmt/httpadapter"
+	"github.com/usermgmt/usermgmt/passkey"
+)
+
+// TestBrowserAccount walks the account page in Chromium (issue 15 item
+// 10) and passkeys on the pages (issue 16 item 5) with the DevTools
+// WebAuthn domain's virtual authenticator: the profile, the show-password
+// toggle, adding a passkey, signing in with it from the login page's
+// button, and signing out everywhere; axe checks every page on the way.
+func TestBrowserAccount(t *testing.T) {
+	w := newPasskeyWalk(t, backends[0].dsn(t))
+	axe := newAxe(t)
+	w.virtualAuthenticator()
+
+	w.signUp("acct_walk", password)
+	w.visit("/account")
+	w.shot("account")
+	axe.check(w, "/account")
+
+	// Profile.
+	w.fill(map[string]string{"#display_name": "Acct Walk"})
+	w.submit(`form[action="/account/profile"] button[type=submit]`, 200)
+	w.wantPath("/account?done=profile")
+	w.wantText("[role=status]", "Your profile has been saved.")
+
+	// The show-password toggle: a button after the field, aria-pressed.
+	w.fill(map[string]string{"#old_password": password})
+	w.run(chromedp.Click(`#old_password + button.reveal`))
+	if got := w.eval(`document.getElementById("old_password").type + " " + document.querySelector("#old_password + button.reveal").getAttribute("aria-pressed")`); got != "text true" {
+		t.Fatalf("after the toggle: %q", got)
+	}
+	w.run(chromedp.Click(`#old_password + button.reveal`))
+	if got := w.eval(`document.getElementById("old_password").type`); got != "password" {
+		t.Fatalf("after the second toggle: %q", got)
+	}
+
+	// Add a passkey: the script begins through the API, the virtual
+	// authenticator answers, the page form finishes.
+	w.fill(map[string]string{"#passkey_name": "Virtual key"})
+	w.submit("#passkey-add-button", 200)
+	w.wantPath("/account?done=passkey-added")
+	w.wantText("[role=status]", "Your passkey has been added.")
+	w.wantText("main", "Virtual key")
+	w.shot("account-passkey")
+	axe.check(w, "/account (with a passkey)")
+
+	// Two-factor pages.
+	for _, path := range []string{"/account/two-factor", "/account/two-factor?method=authenticator", "/account/two-factor?method=email"} {
+		w.visit(path)
+		axe.check(w, path)
+	}
+
+	// Sign in with the passkey from the login page's button.
+	w.logOut()
+	w.visit("/login")
+	w.shot("login-passkey")
+	axe.check(w, "/login (passkeys)")
+	if hidden := w.eval(`String(document.getElementById("passkey-signin").hidden)`); hidden != "false" {
+		t.Fatalf("passkey button hidden: %s", hidden)
+	}
+	w.submit("#passkey-signin button[type=submit]", 200)
+	w.wantPath("/login")
+	w.wantText("main", "You are signed in as acct_walk")
+	w.wantSessionCookies()
+
+	// Sign out everywhere.
+	w.visit("/account")
+	w.wantText("main", "(this browser)")
+	w.submit(`form[action="/account/sessions/revoke-all"] button[type=submit]`, 200)
+	w.wantPath("/login?logged_out=1")
+	w.visitStatus("/account", 200) // back to the login page
+	w.wantPath("/login?redirect_uri=%2Faccount")
+}
+
+// TestBrowserAxe runs axe-core on every hosted page a browser reaches
+// without a special state: 0 violations.
+func TestBrowserAxe(t *testing.T) {
+	w := newPasskeyWalk(t, backends[0].dsn(t))
+	axe := newAxe(t)
+	for _, path := range []string{"/login", "/register", "/forgot-password/request", "/forgot-password/reset", "/email-verified", "/logout"} {
+		w.visit(path)
+		axe.check(w, path)
+	}
+	w.visitStatus("/404", 404)
+	axe.check(w, "/404")
+	w.signUp("axe_walk", password)
+	for _, path := range []string{"/login", "/logout", "/account", "/reset-password/request", "/reset-password/reset", "/account/two-factor"} {
+		w.visit(path)
+		axe.check(w, path)
+	}
+	// A refused form: the error state of a page.
+	w.visit("/account")
+	w.fill(map[string]string{"#confirm_username": "wrong"})
+	w.submit(`form[action="/account/delete"] button[type=submit]`, 422)
+	axe.check(w, "/account (refused deletion)")
+}
+
+// newPasskeyWalk is newWalk with the passkey feature, on
+// http://localhost (WebAuthn takes no IP address as relying party).
+func newPasskeyWalk(t *testing.T, dsn string) *walk {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	base := "http://localhost:" + port
+	po := httpadapter.PagesOptions{ProjectName: "Acme Accounts"}
+	e := newSecEnvOpts(t, dsn, func(c *usermgmt.Config) { c.BaseURL, c.FrontendURL = base, "" },
+		httpadapter.Options{Pages: &po}, passkey.New(passkey.Config{}))
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: e.h}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	// axe takes seconds a page on a shared 2-core machine.
+	return &walk{t: t, b: testbrowser.New(t, 8*time.Minute), e: e, base: base, dir: t.ArtifactDir()}
+}
+
+// virtualAuthenticator enables the WebAuthn domain with a platform
+// authenticator (CTAP 2.1, internal transport, resident keys, user
+// verification that succeeds, presence simulated).
+func (w *walk) virtualAuthenticator() {
+	w.t.Helper()
+	w.run(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
+			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
+			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
+			IsUserVerified: true, AutomaticPresenceSimulation: true,
+		}})
+		return err
+	}))
+}
+
+// axeScript is axe-core as npm ci installs it here (package.json).
+const axeScript = "node_modules/axe-core/axe.min.js"
+
+// axe runs axe-core in the page.
+type axe struct{ src string }
+
+// newAxe reads axe-core; without it the test skips, or fails in CI.
+func newAxe(t *testing.T) *axe {
+	t.Helper()
+	src, err := os.ReadFile(axeScript)
+	if err != nil {
+		if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
+			t.Fatalf("axe-core missing (%v): in CI, run npm ci in examples/internal/browsertest", err)
+		}
+		t.Skipf("axe-core missing (%v): run npm ci in examples/internal/browsertest", err)
+	}
+	return &axe{src: string(src)}
+}
+
+// check runs axe on the page the browser shows and fails on any
+// violation (WCAG 2 A and AA rules and the best practices).
+func (a *axe) check(w *walk, name string) {
+	w.t.Helper()
+	expr := a.src + `;axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations.map(v =>
+		({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)}))))`
+	out, err := chromedp.Run(w.b.Ctx, func(ctx context.Context, t *chromedp.Target) (string, error) {
+		yes := true
+		res, err := cdp.Call(ctx, t, runtime.Evaluate, runtime.EvaluateParams{Expression: expr, AwaitPromise: &yes, ReturnByValue: &yes})
+		if err != nil {
+			return "", err
+		}
+		if res.ExceptionDetails != nil {
+			return "", &axeError{res.ExceptionDetails.Text}
+		}
+		var s string
+		if err := json.Unmarshal([]byte(res.Result.Value), &s); err != nil {
+			return "", err
+		}
+		return s, nil
+	})
+	if err != nil {
+		w.t.Fatalf("axe on %s: %v", name, err)
+	}
+	var violations []struct {
+		ID, Impact, Help string
+		Nodes            []string
+	}
+	if err := json.Unmarshal([]byte(out), &violations); err != nil {
+		w.t.Fatalf("axe on %s: %v: %s", name, err, out)
+	}
+	for _, v := range violations {
+		w.t.Errorf("axe on %s: %s (%s) %s:\n  %s", name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n  "))
+	}
+}
+
+type axeError struct{ text string }
+
+func (e *axeError) Error() string { return "axe: " + e.text }
