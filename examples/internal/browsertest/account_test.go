@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
@@ -70,8 +71,22 @@ func TestBrowserAccount(t *testing.T) {
 		axe.check(w, path)
 	}
 
-	// Sign in with the passkey from the login page's button.
+	// Sign in with the passkey from the username field's autofill: where
+	// the browser supports conditional mediation, the login page asks at
+	// once, and the virtual authenticator (presence simulated) answers.
 	w.logOut()
+	w.visit("/login")
+	w.waitText("main", "You are signed in as Acct Walk")
+	w.wantPath("/login")
+	w.wantSessionCookies()
+
+	// Sign in with the login page's button, conditional mediation off.
+	w.logOut()
+	w.run(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `Object.defineProperty(PublicKeyCredential, "isConditionalMediationAvailable", {value: undefined});`})
+		return err
+	}))
 	w.visit("/login")
 	w.shot("login-passkey")
 	axe.check(w, "/login (passkeys)")
@@ -80,7 +95,7 @@ func TestBrowserAccount(t *testing.T) {
 	}
 	w.submit("#passkey-signin button[type=submit]", 200)
 	w.wantPath("/login")
-	w.wantText("main", "You are signed in as acct_walk")
+	w.wantText("main", "You are signed in as Acct Walk")
 	w.wantSessionCookies()
 
 	// Sign out everywhere.
@@ -133,6 +148,25 @@ func newPasskeyWalk(t *testing.T, dsn string) *walk {
 	t.Cleanup(srv.Close)
 	// axe takes seconds a page on a shared 2-core machine.
 	return &walk{t: t, b: testbrowser.New(t, 8*time.Minute), e: e, base: base, dir: t.ArtifactDir()}
+}
+
+// waitText waits up to 20 s for the element sel to show text (a page the
+// script moves on to by itself).
+func (w *walk) waitText(sel, text string) {
+	w.t.Helper()
+	quoted, _ := json.Marshal(sel)
+	want, _ := json.Marshal(text)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		got := w.eval(`(e => e ? String(e.innerText.replace(/\s+/g, " ").includes(` + string(want) + `)) : "false")(document.querySelector(` + string(quoted) + `))`)
+		if got == "true" {
+			w.b.Check()
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%s never showed %q; at %s: %s", sel, text, w.eval(`location.href`), w.eval(`document.body.innerText`))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // virtualAuthenticator enables the WebAuthn domain with a platform
