@@ -107,32 +107,88 @@ func TestBrowserAccount(t *testing.T) {
 	w.wantPath("/login?redirect_uri=%2Faccount")
 }
 
-// TestBrowserAxe runs axe-core on every hosted page a browser reaches
-// without a special state: 0 violations.
+// TestBrowserAxe runs axe-core on every hosted page, in each of its
+// states a person meets (a form, its refusal, its confirmation): 0
+// violations.
 func TestBrowserAxe(t *testing.T) {
-	w := newPasskeyWalk(t, backends[0].dsn(t))
+	w := newPasskeyWalk(t, backends[0].dsn(t), httpadapter.RateLimitOptions{Enabled: true,
+		Classes: map[string]httpadapter.LimitClass{httpadapter.ClassPasswordReset: {IP: usermgmt.Rate{Limit: 2, Window: time.Hour}}}})
 	axe := newAxe(t)
-	for _, path := range []string{"/login", "/register", "/forgot-password/request", "/forgot-password/reset", "/email-verified", "/logout"} {
-		w.visit(path)
+	for _, path := range []string{"/login", "/register", "/forgot-password/request", "/forgot-password/reset", "/email-verified",
+		"/email-verified?error=1", "/logout"} {
+		w.visitStatus(path, map[bool]int{true: 400, false: 200}[strings.Contains(path, "error")])
 		axe.check(w, path)
 	}
 	w.visitStatus("/404", 404)
 	axe.check(w, "/404")
+	w.logIn("nobody_here", "Wrong-passw0rd", 401)
+	axe.check(w, "/login (refused)")
+
 	w.signUp("axe_walk", password)
 	for _, path := range []string{"/login", "/logout", "/account", "/reset-password/request", "/reset-password/reset", "/account/two-factor"} {
 		w.visit(path)
 		axe.check(w, path)
 	}
-	// A refused form: the error state of a page.
+	w.visit("/reset-password/request")
+	w.submit("main form button[type=submit]", 200)
+	axe.check(w, "/reset-password/request (sent)")
+	w.resetLink() // that mail's link, which the next request replaces
 	w.visit("/account")
 	w.fill(map[string]string{"#confirm_username": "wrong"})
 	w.submit(`form[action="/account/delete"] button[type=submit]`, 422)
 	axe.check(w, "/account (refused deletion)")
+
+	// Two-factor enrolment on the page: the secret, a refused code, the
+	// recovery codes; then the second step of a login.
+	w.visit("/account/two-factor?method=authenticator")
+	axe.check(w, "/account/two-factor?method=authenticator")
+	w.secret = w.eval(`document.querySelector("code.secret").textContent`)
+	w.fill(map[string]string{"#otp_code": "000000"})
+	w.submit("main form button[type=submit]", 401)
+	axe.check(w, "/account/two-factor (refused code)")
+	w.fill(map[string]string{"#otp_code": w.totp()})
+	w.submit("main form button[type=submit]", 200)
+	w.wantText("main", "Your recovery codes")
+	axe.check(w, "/account/two-factor (recovery codes)")
+	w.visit("/account/two-factor")
+	axe.check(w, "/account/two-factor (on)")
+	w.logOut()
+	w.logIn("axe_walk", password, 200)
+	w.wantPath("/otp?method=authenticator")
+	axe.check(w, "/otp")
+
+	// The mailed reset link's page, and the limited page.
+	w.visit("/forgot-password/request")
+	w.fill(map[string]string{"#email": "axe_walk@example.com"})
+	w.submit("main form button[type=submit]", 200)
+	axe.check(w, "/forgot-password/request (sent)")
+	w.navigate(chromedp.Navigate(w.resetLink()), 200)
+	axe.check(w, "/forgot-password/reset?token=...")
+	for _, status := range []int{200, 429} { // the class allows 2 an hour
+		w.visit("/forgot-password/request")
+		w.fill(map[string]string{"#email": "axe_walk@example.com"})
+		w.submit("main form button[type=submit]", status)
+	}
+	w.wantText("main", "Too many attempts")
+	axe.check(w, "limited")
+}
+
+// TestBrowserAxeFinds: the check sees a violation when there is one (an
+// image without a text alternative put into the login page).
+func TestBrowserAxeFinds(t *testing.T) {
+	w := newPasskeyWalk(t, backends[0].dsn(t))
+	axe := newAxe(t)
+	w.visit("/login")
+	w.eval(`(() => { const i = document.createElement("img"); i.src = "/logo.png"; document.querySelector("main").append(i); return "" })()`)
+	vs := axe.violations(w, "/login with an unlabelled image")
+	if len(vs) != 1 || vs[0].ID != "image-alt" {
+		t.Fatalf("violations %+v, want image-alt", vs)
+	}
 }
 
 // newPasskeyWalk is newWalk with the passkey feature, on
 // http://localhost (WebAuthn takes no IP address as relying party).
-func newPasskeyWalk(t *testing.T, dsn string) *walk {
+func newPasskeyWalk(t *testing.T, dsn string, limits ...httpadapter.RateLimitOptions) *walk {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -142,7 +198,7 @@ func newPasskeyWalk(t *testing.T, dsn string) *walk {
 	base := "http://localhost:" + port
 	po := httpadapter.PagesOptions{ProjectName: "Acme Accounts"}
 	e := newSecEnvOpts(t, dsn, func(c *usermgmt.Config) { c.BaseURL, c.FrontendURL = base, "" },
-		httpadapter.Options{Pages: &po}, passkey.New(passkey.Config{}))
+		httpadapter.Options{Pages: &po, RateLimit: first(limits)}, passkey.New(passkey.Config{}))
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: e.h}}
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -167,6 +223,15 @@ func (w *walk) waitText(sel, text string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// first is the first of vs, the zero value without one.
+func first[T any](vs []T) T {
+	var zero T
+	if len(vs) > 0 {
+		zero = vs[0]
+	}
+	return zero
 }
 
 // virtualAuthenticator enables the WebAuthn domain with a platform
@@ -206,9 +271,23 @@ func newAxe(t *testing.T) *axe {
 	return &axe{src: string(src)}
 }
 
+// axeViolation is one rule axe found broken, with the elements.
+type axeViolation struct {
+	ID, Impact, Help string
+	Nodes            []string
+}
+
 // check runs axe on the page the browser shows and fails on any
-// violation (WCAG 2 A and AA rules and the best practices).
+// violation (axe's default rules: WCAG 2 A and AA, and best practices).
 func (a *axe) check(w *walk, name string) {
+	w.t.Helper()
+	for _, v := range a.violations(w, name) {
+		w.t.Errorf("axe on %s: %s (%s) %s:\n  %s", name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n  "))
+	}
+}
+
+// violations runs axe on the page the browser shows.
+func (a *axe) violations(w *walk, name string) []axeViolation {
 	w.t.Helper()
 	expr := a.src + `;axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations.map(v =>
 		({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)}))))`
@@ -230,16 +309,11 @@ func (a *axe) check(w *walk, name string) {
 	if err != nil {
 		w.t.Fatalf("axe on %s: %v", name, err)
 	}
-	var violations []struct {
-		ID, Impact, Help string
-		Nodes            []string
-	}
+	var violations []axeViolation
 	if err := json.Unmarshal([]byte(out), &violations); err != nil {
 		w.t.Fatalf("axe on %s: %v: %s", name, err, out)
 	}
-	for _, v := range violations {
-		w.t.Errorf("axe on %s: %s (%s) %s:\n  %s", name, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n  "))
-	}
+	return violations
 }
 
 type axeError struct{ text string }
