@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/passkey"
@@ -210,6 +212,49 @@ func TestPasskeyPages(t *testing.T) {
 	// Replayed, or without a credential: the login page with the error.
 	other.post("/login", "/login/passkey", url.Values{"ceremony": {cer}, "credential": {string(assertion)}}).wantPage(t, 400, `role="alert"`)
 	other.post("/login", "/login/passkey", url.Values{}).wantPage(t, 422, "No passkey was received.")
+
+	// Without user verification, an account with a second factor goes on
+	// to /otp, as after its password; the code ends the login.
+	u2, err := m.CreateUser(context.Background(), usermgmt.NewUser{Username: "pk_otp", Email: "pk_otp@example.com", Password: "Secret-pass-123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := m.SetupOTP(context.Background(), u2.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := func() string {
+		c, err := totp.GenerateCode(setup.Secret, m.Config().Clock())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if _, _, err := m.ChangeOTPMethod(context.Background(), u2.UUID, usermgmt.OTPAuthenticator, code(), ""); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.OpenSession(context.Background(), u2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noUV := softauthn.New(origin)
+	e := &env{t: t, m: m, h: h, clock: c}
+	if a := e.register(noUV, tok.AccessToken, "Key"); a.status != http.StatusCreated {
+		t.Fatalf("register: %d %s", a.status, a.body)
+	}
+	third := newBrowser(t, h)
+	third.get("/login")
+	opts, cer = third.begin("/api/auth/passkeys/login/begin")
+	if assertion, err = noUV.Get(opts); err != nil {
+		t.Fatal(err)
+	}
+	third.post("/login", "/login/passkey", url.Values{"ceremony": {cer}, "credential": {string(assertion)}}).wantRedirect(t, "/otp?method=authenticator")
+	if third.cookie(httpadapter.SessionCookie) != "" {
+		t.Fatal("a session before the second step")
+	}
+	c.Add(30 * time.Second) // a code is taken once per step
+	third.post("/otp?method=authenticator", "/otp", url.Values{"otp_code": {code()}}).wantRedirect(t, "/login")
+	third.get("/account").want(t, 200, "pk_otp@example.com")
 
 	// Remove: the account has a password, so its only passkey can go.
 	b.post("/account", "/account/passkeys/remove", url.Values{"id": {id[1]}}).wantRedirect(t, "/account?done=passkey-removed")
