@@ -51,8 +51,9 @@ type PagesOptions struct {
 	// of Files named like one of the embedded ones (layout.html,
 	// widget.html, login.html, register.html, logout.html, verified.html,
 	// notfound.html, otp.html, forgot.html, reset.html,
-	// resetrequest.html, change.html, limited.html,
-	// style.css, pages.js) replaces it.
+	// resetrequest.html, change.html, limited.html, account.html,
+	// twofactor.html, icons.html, style.css, pages.js, passkey.js)
+	// replaces it.
 	// Templates are executed with a *PageData. New panics when an
 	// override does not parse: that is a programming error.
 	Files fs.FS
@@ -122,6 +123,15 @@ type PageData struct {
 	// CAPTCHA), nil for none: the "widget" template (widget.html) draws
 	// it.
 	Widget *Widget
+	// Account is the account page's content; TwoFactor the two-factor
+	// page's (nil on the other pages).
+	Account   *AccountData
+	TwoFactor *TwoFactorData
+	// Passkeys is true when the passkey feature is on (PagePasskeys):
+	// the login page offers passkeys, the account page manages them.
+	// PasskeyScriptURL is their script, APIPrefix where its API calls go.
+	Passkeys                    bool
+	PasskeyScriptURL, APIPrefix string
 
 	values     url.Values
 	afterLogin string
@@ -133,6 +143,8 @@ type ProviderLink struct {
 	Name, URL string
 	// Key is the provider's key ("github"), which names its icon.
 	Key string
+	// Account names the provider's account, on the account page.
+	Account string
 }
 
 // FooterLink is a link of the pages' footer.
@@ -164,10 +176,14 @@ func (d *PageData) Continue() string {
 
 // pageFiles are the templates of the pages, layout.html excepted.
 var pageFiles = []string{"login", "register", "logout", "verified", "notfound",
-	"otp", "forgot", "reset", "resetrequest", "change", "limited"}
+	"otp", "forgot", "reset", "resetrequest", "change", "limited", "account", "twofactor"}
+
+// pagePartials are templates every page may use (the provider icons).
+var pagePartials = []string{"icons"}
 
 // pageAssets are the static files of the pages.
-var pageAssets = map[string]string{"style.css": "text/css; charset=utf-8", "pages.js": "text/javascript; charset=utf-8"}
+var pageAssets = map[string]string{"style.css": "text/css; charset=utf-8", "pages.js": "text/javascript; charset=utf-8",
+	"passkey.js": "text/javascript; charset=utf-8"}
 
 // pages holds what the page handlers share.
 type pages struct {
@@ -248,6 +264,11 @@ func newPages(h *handler, o PagesOptions, widgets map[string]*Widget) *pages {
 	layout := string(read("layout.html"))
 	for _, name := range pageFiles {
 		t, err := template.New("layout.html").Parse(layout)
+		for _, partial := range pagePartials {
+			if err == nil {
+				_, err = t.New(partial + ".html").Parse(string(read(partial + ".html")))
+			}
+		}
 		if err == nil {
 			_, err = t.New("widget.html").Parse(string(read("widget.html")))
 		}
@@ -317,6 +338,11 @@ func (p *pages) data(w http.ResponseWriter, r *http.Request, page, title string,
 		d.Providers = p.providerLinks(d.RedirectURI)
 	}
 	d.Widget = p.widgets[page]
+	if page == "login" || page == "account" {
+		if d.Passkeys = p.passkeys() != nil; d.Passkeys {
+			d.PasskeyScriptURL, d.APIPrefix = p.assetURL["passkey.js"], p.h.prefix
+		}
+	}
 	return d
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/usermgmt/usermgmt"
 )
@@ -18,6 +19,12 @@ import (
 func (p *pages) limited(w http.ResponseWriter, r *http.Request, _ *slog.Logger, err error) {
 	d := p.data(w, r, "limited", "Too many attempts", url.Values{"redirect_uri": pageQuery(r)["redirect_uri"]})
 	d.BackURL = r.URL.Path
+	switch {
+	case strings.HasPrefix(d.BackURL, accountPath+"/"): // the account page's forms
+		d.BackURL = accountPath
+	case d.BackURL == "/login/passkey":
+		d.BackURL = "/login"
+	}
 	wait, _ := strconv.Atoi(w.Header().Get("Retry-After"))
 	if errors.Is(err, usermgmt.ErrRateLimited) {
 		err = usermgmt.ErrRateLimited.WithMessage("Too many attempts. Try again in " + waitWords(wait) + ".")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/usermgmt/usermgmt"
 )
@@ -70,7 +71,7 @@ func pageRoutes() []route {
 		page(get, "/logo.png", "_logo", "_LOGO", "The logo: configured, or the project's initials.", ok, "image", (*pages).logoFile),
 		page(get, "/pages/{file}", "_page_asset", "_PAGE_ASSET", "The pages' stylesheet and script.", ok, "asset", (*pages).assetFile),
 		page(get, "/login/{provider}", "_login_oauth", "_LOGIN_OAUTH", "A provider button: begin a login with the provider that ends signed in on the pages (302 to the provider).", http.StatusFound, "", (*pages).oauthPageStart),
-	}, accountPageRoutes(page)...)
+	}, slices.Concat(accountPageRoutes(page), meRoutes(page), passkeyRoutes(page))...)
 }
 
 // pageQuery returns the query values a page keeps (redirect_uri); a
@@ -116,6 +117,8 @@ func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 		d.Notice = "You have been logged out."
 	case q.Has("password_reset"):
 		d.Notice = "Your password has been reset: log in with the new one."
+	case q.Has("deleted"):
+		d.Notice = "Your account has been deleted."
 	}
 	p.render(w, r, http.StatusOK, d)
 }

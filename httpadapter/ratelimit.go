@@ -49,6 +49,10 @@ const (
 	ClassOTP           = "otp"
 	ClassPasswordReset = "password_reset"
 	ClassMailSend      = "mail_send"
+	// ClassAccount is the account page's forms that change the account
+	// without a code or password of their own (profile, sessions,
+	// providers, passkeys, deletion).
+	ClassAccount = "account"
 )
 
 // DefaultLimitClasses are the class limits applied unless
@@ -60,6 +64,7 @@ func DefaultLimitClasses() map[string]LimitClass {
 		ClassOTP:           {IP: usermgmt.Rate{Limit: 30, Window: 5 * time.Minute}},
 		ClassPasswordReset: {IP: usermgmt.Rate{Limit: 10, Window: time.Hour}, Account: usermgmt.Rate{Limit: 5, Window: time.Hour}},
 		ClassMailSend:      {IP: usermgmt.Rate{Limit: 10, Window: time.Hour}, Account: usermgmt.Rate{Limit: 5, Window: time.Hour}},
+		ClassAccount:       {IP: usermgmt.Rate{Limit: 60, Window: 5 * time.Minute}},
 	}
 }
 
@@ -96,6 +101,20 @@ var routeLimitClasses = map[string]string{
 	"_forgot_password_reset_post":   ClassPasswordReset,
 	"_reset_password_reset_post":    ClassPasswordReset,
 	"_reset_password_request_post":  ClassMailSend,
+
+	// The account page (pages_me.go, pages_passkey.go).
+	"_account_profile_post":             ClassAccount,
+	"_account_session_revoke_post":      ClassAccount,
+	"_account_sessions_revoke_all_post": ClassAccount,
+	"_account_unlink_post":              ClassAccount,
+	"_account_delete_post":              ClassAccount,
+	"_account_link":                     ClassLogin,
+	"_account_two_factor_post":          ClassOTP,
+	"_account_two_factor_email_post":    ClassMailSend,
+	"_login_passkey_post":               ClassLogin,
+	"_account_passkey_add_post":         ClassOTP,
+	"_account_passkey_rename_post":      ClassAccount,
+	"_account_passkey_remove_post":      ClassAccount,
 }
 
 // RouteLimitClasses returns a copy of the route name → limit class table.

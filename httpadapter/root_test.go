@@ -121,7 +121,9 @@ func TestRouteTable(t *testing.T) {
 	// aliases (/signin, /signup) share.
 	wantPageFlags := []string{"_404", "_INDEX", "_TERMS", "_PRIVACY", "_SUPPORT", "_LOGIN", "_SIGNUP", "_LOGOUT",
 		"_FAVICON", "_LOGO", "_EMAIL_VERIFIED", "_PAGE_ASSET", "_LOGIN_OAUTH", "_OTP", "_FORGOT_PASSWORD_REQUEST",
-		"_FORGOT_PASSWORD_RESET", "_RESET_PASSWORD_REQUEST", "_RESET_PASSWORD_RESET"}
+		"_FORGOT_PASSWORD_RESET", "_RESET_PASSWORD_REQUEST", "_RESET_PASSWORD_RESET",
+		// issue 15 item 10: the account page
+		"_ACCOUNT"}
 	var flags, pageFlags []string
 	seen := map[string]bool{}
 	for _, r := range routes {

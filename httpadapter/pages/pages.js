@@ -35,6 +35,34 @@ document.addEventListener("DOMContentLoaded", function () {
 			});
 		});
 	});
+	// A show-password toggle beside every password field (a button, so
+	// that keyboards and screen readers reach it; aria-pressed says its
+	// state).
+	document.querySelectorAll("input[type=password]").forEach(function (input) {
+		if (!input.id || input.hidden) {
+			return;
+		}
+		var toggle = document.createElement("button");
+		toggle.type = "button";
+		toggle.className = "reveal secondary";
+		toggle.textContent = "Show password";
+		toggle.setAttribute("aria-controls", input.id);
+		toggle.setAttribute("aria-pressed", "false");
+		toggle.addEventListener("click", function () {
+			var shown = input.type === "password";
+			input.type = shown ? "text" : "password";
+			toggle.setAttribute("aria-pressed", shown ? "true" : "false");
+			toggle.textContent = shown ? "Hide password" : "Show password";
+		});
+		input.insertAdjacentElement("afterend", toggle);
+		// Never submit a shown password as text to a password manager's
+		// surprise: hide it again when the form goes.
+		if (input.form) {
+			input.form.addEventListener("submit", function () {
+				input.type = "password";
+			});
+		}
+	});
 	// One submission per click: disable the button while the page loads.
 	document.querySelectorAll("form").forEach(function (form) {
 		form.addEventListener("submit", function () {

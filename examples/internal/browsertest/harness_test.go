@@ -66,8 +66,8 @@ type secEnv struct {
 }
 
 // newSecEnvOpts opens the store at dsn, lets edit change the Manager's
-// Config and serves the Manager with opts.
-func newSecEnvOpts(t testing.TB, dsn string, edit func(*usermgmt.Config), opts httpadapter.Options) *secEnv {
+// Config and serves the Manager with opts and the features fs.
+func newSecEnvOpts(t testing.TB, dsn string, edit func(*usermgmt.Config), opts httpadapter.Options, fs ...usermgmt.Feature) *secEnv {
 	t.Helper()
 	st, err := anydb.Open(context.Background(), dsn)
 	if err != nil {
@@ -83,7 +83,7 @@ func newSecEnvOpts(t testing.TB, dsn string, edit func(*usermgmt.Config), opts h
 	if edit != nil {
 		edit(&cfg)
 	}
-	m, err := usermgmt.New(cfg, usermgmt.WithMailer(e.mail), usermgmt.WithResolver(anyDomainResolver{}), usermgmt.WithMailRetry(2, time.Millisecond))
+	m, err := usermgmt.New(cfg, usermgmt.WithMailer(e.mail), usermgmt.WithResolver(anyDomainResolver{}), usermgmt.WithMailRetry(2, time.Millisecond), usermgmt.WithFeature(fs...))
 	if err != nil {
 		t.Fatalf("usermgmt.New: %v", err)
 	}
