@@ -24,7 +24,8 @@ import (
 //     feature's first factor (a magic link, a passkey).
 //   - Manager.CheckSignInProof: a first factor that can be guessed (a
 //     mailed code), counted by the login lockout.
-//   - Manager.MailData, MailTemplate, QueueMail, HasMailer: mail.
+//   - Manager.MailData, MailTemplate, RenderFeatureMail, QueueMail,
+//     HasMailer: mail.
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
 //   - NewError: errors with a stable code and an HTTP status.
 
