@@ -237,14 +237,14 @@ func (e *env) do(q request) result {
 }
 
 // serve serves r with h and records the answer, whose conformance to the
-// OpenAPI document h serves is checked (checkConformance) and reported
-// through t.
+// OpenAPI document h serves is checked when the tests are done
+// (recordAnswer, TestMain).
 func serve(t testing.TB, h http.Handler, r *http.Request) result {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	res := result{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-	checkConformance(t, h, r, res)
+	recordAnswer(t, h, r, res)
 	return res
 }
 
