@@ -24,7 +24,8 @@ import (
 //     feature's first factor (a magic link, a passkey).
 //   - Manager.CheckSignInProof: a first factor that can be guessed (a
 //     mailed code), counted by the login lockout.
-//   - Manager.MailData, MailTemplate, QueueMail, HasMailer: mail.
+//   - Manager.MailData, MailTemplate, RenderFeatureMail, QueueMail,
+//     HasMailer: mail.
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
 //   - WayIn and Manager.WaysIn: the ways into an account a feature holds
 //     (passkeys), counted before any way in is removed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -226,5 +227,28 @@ func TestCheckSignInProof(t *testing.T) {
 	}
 	if ok, err := mt.CheckSignInProof(ctx, u, "email_code", proof(false)); ok || err != nil {
 		t.Errorf("TellOwner, wrong proof on a locked account: %v, %v; want false, nil", ok, err)
+	}
+}
+
+// TestRenderFeatureMail: a feature's template renders in the core's
+// layout, and a value it names that the data lacks is an error.
+func TestRenderFeatureMail(t *testing.T) {
+	m := newManager(t, openStore(t), newFakeClock())
+	ctx := context.Background()
+	d := m.MailData(ctx, &usermgmt.User{Username: "jane_doe", Email: "jane@example.com"})
+	d.Code = "123456"
+	subject, text, html, err := m.RenderFeatureMail(ctx, "feature_code", `{{define "subject"}}Code   for {{.Username}}{{end}}Your code: {{.Code}}`,
+		`{{define "content"}}<p>{{.Code}}</p>{{end}}`, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "Code for jane_doe" || text != "Your code: 123456\n" || !strings.Contains(html, "<p>123456</p>") || !strings.Contains(html, "<html") {
+		t.Errorf("rendered %q %q %q", subject, text, html)
+	}
+	if _, _, _, err := m.RenderFeatureMail(ctx, "bad", `{{define "subject"}}x{{end}}{{.Nope}}`, `{{define "content"}}{{end}}`, d); err == nil {
+		t.Error("a template naming an unknown field rendered")
+	}
+	if _, _, _, err := m.RenderFeatureMail(ctx, "nosubject", `no subject`, `{{define "content"}}{{end}}`, d); err == nil {
+		t.Error("a template without a subject rendered")
 	}
 }

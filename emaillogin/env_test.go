@@ -70,7 +70,13 @@ type env struct {
 // the feature; cfg and opts adjust them.
 func newEnv(t testing.TB, cfg emaillogin.Config, mc func(*usermgmt.Config), opts ...usermgmt.Option) *env {
 	t.Helper()
-	st, err := anydb.Open(context.Background(), "sqlite://:memory:")
+	return newEnvOn(t, "sqlite://:memory:", cfg, mc, opts...)
+}
+
+// newEnvOn is newEnv on the store of dsn.
+func newEnvOn(t testing.TB, dsn string, cfg emaillogin.Config, mc func(*usermgmt.Config), opts ...usermgmt.Option) *env {
+	t.Helper()
+	st, err := anydb.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

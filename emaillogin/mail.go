@@ -1,14 +1,11 @@
 package emaillogin
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"fmt"
-	htmltemplate "html/template"
 	"io/fs"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/usermgmt/usermgmt"
@@ -43,39 +40,14 @@ func (f *EmailLogin) template(ctx context.Context, file string) (string, bool) {
 	return "", false
 }
 
-// render renders the template name with d.
+// render renders the template name with d, in the Manager's mail layout.
 func (f *EmailLogin) render(ctx context.Context, name string, d usermgmt.MailData) (subject, text, html string, err error) {
 	txt, ok1 := f.template(ctx, name+".txt")
 	page, ok2 := f.template(ctx, name+".html")
-	layout, ok3 := f.m.MailTemplate(ctx, "layout.html")
-	if !ok1 || !ok2 || !ok3 {
+	if !ok1 || !ok2 {
 		return "", "", "", fmt.Errorf("emaillogin: mail template %s: a file is missing", name)
 	}
-	tt, err := template.New(name).Option("missingkey=error").Parse(txt)
-	if err != nil {
-		return "", "", "", fmt.Errorf("emaillogin: parse %s.txt: %w", name, err)
-	}
-	if tt.Lookup("subject") == nil {
-		return "", "", "", fmt.Errorf("emaillogin: %s.txt defines no subject", name)
-	}
-	var sb, tb, hb bytes.Buffer
-	if err := tt.ExecuteTemplate(&sb, "subject", d); err != nil {
-		return "", "", "", fmt.Errorf("emaillogin: render %s subject: %w", name, err)
-	}
-	if err := tt.Execute(&tb, d); err != nil {
-		return "", "", "", fmt.Errorf("emaillogin: render %s.txt: %w", name, err)
-	}
-	ht, err := htmltemplate.New("layout").Option("missingkey=error").Parse(layout)
-	if err == nil {
-		_, err = ht.New("page").Parse(page)
-	}
-	if err == nil {
-		err = ht.ExecuteTemplate(&hb, "layout", d)
-	}
-	if err != nil {
-		return "", "", "", fmt.Errorf("emaillogin: render %s.html: %w", name, err)
-	}
-	return strings.Join(strings.Fields(sb.String()), " "), strings.TrimSpace(tb.String()) + "\n", hb.String(), nil
+	return f.m.RenderFeatureMail(ctx, name, txt, page, d)
 }
 
 // send renders the template name for u (to u.Email) with the link or code
