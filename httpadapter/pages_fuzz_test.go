@@ -30,10 +30,14 @@ func FuzzPages(f *testing.F) {
 
 	paths := []string{"/login", "/register", "/logout", "/signin", "/api/auth/logout", "/api/user/me", "/email-verified?error=1", "/pages/x",
 		"/otp?method=email", "/forgot-password/request", "/forgot-password/reset?token=x", "/reset-password/request",
-		"/reset-password/reset", "/login/github", "/api/oauth/github/link", "/api/oauth/github/callback?state=x&code=y"}
+		"/reset-password/reset", "/login/github", "/api/oauth/github/link", "/api/oauth/github/callback?state=x&code=y",
+		"/account", "/account/profile", "/account/sessions/revoke", "/account/unlink", "/account/link/github", "/account/two-factor",
+		"/account/two-factor?method=authenticator", "/account/two-factor/email", "/account/two-factor/qr.png", "/account/passkeys",
+		"/account/passkeys/rename", "/account/passkeys/remove", "/login/passkey", "/account/delete"}
 	for i, p := range paths {
 		body := "username=fuzz_page_user&password=Passw0rd!x&csrf_token=" + token + "&redirect_uri=/app" +
-			"&otp_code=123456&email=fuzz_page_user@example.com&token=x&old_password=Passw0rd!x&new_password=N3w-passw0rd&confirm_password=N3w-passw0rd"
+			"&otp_code=123456&email=fuzz_page_user@example.com&token=x&old_password=Passw0rd!x&new_password=N3w-passw0rd&confirm_password=N3w-passw0rd" +
+			"&display_name=Fuzz Page User&session_id=x&provider=github&method=authenticator&ceremony=x&credential={}&id=x&name=n"
 		f.Add("POST", p, body, jar[httpadapter.SessionCookie], jar[httpadapter.RefreshCookie], jar[httpadapter.CSRFCookie], nonce, i%2 == 0)
 		f.Add("GET", p, "", "x", jar[httpadapter.RefreshCookie], "", "", i%2 == 1)
 	}

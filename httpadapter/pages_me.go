@@ -85,7 +85,7 @@ var accountNotices = map[string]string{
 	"two-factor-off":  "Two-factor login is off.",
 }
 
-// accountPageRoutesOf are the account page's routes.
+// meRoutes are the account page's routes.
 func meRoutes(page func(method, path, name, flag, summary string, status int, response string, fn pageOp) route) []route {
 	const html, see = "html", http.StatusSeeOther
 	return []route{

@@ -62,7 +62,7 @@ func TestPagesAccount(t *testing.T) {
 			wantContains(t, `role="alert"`, templateEscape(msg))
 		// No token: refused, nothing changed.
 		pc.post("/account/profile", url.Values{"display_name": {"ACCT USER"}}, nil).wantStatus(t, 403).wantHTML(t).
-			wantContains(t, "Cross-site request refused")
+			wantContains(t, "Cross-site request refused", `href="/account">Back to your account`)
 		u, err := e.m.UserByLogin(context.Background(), "acct_user")
 		if err != nil || u.DisplayName != "Acct User" || u.Description != "Hello" {
 			t.Fatalf("user %+v, %v", u, err)
