@@ -20,10 +20,13 @@
 // committed), Manager.Authorize (an action checked against the policy as
 // an actor), Manager.OpenSession (a session after the feature's own proof
 // of identity; Manager.SignIn applies the login rules and the second
-// factor after a first one), Manager.ForgetCached, CredentialAuthenticator
-// (a credential of the feature's kind, such as an API key, with its scopes
-// enforced by Authorize through WithCredential), the mail seams
-// (MailData, MailTemplate, QueueMail), NewError; its routes join
+// factor after a first one; ActingParty and Lifetime open one for a user
+// by another, whose token carries act), Impersonator and
+// RefuseImpersonated (is the caller impersonated, and the refusal of a
+// change that takes an account over), Manager.ForgetCached,
+// CredentialAuthenticator (a credential of the feature's kind, such as an
+// API key, with its scopes enforced by Authorize through WithCredential),
+// the mail seams (MailData, MailTemplate, QueueMail), NewError; its routes join
 // httpadapter's route table through httpadapter.Feature.
 package usermgmt
 
