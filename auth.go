@@ -130,6 +130,10 @@ func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, e
 		return nil, m.inactiveError(ctx, u)
 	}
 	if err := m.loginSecondStep(ctx, u); err != nil { // otp.go
+		var challenge *OTPChallengeError
+		if errors.As(err, &challenge) {
+			m.rehashBeforeSecondFactor(ctx, u, password)
+		}
 		return nil, err
 	}
 	newHash := ""

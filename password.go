@@ -64,6 +64,44 @@ func (m *Manager) rehashDetail(old, new string) string {
 	return cleanText("from="+s.Scheme(old)+" to="+s.Scheme(new), 128)
 }
 
+// rehashBeforeSecondFactor replaces u's hash, when the hasher asks for
+// it, after a correct password that stops at the second factor. The
+// second step (LoginOTP) does not see the password, so this is the only
+// moment to rehash: the password is proven, and the hash stays one of
+// the same password, so nothing is granted before the second factor. The
+// new hash is computed before the transaction and written only if the
+// stored hash is still the one compared; one password-rehashed entry
+// audits it. A failure is logged and leaves the old hash, which still
+// works.
+func (m *Manager) rehashBeforeSecondFactor(ctx context.Context, u *User, password string) {
+	if !m.hasher.NeedsRehash(u.PasswordHash) {
+		return
+	}
+	newHash, err := m.hasher.Hash(ctx, password)
+	if err == nil {
+		err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {
+			cur, err := tx.LockUser(ctx, u.UUID)
+			if errors.Is(err, ErrNotFound) || (err == nil && cur.PasswordHash != u.PasswordHash) {
+				return nil // gone or changed meanwhile: nothing to do
+			}
+			if err != nil {
+				return err
+			}
+			n := cur.clone()
+			n.PasswordHash, n.UpdatedAt = newHash, m.now()
+			if err := tx.UpdateUser(ctx, n); err != nil {
+				return err
+			}
+			return m.audit(ctx, tx, u.UUID, u.UUID, AuditPasswordRehash, m.rehashDetail(u.PasswordHash, newHash))
+		})
+	}
+	if err != nil {
+		m.log.WarnContext(ctx, "password rehash failed", "user", u.UUID, "err", err)
+		return
+	}
+	m.cache.invalidateUser(u.UUID)
+}
+
 // MaxPasswordBytes is bcrypt's input limit; longer passwords are refused
 // rather than silently truncated.
 const MaxPasswordBytes = 72

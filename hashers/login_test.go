@@ -14,6 +14,7 @@ import (
 	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/hashers"
 	"github.com/usermgmt/usermgmt/internal/testpg"
+	"github.com/usermgmt/usermgmt/mail"
 	"github.com/usermgmt/usermgmt/store"
 	"github.com/usermgmt/usermgmt/store/postgres"
 	"github.com/usermgmt/usermgmt/store/sqlite"
@@ -206,6 +207,55 @@ func TestImportChecksHashes(t *testing.T) {
 					t.Errorf("imported %s: %v", name, err)
 				}
 			}
+		}
+	})
+}
+
+// A login that stops at the second factor rehashes too: the second step
+// never sees the password, so the first one replaces the hash once the
+// password is proven, audited once; the challenge is answered as before,
+// and the next login verifies the new hash. On both databases.
+func TestRehashBeforeSecondFactor(t *testing.T) {
+	ctx := context.Background()
+	eachStore(t, func(t *testing.T, st *store.DB) {
+		h, err := hashers.New(hashers.Options{Algorithm: hashers.Argon2id, MaxConcurrent: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := manager(t, st, h, usermgmt.WithMailer(&mail.Memory{}))
+		v := oneOfEach(t)[hashers.SchemePBKDF2SHA256]
+		u, err := m.CreateUser(ctx, usermgmt.NewUser{Username: "two_factor", Email: "tf@example.com", EmailVerified: true, PasswordHash: v[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := *u
+		n.OTPMethod = usermgmt.OTPEmail
+		if err := st.UpdateUser(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		m.ForgetCached(u.UUID)
+		var challenge *usermgmt.OTPChallengeError
+		if _, err := m.Login(ctx, "two_factor", v[0]+"x"); !errors.Is(err, usermgmt.ErrInvalidLogin) {
+			t.Fatalf("wrong password = %v", err)
+		}
+		if got, _ := st.UserByUUID(ctx, u.UUID); got.PasswordHash != v[1] || rehashAudits(t, m, st, u.UUID) != 0 {
+			t.Fatal("a wrong password rehashed")
+		}
+		if _, err := m.Login(ctx, "two_factor", v[0]); !errors.As(err, &challenge) || challenge.Token == "" {
+			t.Fatalf("login = %v, want the second-factor challenge", err)
+		}
+		got, _ := st.UserByUUID(ctx, u.UUID)
+		if !strings.HasPrefix(got.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") || got.OTPMethod != usermgmt.OTPEmail {
+			t.Fatalf("after the first step: hash %.40s, otp %s", got.PasswordHash, got.OTPMethod)
+		}
+		if n := rehashAudits(t, m, st, u.UUID); n != 1 {
+			t.Fatalf("%d rehash entries, want 1", n)
+		}
+		if _, err := m.Login(ctx, "two_factor", v[0]); !errors.As(err, &challenge) {
+			t.Fatalf("login with the new hash = %v", err)
+		}
+		if n := rehashAudits(t, m, st, u.UUID); n != 1 {
+			t.Fatalf("%d rehash entries after a second login, want 1", n)
 		}
 	})
 }
