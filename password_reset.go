@@ -41,6 +41,9 @@ func (m *Manager) ForgotPassword(ctx context.Context, username, email string) er
 
 // RequestPasswordReset mails a reset link to an authenticated user.
 func (m *Manager) RequestPasswordReset(ctx context.Context, p *Principal) error {
+	if p.Credential != nil {
+		return ErrSessionRequired
+	}
 	return m.sendReset(ctx, p.User())
 }
 
@@ -127,6 +130,9 @@ func (m *Manager) ResetPassword(ctx context.Context, token, newPassword, confirm
 // access token cannot guess the password faster than a login could; a
 // locked account gets ErrRateLimited.
 func (m *Manager) ChangePassword(ctx context.Context, p *Principal, oldPassword, newPassword, confirm string) error {
+	if p.Credential != nil {
+		return ErrSessionRequired // passwords are a signed-in session's to change
+	}
 	if err := m.checkPassword(newPassword, confirm, true); err != nil {
 		return err
 	}
