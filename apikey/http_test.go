@@ -392,8 +392,8 @@ func TestLastUseThrottled(t *testing.T) {
 	}
 }
 
-// TestGoAPIRefusesKeyPrincipals: the Manager's own password and session
-// calls refuse a key's principal.
+// TestGoAPIRefusesKeyPrincipals: the Manager's own password, second-factor,
+// session and provider-link calls refuse a key's principal or context.
 func TestGoAPIRefusesKeyPrincipals(t *testing.T) {
 	e := newEnv(t, "", true, apikey.Config{})
 	_, tok := e.user("jane_doe")
@@ -411,6 +411,36 @@ func TestGoAPIRefusesKeyPrincipals(t *testing.T) {
 	}
 	if err := e.m.RequestPasswordReset(ctx, p); err != usermgmt.ErrSessionRequired {
 		t.Errorf("RequestPasswordReset: %v", err)
+	}
+	kctx := usermgmt.WithCredential(ctx, p)
+	uuid := p.User().UUID
+	if _, err := e.m.SetupOTP(kctx, uuid); err != usermgmt.ErrSessionRequired {
+		t.Errorf("SetupOTP: %v", err)
+	}
+	if _, err := e.m.OTPQRCode(kctx, uuid); err != usermgmt.ErrSessionRequired {
+		t.Errorf("OTPQRCode: %v", err)
+	}
+	if err := e.m.SendEmailOTP(kctx, uuid); err != usermgmt.ErrSessionRequired {
+		t.Errorf("SendEmailOTP: %v", err)
+	}
+	if _, _, err := e.m.ChangeOTPMethod(kctx, uuid, "none", "", "Password-123!"); err != usermgmt.ErrSessionRequired {
+		t.Errorf("ChangeOTPMethod: %v", err)
+	}
+	if _, err := e.m.As(p.User()).Sessions(kctx); err != usermgmt.ErrSessionRequired {
+		t.Errorf("Sessions: %v", err)
+	}
+	if err := e.m.As(p.User()).RevokeSession(kctx, "00000000-0000-4000-8000-000000000001"); err != usermgmt.ErrSessionRequired {
+		t.Errorf("RevokeSession: %v", err)
+	}
+	if _, err := e.m.As(p.User()).OAuthLinkTicket(kctx, "github", ""); err != usermgmt.ErrSessionRequired {
+		t.Errorf("OAuthLinkTicket: %v", err)
+	}
+	if err := e.m.As(p.User()).UnlinkOAuth(kctx, "github"); err != usermgmt.ErrSessionRequired {
+		t.Errorf("UnlinkOAuth: %v", err)
+	}
+	// A session's context is not refused.
+	if _, err := e.m.As(p.User()).Sessions(ctx); err != nil {
+		t.Errorf("Sessions on a session's context: %v", err)
 	}
 }
 
