@@ -145,6 +145,9 @@ func (a *Actor) UnlockAccount(ctx context.Context, uuid string) (*User, error) {
 
 // Sessions returns the actor's own live sessions.
 func (a *Actor) Sessions(ctx context.Context) ([]*Session, error) {
+	if err := RequireSession(ctx); err != nil {
+		return nil, err
+	}
 	if a.user == nil {
 		return nil, ErrForbidden
 	}
@@ -153,6 +156,9 @@ func (a *Actor) Sessions(ctx context.Context) ([]*Session, error) {
 
 // RevokeSession ends one of the actor's own sessions.
 func (a *Actor) RevokeSession(ctx context.Context, sessionID string) error {
+	if err := RequireSession(ctx); err != nil {
+		return err
+	}
 	if a.user == nil {
 		return ErrForbidden
 	}

@@ -430,6 +430,9 @@ func (m *Manager) sessionState(ctx context.Context, id string, now time.Time) (s
 
 // Logout ends the session of an authenticated caller.
 func (m *Manager) Logout(ctx context.Context, p *Principal) error {
+	if p.Credential != nil {
+		return ErrSessionRequired // an API key has no session to end
+	}
 	return m.revokeSession(ctx, p.User().UUID, p.SessionID, p.User().UUID, AuditLogout)
 }
 

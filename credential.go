@@ -3,7 +3,6 @@ package usermgmt
 import (
 	"context"
 	"net/http"
-	"slices"
 	"sort"
 )
 
@@ -101,11 +100,6 @@ func (p *Policy) Permissions() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// HasPermission reports whether resource:action is one of Permissions.
-func (p *Policy) HasPermission(scope string) bool {
-	return slices.Contains(p.Permissions(), scope)
 }
 
 // credentialAuthenticators returns the features that authenticate

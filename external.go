@@ -673,6 +673,9 @@ func (m *Manager) ProviderToken(ctx context.Context, userUUID, provider string) 
 // OAuthLinkTicket returns a ticket that links a provider's account to the
 // actor (see Manager.OAuthLinkTicket).
 func (a *Actor) OAuthLinkTicket(ctx context.Context, provider, redirectURI string) (*OAuthTicket, error) {
+	if err := RequireSession(ctx); err != nil { // the ways in are a session's
+		return nil, err
+	}
 	if a.user == nil {
 		return nil, ErrForbidden
 	}
@@ -682,6 +685,9 @@ func (a *Actor) OAuthLinkTicket(ctx context.Context, provider, redirectURI strin
 // UnlinkOAuth removes the actor's link to a provider (see
 // Manager.UnlinkOAuth).
 func (a *Actor) UnlinkOAuth(ctx context.Context, provider string) error {
+	if err := RequireSession(ctx); err != nil { // the ways in are a session's
+		return err
+	}
 	if a.user == nil {
 		return ErrForbidden
 	}

@@ -106,6 +106,9 @@ func (m *Manager) LoginOTP(ctx context.Context, challenge, code string) (*Tokens
 // login is already on gets ErrConflict: the secret is shown only while
 // enrolling.
 func (m *Manager) SetupOTP(ctx context.Context, uuid string) (*OTPSetup, error) {
+	if err := RequireSession(ctx); err != nil { // second factors are a session's
+		return nil, err
+	}
 	if err := RefuseImpersonated(ctx); err != nil {
 		return nil, err
 	}
@@ -189,6 +192,9 @@ func (m *Manager) OTPQRCode(ctx context.Context, uuid string) ([]byte, error) {
 // voiding the previous one), to enrol the email method or to disable
 // two-factor.
 func (m *Manager) SendEmailOTP(ctx context.Context, uuid string) error {
+	if err := RequireSession(ctx); err != nil { // second factors are a session's
+		return err
+	}
 	if err := RefuseImpersonated(ctx); err != nil {
 		return err
 	}
@@ -240,6 +246,9 @@ func (m *Manager) randomDigits(n int) (string, error) {
 // the password, and removes the secret and the recovery codes. Wrong codes
 // and passwords count towards the lock of the second step.
 func (m *Manager) ChangeOTPMethod(ctx context.Context, uuid, method, code, password string) (*User, []string, error) {
+	if err := RequireSession(ctx); err != nil { // second factors are a session's
+		return nil, nil, err
+	}
 	if err := RefuseImpersonated(ctx); err != nil {
 		return nil, nil, err
 	}

@@ -52,6 +52,9 @@ func sameEmail(given, stored string) bool {
 
 // RequestPasswordReset mails a reset link to an authenticated user.
 func (m *Manager) RequestPasswordReset(ctx context.Context, p *Principal) error {
+	if p.Credential != nil {
+		return ErrSessionRequired
+	}
 	if err := RefuseImpersonated(ctx); err != nil || p.Impersonator != "" {
 		return ErrImpersonated
 	}
@@ -201,6 +204,9 @@ func (m *Manager) ResetPassword(ctx context.Context, token, newPassword, confirm
 // access token cannot guess the password faster than a login could; a
 // locked account gets ErrRateLimited.
 func (m *Manager) ChangePassword(ctx context.Context, p *Principal, oldPassword, newPassword, confirm string) error {
+	if p.Credential != nil {
+		return ErrSessionRequired // passwords are a signed-in session's to change
+	}
 	if err := RefuseImpersonated(ctx); err != nil || p.Impersonator != "" {
 		return ErrImpersonated
 	}

@@ -38,6 +38,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -128,8 +129,10 @@ type Keys struct {
 	cfg   Config
 	m     *usermgmt.Manager
 	cache *keyCache
-	// used holds when each key's use was last written by this instance.
-	used *lru.Cache[string, time.Time]
+	// used holds when each key's use was last written by this instance;
+	// usedMu makes its check and update one step.
+	usedMu sync.Mutex
+	used   *lru.Cache[string, time.Time]
 }
 
 // New returns the feature, to enable with usermgmt.WithFeature.

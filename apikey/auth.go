@@ -113,14 +113,17 @@ func (k *Keys) limit(ctx context.Context, limitKey string) error {
 // recent than that, as after a restart). A failure is logged: it does not
 // fail the request.
 func (k *Keys) recordUse(ctx context.Context, key *keystore.Key, now time.Time) {
+	k.usedMu.Lock()
 	last, ok := k.used.Get(key.ID)
 	if !ok && key.LastUsedAt != nil {
 		last, ok = *key.LastUsedAt, true
 	}
 	if ok && now.Sub(last) < k.cfg.UsageInterval {
+		k.usedMu.Unlock()
 		return
 	}
-	k.used.Add(key.ID, now)
+	k.used.Add(key.ID, now) // before the write: parallel requests write once
+	k.usedMu.Unlock()
 	ip := usermgmt.ClientInfoFrom(ctx).IP
 	err := k.m.InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
 		ts, err := k.store(tx)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -388,5 +389,82 @@ func TestLastUseThrottled(t *testing.T) {
 	ks, err := e.keys.List(context.Background(), u, u.UUID)
 	if err != nil || len(ks) != 1 || ks[0].LastUsedAt == nil || !ks[0].LastUsedAt.Equal(e.clock.Now().Truncate(time.Microsecond)) {
 		t.Errorf("last use: %+v, %v", ks, err)
+	}
+}
+
+// TestGoAPIRefusesKeyPrincipals: the Manager's own password, second-factor,
+// session and provider-link calls refuse a key's principal or context.
+func TestGoAPIRefusesKeyPrincipals(t *testing.T) {
+	e := newEnv(t, "", true, apikey.Config{})
+	_, tok := e.user("jane_doe")
+	key, _ := e.create(tok, map[string]any{"name": "ci", "scopes": []string{}})
+	ctx := context.Background()
+	p, err := e.m.Authenticate(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.Logout(ctx, p); err != usermgmt.ErrSessionRequired {
+		t.Errorf("Logout: %v", err)
+	}
+	if err := e.m.ChangePassword(ctx, p, "Password-123!", "Another-pass-456!", "Another-pass-456!"); err != usermgmt.ErrSessionRequired {
+		t.Errorf("ChangePassword: %v", err)
+	}
+	if err := e.m.RequestPasswordReset(ctx, p); err != usermgmt.ErrSessionRequired {
+		t.Errorf("RequestPasswordReset: %v", err)
+	}
+	kctx := usermgmt.WithCredential(ctx, p)
+	uuid := p.User().UUID
+	if _, err := e.m.SetupOTP(kctx, uuid); err != usermgmt.ErrSessionRequired {
+		t.Errorf("SetupOTP: %v", err)
+	}
+	if _, err := e.m.OTPQRCode(kctx, uuid); err != usermgmt.ErrSessionRequired {
+		t.Errorf("OTPQRCode: %v", err)
+	}
+	if err := e.m.SendEmailOTP(kctx, uuid); err != usermgmt.ErrSessionRequired {
+		t.Errorf("SendEmailOTP: %v", err)
+	}
+	if _, _, err := e.m.ChangeOTPMethod(kctx, uuid, "none", "", "Password-123!"); err != usermgmt.ErrSessionRequired {
+		t.Errorf("ChangeOTPMethod: %v", err)
+	}
+	if _, err := e.m.As(p.User()).Sessions(kctx); err != usermgmt.ErrSessionRequired {
+		t.Errorf("Sessions: %v", err)
+	}
+	if err := e.m.As(p.User()).RevokeSession(kctx, "00000000-0000-4000-8000-000000000001"); err != usermgmt.ErrSessionRequired {
+		t.Errorf("RevokeSession: %v", err)
+	}
+	if _, err := e.m.As(p.User()).OAuthLinkTicket(kctx, "github", ""); err != usermgmt.ErrSessionRequired {
+		t.Errorf("OAuthLinkTicket: %v", err)
+	}
+	if err := e.m.As(p.User()).UnlinkOAuth(kctx, "github"); err != usermgmt.ErrSessionRequired {
+		t.Errorf("UnlinkOAuth: %v", err)
+	}
+	// A session's context is not refused.
+	if _, err := e.m.As(p.User()).Sessions(ctx); err != nil {
+		t.Errorf("Sessions on a session's context: %v", err)
+	}
+}
+
+// TestParallelUseWritesOnce: parallel first uses record the use once.
+func TestParallelUseWritesOnce(t *testing.T) {
+	e := newEnv(t, "", true, apikey.Config{})
+	u, tok := e.user("jane_doe")
+	key, _ := e.create(tok, map[string]any{"name": "ci", "scopes": []string{}})
+	done := make(chan int)
+	for range 8 {
+		go func() {
+			r := httptest.NewRequest(http.MethodGet, "/api/user/me", nil)
+			r.Header.Set("X-API-Key", key)
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, r)
+			done <- rec.Code
+		}()
+	}
+	for range 8 {
+		if code := <-done; code != http.StatusOK {
+			t.Errorf("parallel use: %d", code)
+		}
+	}
+	if n := len(e.audits(u.UUID, apikey.AuditUsed)); n != 1 {
+		t.Errorf("%d uses audited, want 1", n)
 	}
 }

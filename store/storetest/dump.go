@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/apikey/keystore"
 	"github.com/usermgmt/usermgmt/dbtools/dump"
 	"github.com/usermgmt/usermgmt/passkey/credstore"
 )
@@ -46,6 +47,21 @@ func Seed(t *testing.T, store usermgmt.Store) {
 	if has[credstore.Store](store) {
 		seedPasskeys(t, st, a)
 	}
+	if has[keystore.Store](store) {
+		seedAPIKeys(t, st, a, b)
+	}
+}
+
+// seedAPIKeys adds the rows of migration 0008: an API key of a, created
+// by the admin b, used once, and one of b without scopes or expiry.
+func seedAPIKeys(t *testing.T, st fullStore, a, b *usermgmt.User) {
+	t.Helper()
+	used := t0.Add(2 * time.Hour)
+	k := newAPIKey(a.UUID, 2)
+	k.CreatedBy, k.LastUsedAt, k.LastUsedIP = b.UUID, &used, "198.51.100.7"
+	other := newAPIKey(b.UUID, 3)
+	other.Scopes = nil
+	mustInsertAPIKeys(t, st, k, other)
 }
 
 // seedPasskeys adds the rows of migration 0007: a passkey, which an
@@ -158,6 +174,13 @@ func testDumpSelf(t *testing.T, st fullStore) {
 		}
 		if !strings.Contains(before, want) {
 			t.Errorf("export lacks %s:\n%s", want, before)
+		}
+	}
+	if hasAPIKeys(st) {
+		for _, want := range []string{`"name": "api_keys"`, `"prefix": "um_pre00002"`, `"hash": "AP8CBwk="`, `"last_used_ip": "198.51.100.7"`} {
+			if !strings.Contains(before, want) {
+				t.Errorf("export lacks %s:\n%s", want, before)
+			}
 		}
 	}
 	// Short-lived secrets and transient counters stay behind.

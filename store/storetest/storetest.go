@@ -146,6 +146,15 @@ func hasPasskeys(st fullStore) bool {
 	return true
 }
 
+// hasAPIKeys reports whether st has the API-key capability (a partial
+// store lacking it embeds a nil keystore.Store).
+func hasAPIKeys(st fullStore) bool {
+	if p, ok := st.(partial); ok {
+		return p.apiKeyStore != nil
+	}
+	return true
+}
+
 // full returns st as a fullStore.
 func full(st usermgmt.Store) fullStore {
 	if f, ok := st.(fullStore); ok {
