@@ -239,7 +239,7 @@ func DefaultPolicy() *Policy {
 }
 
 // Authorize returns nil when the policy grants req, ErrForbidden otherwise.
-// When ctx carries a restricted credential (WithCredential: an API key),
+// When ctx carries a restricted credential (ContextWithCaller: an API key),
 // the request must also be within its scopes (ErrInsufficientScope
 // otherwise): a credential never does more than its owner.
 func (m *Manager) Authorize(ctx context.Context, req AccessRequest) error {

@@ -37,7 +37,7 @@ type Principal struct {
 	ExpiresAt time.Time
 	// Credential is set when the caller was authenticated by a feature's
 	// credential (an API key) instead of a session's access token; its
-	// scopes limit what the caller may do (WithCredential).
+	// scopes limit what the caller may do (ContextWithCaller).
 	Credential *Credential
 	// Impersonator is the UUID of the user acting as this one (the
 	// token's act.sub: an admin impersonating them), "" when the user acts

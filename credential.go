@@ -11,7 +11,7 @@ import (
 // every credential Manager.Authenticate is given before the access-token
 // check, and answers for those of its kind. The Principal it returns
 // carries a Credential, whose scopes Authorize enforces on a context that
-// WithCredential prepared (httpadapter does it for every authenticated
+// ContextWithCaller prepared (httpadapter does it for every authenticated
 // route and for its middleware).
 
 // A CredentialAuthenticator is a feature that authenticates a credential
@@ -56,26 +56,18 @@ var (
 	ErrSessionRequired = newError(http.StatusForbidden, "session_required", "This action needs a signed-in session; an API key cannot do it.")
 )
 
-type credentialKey struct{}
-
-// WithCredential returns ctx carrying the credential p was authenticated
-// by, so that Authorize limits what is done with ctx to its scopes. For a
-// principal of an access token (no Credential) it returns ctx itself.
-func WithCredential(ctx context.Context, p *Principal) context.Context {
-	if p == nil || p.Credential == nil {
-		return ctx
-	}
-	return context.WithValue(ctx, credentialKey{}, p.Credential)
-}
-
-// CredentialFrom returns the credential WithCredential put on ctx.
+// CredentialFrom returns the credential of the caller of ctx
+// (ContextWithCaller), false for a session's own access token.
 func CredentialFrom(ctx context.Context) (*Credential, bool) {
-	c, ok := ctx.Value(credentialKey{}).(*Credential)
-	return c, ok && c != nil
+	if p := callerFrom(ctx); p != nil && p.Credential != nil {
+		return p.Credential, true
+	}
+	return nil, false
 }
 
-// RequireSession returns ErrSessionRequired when ctx carries a credential
-// (WithCredential): what only a signed-in session may do calls it first.
+// RequireSession returns ErrSessionRequired when the caller of ctx
+// (ContextWithCaller) holds a feature's credential: what only a signed-in
+// session may do calls it first.
 func RequireSession(ctx context.Context) error {
 	if _, ok := CredentialFrom(ctx); ok {
 		return ErrSessionRequired

@@ -31,7 +31,7 @@ import (
 //     (passkeys), counted before any way in is removed.
 //   - CredentialAuthenticator: a credential of the feature's own kind (an
 //     API key) that Manager.Authenticate hands it; its Principal's
-//     Credential scopes limit Authorize on a WithCredential context.
+//     Credential scopes limit Authorize on a ContextWithCaller context.
 //   - NewError: errors with a stable code and an HTTP status.
 //   - Manager.SealOTPSecret: a TOTP secret sealed for a users row an
 //     import writes.

@@ -24,26 +24,14 @@ import (
 var ErrImpersonated = newError(http.StatusForbidden, "impersonation_forbidden",
 	"This change cannot be made while impersonating the user.")
 
-type impersonatorKey struct{}
-
-// ContextWithCaller returns ctx carrying what the Manager's rules need to
-// know of the authenticated caller p: who impersonates them, if anyone.
-// httpadapter calls it for every authenticated request; a host that calls
-// Authenticate itself passes the context it returns to the Manager's
-// methods. A nil p, or one acting for themself, leaves ctx as it is.
-func ContextWithCaller(ctx context.Context, p *Principal) context.Context {
-	if p == nil || p.Impersonator == "" {
-		return ctx
-	}
-	return context.WithValue(ctx, impersonatorKey{}, p.Impersonator)
-}
-
 // Impersonator returns the UUID of the admin impersonating the caller of
 // ctx (see ContextWithCaller), "" when the caller acts for themself: the
 // question "is this actor impersonated?" that features ask.
 func Impersonator(ctx context.Context) string {
-	s, _ := ctx.Value(impersonatorKey{}).(string)
-	return s
+	if p := callerFrom(ctx); p != nil {
+		return p.Impersonator
+	}
+	return ""
 }
 
 // RefuseImpersonated returns ErrImpersonated when the caller of ctx is

@@ -25,7 +25,7 @@
 // RefuseImpersonated (is the caller impersonated, and the refusal of a
 // change that takes an account over), Manager.ForgetCached,
 // CredentialAuthenticator (a credential of the feature's kind, such as an
-// API key, with its scopes enforced by Authorize through WithCredential),
+// API key, with its scopes enforced by Authorize through ContextWithCaller),
 // the mail seams (MailData, MailTemplate, QueueMail), NewError; its routes join
 // httpadapter's route table through httpadapter.Feature.
 package usermgmt

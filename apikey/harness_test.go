@@ -54,6 +54,12 @@ type env struct {
 // when empty), a fake clock when fake, and its handler under /api.
 func newEnv(t testing.TB, dsn string, fake bool, cfg apikey.Config) *env {
 	t.Helper()
+	return newEnvWith(t, dsn, fake, cfg)
+}
+
+// newEnvWith is newEnv with other features enabled beside the API keys.
+func newEnvWith(t testing.TB, dsn string, fake bool, cfg apikey.Config, others ...usermgmt.Feature) *env {
+	t.Helper()
 	if dsn == "" {
 		dsn = "sqlite://:memory:"
 	}
@@ -69,7 +75,7 @@ func newEnv(t testing.TB, dsn string, fake bool, cfg apikey.Config) *env {
 	}
 	keys := apikey.New(cfg)
 	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte("test-secret-of-at-least-32-bytes!!"),
-		BcryptCost: 4, Clock: now, Logger: quiet}, usermgmt.WithFeature(keys))
+		BcryptCost: 4, Clock: now, Logger: quiet}, usermgmt.WithFeature(append([]usermgmt.Feature{keys}, others...)...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -264,7 +264,7 @@ func TestKeysCannotManageTheAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := usermgmt.WithCredential(context.Background(), p)
+	ctx := usermgmt.ContextWithCaller(context.Background(), p)
 	if _, err := e.keys.Create(ctx, u, u.UUID, apikey.NewKey{Name: "x"}); err != usermgmt.ErrSessionRequired {
 		t.Errorf("Create on a key's context: %v", err)
 	}
@@ -412,7 +412,7 @@ func TestGoAPIRefusesKeyPrincipals(t *testing.T) {
 	if err := e.m.RequestPasswordReset(ctx, p); err != usermgmt.ErrSessionRequired {
 		t.Errorf("RequestPasswordReset: %v", err)
 	}
-	kctx := usermgmt.WithCredential(ctx, p)
+	kctx := usermgmt.ContextWithCaller(ctx, p)
 	uuid := p.User().UUID
 	if _, err := e.m.SetupOTP(kctx, uuid); err != usermgmt.ErrSessionRequired {
 		t.Errorf("SetupOTP: %v", err)

@@ -77,10 +77,17 @@ func (k *Keys) checkScopes(scopes []string) ([]string, error) {
 // authorize lets actor act on the keys of owner: their own always (from a
 // signed-in session), another's by the policy's "api_key" resource (action
 // "create", "read" or "delete": admins by default). An API key manages no
-// keys at all (usermgmt.ErrSessionRequired).
+// keys at all (usermgmt.ErrSessionRequired), and an impersonated caller
+// lists them but neither creates nor revokes one
+// (usermgmt.ErrImpersonated).
 func (k *Keys) authorize(ctx context.Context, actor *usermgmt.User, action string, owner *usermgmt.User) error {
 	if err := usermgmt.RequireSession(ctx); err != nil {
 		return err
+	}
+	if action != "read" {
+		if err := usermgmt.RefuseImpersonated(ctx); err != nil {
+			return err
+		}
 	}
 	if actor == nil {
 		return usermgmt.ErrForbidden

@@ -37,7 +37,7 @@ func newAuthenticator(m *usermgmt.Manager, trusted ...string) *authenticator {
 
 // authenticate returns the caller, and r with a context that limits what
 // is done as the caller to its credential's scopes
-// (usermgmt.WithCredential; r itself for a session's access token):
+// (usermgmt.ContextWithCaller; r itself for a session's access token):
 // ErrNotAuthenticated when the request carries no credentials, the
 // Manager's 401 when they are not valid. A bearer token wins over
 // X-API-Key and the session cookies. A caller authenticated by cookie with
@@ -68,7 +68,7 @@ func (a *authenticator) caller(w http.ResponseWriter, r *http.Request) (*usermgm
 		if sessionOnly(r) {
 			return nil, nil, usermgmt.ErrSessionRequired
 		}
-		return p, usermgmt.WithCredential(r.Context(), p), nil
+		return p, usermgmt.ContextWithCaller(r.Context(), p), nil
 	}
 	return p, r.Context(), nil
 }

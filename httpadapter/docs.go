@@ -179,7 +179,7 @@ func (h *handler) interactiveDocs(ctx context.Context, _ *usermgmt.Principal, r 
 		return response{}, err
 	}
 	// An API key's scopes apply here too (docs:swagger).
-	if err := h.m.Authorize(usermgmt.WithCredential(ctx, p), usermgmt.AccessRequest{Actor: p.User(), Resource: "docs", Action: "swagger"}); err != nil {
+	if err := h.m.Authorize(usermgmt.ContextWithCaller(ctx, p), usermgmt.AccessRequest{Actor: p.User(), Resource: "docs", Action: "swagger"}); err != nil {
 		return redirect("/docs"), nil
 	}
 	return h.page(true)
