@@ -167,6 +167,9 @@ type Config struct {
 	FeatureFlagsFile string
 	// FlagPollInterval is FEATURE_FLAGS_POLL_SECONDS.
 	FlagPollInterval time.Duration
+	// APIKeys is API_KEYS_ENABLED (default true): users and admins manage
+	// API keys under /api/user/me/api-keys (the apikey feature).
+	APIKeys bool
 	// ImpersonationLifetime is IMPERSONATION_MINUTES: how long an admin's
 	// impersonation of a user lasts; 0 (the default) leaves the
 	// impersonate feature off.
@@ -245,6 +248,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.FeatureFlagsEnabled = p.boolean("FEATURE_FLAGS_ENABLED", false)
 	c.FeatureFlagsFile = p.str("FEATURE_FLAGS_FILE", "")
 	c.FlagPollInterval = time.Duration(p.intRange("FEATURE_FLAGS_POLL_SECONDS", 1, 1, 3600)) * time.Second
+	c.APIKeys = p.boolean("API_KEYS_ENABLED", true)
 	c.ImpersonationLifetime = time.Duration(p.intRange("IMPERSONATION_MINUTES", 0, 0, int(impersonate.MaxLifetime/time.Minute))) * time.Minute
 	c.Lockout = usermgmt.LockoutPolicy{Threshold: p.intRange("LOGIN_LOCKOUT_THRESHOLD", usermgmt.DefaultLockout.Threshold, 0, 1000)}
 	minutes := time.Duration(p.intRange("LOGIN_LOCKOUT_MINUTES", int(usermgmt.DefaultLockout.Duration/time.Minute), 1, 7*24*60)) * time.Minute

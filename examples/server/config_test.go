@@ -84,6 +84,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		BcryptCost:     12,
 		Account:        defaultAccount,
 		SignIn:         SignIn{Passkeys: true},
+		APIKeys:        true,
 		PagesEnabled:   true,
 
 		OAuthRedirectAllowList: []string{"http://localhost:8000"},
@@ -180,6 +181,7 @@ func TestLoadConfigValues(t *testing.T) {
 		OAuthRedirectAllowList: []string{"https://acme.example"},
 		Account:                defaultAccount,
 		SignIn:                 SignIn{Passkeys: true},
+		APIKeys:                true,
 		LogoFile:               "/etc/acme/logo.png",
 		FaviconFile:            "/etc/acme/favicon.ico",
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/adminmail"
+	"github.com/usermgmt/usermgmt/apikey"
 	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/emaillogin"
 	"github.com/usermgmt/usermgmt/impersonate"
@@ -56,11 +57,11 @@ func (p *parser) signIn(mailer bool) SignIn {
 }
 
 // features are the feature packages the service enables: the admin tools
-// (as the reference served every route) and the sign-in methods of
-// cfg.SignIn, and impersonation when IMPERSONATION_MINUTES is set. el is
-// the email sign-in feature, nil when both of its
-// methods are off: the server waits for its pending requests before it
-// closes the Manager.
+// (as the reference served every route), the sign-in methods of
+// cfg.SignIn, API keys unless API_KEYS_ENABLED=false, and impersonation
+// when IMPERSONATION_MINUTES is set. el is the email sign-in feature, nil
+// when both of its methods are off: the server waits for its pending
+// requests before it closes the Manager.
 func features(cfg Config) (fs []usermgmt.Feature, el *emaillogin.EmailLogin) {
 	fs = []usermgmt.Feature{adminmail.New(), dbtools.New(dbtools.Options{})}
 	s := cfg.SignIn
@@ -70,6 +71,9 @@ func features(cfg Config) (fs []usermgmt.Feature, el *emaillogin.EmailLogin) {
 	if s.MagicLinks || s.EmailCodes {
 		el = emaillogin.New(emaillogin.Config{DisableLinks: !s.MagicLinks, DisableCodes: !s.EmailCodes, SignUp: s.MagicLinkSignUp})
 		fs = append(fs, el)
+	}
+	if cfg.APIKeys {
+		fs = append(fs, apikey.New(apikey.Config{}))
 	}
 	if cfg.ImpersonationLifetime > 0 {
 		fs = append(fs, impersonate.New(impersonate.Options{Lifetime: cfg.ImpersonationLifetime}))
