@@ -77,9 +77,14 @@ func TestLimiterSharedAndAtomic(t *testing.T) {
 	c1, prefix := testredis.Client(t)
 	c2 := redis.NewClient(&redis.Options{Addr: c1.Options().Addr, DB: c1.Options().DB})
 	t.Cleanup(func() { c2.Close() })
+	// The 200 decisions start at once and queue for the clients' pooled
+	// connections: on a loaded machine (the race detector, other tests)
+	// that wait passes the default 100 ms decision timeout, which this
+	// test does not measure; it checks the count.
+	opts := redisstore.LimiterOptions{Prefix: prefix, Timeout: 10 * time.Second}
 	limiters := []*redisstore.Limiter{
-		redisstore.NewLimiter(c1, redisstore.LimiterOptions{Prefix: prefix}),
-		redisstore.NewLimiter(c2, redisstore.LimiterOptions{Prefix: prefix}),
+		redisstore.NewLimiter(c1, opts),
+		redisstore.NewLimiter(c2, opts),
 	}
 	rate := usermgmt.Rate{Limit: 50, Window: time.Hour}
 	var allowed atomic.Int64
