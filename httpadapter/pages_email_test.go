@@ -187,3 +187,35 @@ func TestPagesEmailLimited(t *testing.T) {
 		wantContains(t, "<title>Too many attempts", "Try again in ", `href="/login"`)
 	pc.post("/login/email-link", url.Values{"email": {"JANE_DOE@example.com"}, "csrf_token": {csrf}}, nil).wantStatus(t, 429)
 }
+
+// TestPagesEmailBadInput: malformed forms get a page with a 4xx, never a
+// 500, and nothing is mailed.
+func TestPagesEmailBadInput(t *testing.T) {
+	e, el, pc := emailPagesEnv(t, emaillogin.Config{}, false)
+	csrf := csrfOf(t, pc.get("/login"))
+	long := strings.Repeat("a", 400) + "@example.com"
+	for _, c := range []struct {
+		path   string
+		form   url.Values
+		status int
+	}{
+		{"/login/email-code", url.Values{}, 422},
+		{"/login/email-code", url.Values{"email": {long}}, 422},
+		{"/login/email-link", url.Values{"email": {"a@b@c"}}, 400},
+		{"/login/email-link", url.Values{"email": {""}}, 422},
+		{"/login/code", url.Values{"email": {"jane_doe@example.com"}}, 422},
+		{"/login/code", url.Values{"email": {"jane_doe@example.com"}, "code": {"12a456"}}, 401},
+		{"/login/code", url.Values{"email": {"not an address"}, "code": {"123456"}}, 401},
+		{"/login/link", url.Values{}, 422},
+		{"/login/link", url.Values{"token": {strings.Repeat("x", 5000)}}, 401},
+	} {
+		c.form.Set("csrf_token", csrf)
+		p := pc.post(c.path, c.form, nil)
+		if p.status != c.status || !strings.Contains(p.body, `role="alert"`) {
+			t.Errorf("POST %s %v: %d, want %d with the error shown\n%s", c.path, c.form, p.status, c.status, p.body)
+		}
+	}
+	pc.get("/login/link?token=" + strings.Repeat("x", 200)).wantStatus(t, 400)
+	el.Wait()
+	e.noMail()
+}
