@@ -215,7 +215,7 @@ func TestPagesEmailBadInput(t *testing.T) {
 			t.Errorf("POST %s %v: %d, want %d with the error shown\n%s", c.path, c.form, p.status, c.status, p.body)
 		}
 	}
-	pc.get("/login/link?token=" + strings.Repeat("x", 200)).wantStatus(t, 400)
+	pc.get("/login/link?token="+strings.Repeat("x", 200)).wantStatus(t, 400)
 	el.Wait()
 	e.noMail()
 }
