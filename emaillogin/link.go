@@ -44,12 +44,13 @@ func (f *EmailLogin) RequestLink(ctx context.Context, email, redirectURI string)
 	if redirectURI != "" && !f.m.AllowedRedirect(redirectURI) {
 		return ErrRedirectNotAllowed
 	}
-	f.enqueue(ctx, MailMagicLink, func(ctx context.Context) error { return f.sendLink(ctx, addr, redirectURI) })
+	f.enqueue(ctx, MailMagicLink, func(ctx context.Context) error { return f.sendLink(ctx, addr, "", redirectURI) })
 	return nil
 }
 
-// sendLink is the background half of RequestLink.
-func (f *EmailLogin) sendLink(ctx context.Context, addr, redirectURI string) error {
+// sendLink is the background half of RequestLink (and of PageRequestLink,
+// whose landing, with "{token}", is the mailed link instead).
+func (f *EmailLogin) sendLink(ctx context.Context, addr, landing, redirectURI string) error {
 	if !f.m.HasMailer() {
 		return nil
 	}
@@ -71,9 +72,11 @@ func (f *EmailLogin) sendLink(ctx context.Context, addr, redirectURI string) err
 		return err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
-	link, err := f.linkTo(redirectURI, token)
-	if err != nil {
-		return err
+	link := strings.ReplaceAll(landing, "{token}", url.QueryEscape(token))
+	if landing == "" {
+		if link, err = f.linkTo(redirectURI, token); err != nil {
+			return err
+		}
 	}
 	if err := f.put(ctx, secretstore.KindLink, addr, u.UUID, hashToken(token), redirectURI, f.cfg.LinkTTL); err != nil {
 		return err
@@ -145,6 +148,17 @@ func parseToken(s string) bool {
 // and a malformed one reaches no store. With Config.SignUp, a sign-up
 // link creates its account first.
 func (f *EmailLogin) VerifyLink(ctx context.Context, token string) (*SignIn, error) {
+	res, err := f.verifyLink(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// verifyLink is VerifyLink, whose result keeps the link's RedirectURI
+// beside an error once the link is spent (the second step of two-factor
+// login goes there too).
+func (f *EmailLogin) verifyLink(ctx context.Context, token string) (*SignIn, error) {
 	if f.cfg.DisableLinks {
 		return nil, ErrLinksDisabled
 	}
@@ -182,10 +196,7 @@ func (f *EmailLogin) VerifyLink(ctx context.Context, token string) (*SignIn, err
 		return nil, err
 	}
 	res.Tokens, res.User, err = f.signIn(ctx, res.User, s.Email, MethodMagicLink)
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return res, err
 }
 
 // signIn finishes a sign-in whose mailed secret, sent to addr, was right:

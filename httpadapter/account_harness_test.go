@@ -57,8 +57,9 @@ func newSecEnv(t testing.TB, dsn string, edit func(*usermgmt.Config)) *secEnv {
 	return newSecEnvOpts(t, dsn, edit, httpadapter.Options{})
 }
 
-// newSecEnvOpts is newSecEnv serving the Manager with opts.
-func newSecEnvOpts(t testing.TB, dsn string, edit func(*usermgmt.Config), opts httpadapter.Options) *secEnv {
+// newSecEnvOpts is newSecEnv serving the Manager with opts, and with the
+// extra features beside testFeatures.
+func newSecEnvOpts(t testing.TB, dsn string, edit func(*usermgmt.Config), opts httpadapter.Options, extra ...usermgmt.Feature) *secEnv {
 	t.Helper()
 	ctx := context.Background()
 	st, err := anydb.Open(ctx, dsn)
@@ -78,7 +79,7 @@ func newSecEnvOpts(t testing.TB, dsn string, edit func(*usermgmt.Config), opts h
 		edit(&cfg)
 	}
 	mem := &mail.Memory{}
-	m, err := usermgmt.New(cfg, usermgmt.WithMailer(mem), usermgmt.WithResolver(fakeResolver{}), usermgmt.WithMailRetry(2, time.Millisecond), usermgmt.WithFeature(testFeatures()...))
+	m, err := usermgmt.New(cfg, usermgmt.WithMailer(mem), usermgmt.WithResolver(fakeResolver{}), usermgmt.WithMailRetry(2, time.Millisecond), usermgmt.WithFeature(append(testFeatures(), extra...)...))
 	if err != nil {
 		t.Fatalf("usermgmt.New: %v", err)
 	}

@@ -131,6 +131,9 @@ func (h *handler) bind(rt route) http.Handler {
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt.ep.serve(h, w, r, rt.Auth)
 	})
+	if !rt.Page {
+		next = withOTPPath(h.prefix, next) // otp.go: the challenge cookie's path
+	}
 	if len(rt.checks) > 0 {
 		next = h.guarded(rt, next)
 	}

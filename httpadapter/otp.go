@@ -30,16 +30,44 @@ type otpRequiredDetail struct {
 	Error string `json:"error"`
 }
 
+// otpPathKey is the request context key of the core OTP route's full
+// path (withOTPPath), where the challenge cookie is scoped.
+type otpPathKey struct{}
+
+// otpRoutePath is the path of the core's second-step route, relative to
+// the API prefix.
+const otpRoutePath = "/auth/OTP"
+
+// withOTPPath tells writeOTPChallenge where the API's OTP route is, so
+// that the challenge of any route (a feature's /auth/email-code/verify or
+// /auth/passkeys/login/finish as well as /auth/login) is scoped to
+// {prefix}/auth/OTP, the one route that reads it.
+func withOTPPath(prefix string, next http.Handler) http.Handler {
+	p := prefix + otpRoutePath
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), otpPathKey{}, p)))
+	})
+}
+
+// otpCookiePath is the path of the challenge cookie: the core OTP route,
+// or, for a handler not bound by New, the OTP route beside r's route.
+func otpCookiePath(r *http.Request) string {
+	if p, ok := r.Context().Value(otpPathKey{}).(string); ok {
+		return p
+	}
+	return path.Dir(r.URL.Path) + "/OTP"
+}
+
 // writeOTPChallenge answers a login that needs its second step: 401 with
-// the challenge in the body and in an HttpOnly cookie scoped to the OTP
-// route beside the login route.
+// the challenge in the body and in an HttpOnly cookie scoped to the API's
+// OTP route ({prefix}/auth/OTP), whichever route began the login.
 func writeOTPChallenge(w http.ResponseWriter, r *http.Request, c *usermgmt.OTPChallengeError) {
 	body, _ := json.Marshal(otpRequiredBody{
 		Detail: otpRequiredDetail{Error: "OTP-REQUIRED"}, Code: usermgmt.ErrOTPRequired.Code,
 		OTPToken: c.Token, Method: c.Method,
 	})
 	http.SetCookie(w, &http.Cookie{
-		Name: otpCookie, Value: c.Token, Path: path.Dir(r.URL.Path) + "/OTP",
+		Name: otpCookie, Value: c.Token, Path: otpCookiePath(r),
 		MaxAge: int(usermgmt.OTPChallengeTTL.Seconds()), HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
 	})
 	h := w.Header()

@@ -52,7 +52,8 @@ type PagesOptions struct {
 	// widget.html, login.html, register.html, logout.html, verified.html,
 	// notfound.html, otp.html, forgot.html, reset.html,
 	// resetrequest.html, change.html, limited.html, account.html,
-	// twofactor.html, icons.html, style.css, pages.js, passkey.js)
+	// twofactor.html, emaillink.html, emailcode.html, icons.html,
+	// style.css, pages.js, passkey.js)
 	// replaces it.
 	// Templates are executed with a *PageData. New panics when an
 	// override does not parse: that is a programming error.
@@ -132,6 +133,10 @@ type PageData struct {
 	// PasskeyScriptURL is their script, APIPrefix where its API calls go.
 	Passkeys                    bool
 	PasskeyScriptURL, APIPrefix string
+	// EmailLinks and EmailCodes are true when sign-in by mail is on
+	// (PageEmailLogin) with links, and with codes: the login page shows
+	// "Email me a link" and "Email me a code".
+	EmailLinks, EmailCodes bool
 
 	values     url.Values
 	afterLogin string
@@ -176,7 +181,7 @@ func (d *PageData) Continue() string {
 
 // pageFiles are the templates of the pages, layout.html excepted.
 var pageFiles = []string{"login", "register", "logout", "verified", "notfound",
-	"otp", "forgot", "reset", "resetrequest", "change", "limited", "account", "twofactor"}
+	"otp", "forgot", "reset", "resetrequest", "change", "limited", "account", "twofactor", "emaillink", "emailcode"}
 
 // pagePartials are templates every page may use (the provider icons).
 var pagePartials = []string{"icons"}
@@ -338,6 +343,11 @@ func (p *pages) data(w http.ResponseWriter, r *http.Request, page, title string,
 		d.Providers = p.providerLinks(d.RedirectURI)
 	}
 	d.Widget = p.widgets[page]
+	if page == "login" {
+		if el := p.emailLogin(); el != nil {
+			d.EmailLinks, d.EmailCodes = el.PageLinks(), el.PageCodes()
+		}
+	}
 	if page == "login" || page == "account" {
 		if d.Passkeys = p.passkeys() != nil; d.Passkeys {
 			d.PasskeyScriptURL, d.APIPrefix = p.assetURL["passkey.js"], p.h.prefix

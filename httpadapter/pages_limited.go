@@ -22,7 +22,8 @@ func (p *pages) limited(w http.ResponseWriter, r *http.Request, _ *slog.Logger, 
 	switch {
 	case strings.HasPrefix(d.BackURL, accountPath+"/"): // the account page's forms
 		d.BackURL = accountPath
-	case d.BackURL == "/login/passkey":
+	case d.BackURL == "/login/passkey", d.BackURL == "/login/email-link", d.BackURL == "/login/email-code",
+		d.BackURL == "/login/code", d.BackURL == pageLinkPath:
 		d.BackURL = "/login"
 	}
 	wait, _ := strconv.Atoi(w.Header().Get("Retry-After"))

@@ -71,7 +71,7 @@ func pageRoutes() []route {
 		page(get, "/logo.png", "_logo", "_LOGO", "The logo: configured, or the project's initials.", ok, "image", (*pages).logoFile),
 		page(get, "/pages/{file}", "_page_asset", "_PAGE_ASSET", "The pages' stylesheet and script.", ok, "asset", (*pages).assetFile),
 		page(get, "/login/{provider}", "_login_oauth", "_LOGIN_OAUTH", "A provider button: begin a login with the provider that ends signed in on the pages (302 to the provider).", http.StatusFound, "", (*pages).oauthPageStart),
-	}, slices.Concat(accountPageRoutes(page), meRoutes(page), passkeyRoutes(page))...)
+	}, slices.Concat(accountPageRoutes(page), meRoutes(page), passkeyRoutes(page), emailRoutes(page))...)
 }
 
 // pageQuery returns the query values a page keeps (redirect_uri); a

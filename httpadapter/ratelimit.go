@@ -115,6 +115,12 @@ var routeLimitClasses = map[string]string{
 	"_account_passkey_add_post":         ClassOTP,
 	"_account_passkey_rename_post":      ClassAccount,
 	"_account_passkey_remove_post":      ClassAccount,
+
+	// Sign-in by mail (pages_email.go): the requests mail, as the API's.
+	"_login_email_link_post": ClassMailSend,
+	"_login_email_code_post": ClassMailSend,
+	"_login_link_post":       ClassLogin,
+	"_login_code_post":       ClassLogin,
 }
 
 // RouteLimitClasses returns a copy of the route name → limit class table.
@@ -135,6 +141,9 @@ var accountFields = map[string][]string{
 	"_login_post":                   {"username"},
 	"_signin_post":                  {"username"},
 	"_forgot_password_request_post": {"username", "email"},
+	"_login_email_link_post":        {"email"},
+	"_login_email_code_post":        {"email"},
+	"_login_code_post":              {"email"},
 }
 
 // maxAccountKeyLen bounds the account name a limit key is made of.

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/emaillogin"
 	"github.com/usermgmt/usermgmt/examples/internal/testbrowser"
 	"github.com/usermgmt/usermgmt/httpadapter"
 	"github.com/usermgmt/usermgmt/passkey"
@@ -124,6 +125,24 @@ func TestBrowserAxe(t *testing.T) {
 	w.logIn("nobody_here", "Wrong-passw0rd", 401)
 	axe.check(w, "/login (refused)")
 
+	// Sign-in by mail: the code page (as an unknown address gets it) and
+	// its refusal, the link's "sent" page, the landing and its refusal.
+	w.visit("/login")
+	w.fill(map[string]string{"#signin-email": "nobody@example.com"})
+	w.submit(`button[formaction="/login/email-code"]`, 200)
+	axe.check(w, "/login/email-code")
+	w.fill(map[string]string{"#code": "000000"})
+	w.submit("main form button[type=submit]", 401)
+	axe.check(w, "/login/code (refused)")
+	w.visit("/login")
+	w.fill(map[string]string{"#signin-email": "nobody@example.com"})
+	w.submit(`button[formaction="/login/email-link"]`, 200)
+	axe.check(w, "/login/email-link (sent)")
+	w.visit("/login/link?token=" + strings.Repeat("A", 43))
+	axe.check(w, "/login/link")
+	w.submit("main form button[type=submit]", 401)
+	axe.check(w, "/login/link (refused)")
+
 	w.signUp("axe_walk", password)
 	for _, path := range []string{"/login", "/logout", "/account", "/reset-password/request", "/reset-password/reset", "/account/two-factor"} {
 		w.visit(path)
@@ -186,8 +205,9 @@ func TestBrowserAxeFinds(t *testing.T) {
 	}
 }
 
-// newPasskeyWalk is newWalk with the passkey feature, on
-// http://localhost (WebAuthn takes no IP address as relying party).
+// newPasskeyWalk is newWalk with the passkey feature and sign-in by mail
+// (emaillogin), on http://localhost (WebAuthn takes no IP address as
+// relying party).
 func newPasskeyWalk(t *testing.T, dsn string, limits ...httpadapter.RateLimitOptions) *walk {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -197,8 +217,10 @@ func newPasskeyWalk(t *testing.T, dsn string, limits ...httpadapter.RateLimitOpt
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	base := "http://localhost:" + port
 	po := httpadapter.PagesOptions{ProjectName: "Acme Accounts"}
+	el := emaillogin.New(emaillogin.Config{})
 	e := newSecEnvOpts(t, dsn, func(c *usermgmt.Config) { c.BaseURL, c.FrontendURL = base, "" },
-		httpadapter.Options{Pages: &po, RateLimit: first(limits)}, passkey.New(passkey.Config{}))
+		httpadapter.Options{Pages: &po, RateLimit: first(limits)}, passkey.New(passkey.Config{}), el)
+	t.Cleanup(el.Wait) // before the Manager closes
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: e.h}}
 	srv.Start()
 	t.Cleanup(srv.Close)
