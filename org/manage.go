@@ -97,7 +97,8 @@ func toLower(s string) string {
 	return string(b)
 }
 
-func (o *Orgs) now() time.Time { return o.m.Config().Clock() }
+// now is the Manager's clock at the stores' precision (UTC, microseconds).
+func (o *Orgs) now() time.Time { return o.m.Config().Clock().UTC().Truncate(time.Microsecond) }
 
 func (o *Orgs) newUUID() (string, error) {
 	b := make([]byte, 16)
