@@ -33,8 +33,8 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 	}
 	page := func(e httpadapter.Endpoint, extra ...httpadapter.Param) httpadapter.Endpoint {
 		e.Input = httpadapter.Input{Params: append([]httpadapter.Param{
-			{Name: "after", Description: "The cursor of the page: the answer's next."},
-			{Name: "limit", Description: "At most this many (1 to 200, default 50)."}}, extra...)}
+			{Name: "after", Description: "The cursor of the page: the answer's next.", Schema: map[string]any{"type": "string"}},
+			{Name: "limit", Description: "At most this many (1 to 200, default 50).", Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": MaxPageSize}}}, extra...)}
 		return e
 	}
 	return []httpadapter.Endpoint{
@@ -122,7 +122,7 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 			func(ctx context.Context, pr *usermgmt.Principal, in input[struct{}]) (httpadapter.Response, error) {
 				os, next, err := o.Search(ctx, pr.User(), in.q, in.after, in.limit)
 				return jsonOr(http.StatusOK, orgPage{Organizations: os, Next: next}, err)
-			}), httpadapter.Param{Name: "q", Description: "Part of a slug or name (case-insensitive)."}),
+			}), httpadapter.Param{Name: "q", Description: "Part of a slug or name (case-insensitive).", Schema: map[string]any{"type": "string", "maxLength": MaxName}}),
 	}
 }
 

@@ -149,22 +149,27 @@ func (o *Orgs) InitFeature(m *usermgmt.Manager) error {
 	if o.cfg.MaxMembersPerOrganization <= 0 {
 		o.cfg.MaxMembersPerOrganization = DefaultMaxMembs
 	}
-	o.roles = []string{RoleOwner, RoleAdmin, RoleMember}
 	for _, r := range o.cfg.Roles {
 		if !validRole(r) {
 			return fmt.Errorf("org: Config.Roles: %q is not a role name (a-z, 0-9, _ and -, 1 to %d characters)", r, MaxRole)
 		}
-		if !slices.Contains(o.roles, r) {
-			o.roles = append(o.roles, r)
-		}
 	}
+	o.roles = o.Roles()
 	o.m = m
 	return nil
 }
 
-// Roles returns the organization roles: owner, admin, member and
-// Config.Roles.
-func (o *Orgs) Roles() []string { return slices.Clone(o.roles) }
+// Roles returns the organization roles: owner, admin, member and the
+// valid names of Config.Roles.
+func (o *Orgs) Roles() []string {
+	roles := []string{RoleOwner, RoleAdmin, RoleMember}
+	for _, r := range o.cfg.Roles {
+		if validRole(r) && !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	return roles
+}
 
 // store returns the feature's store: the Manager's, or st's inside InTx.
 func (o *Orgs) store(st usermgmt.Store) (orgstore.Store, error) {
