@@ -37,11 +37,11 @@ func TestOpenAPIWithOrgs(t *testing.T) {
 			t.Errorf("%s %s: Auth %v, security %v, flag %v", rt.Method, rt.Path, rt.Auth, op["security"], op["x-feature-flag"])
 		}
 	}
-	if n != 10 {
-		t.Errorf("%d organization routes, want 10", n)
+	if n != 15 {
+		t.Errorf("%d organization routes, want 15", n)
 	}
 	schemas := obj(obj(doc["components"])["schemas"])
-	for _, name := range []string{"OrganizationCreate", "OrganizationPatch", "Organization", "Member", "MemberPage", "OrganizationPage", "MemberRole"} {
+	for _, name := range []string{"OrganizationCreate", "OrganizationPatch", "Organization", "Member", "MemberPage", "OrganizationPage", "MemberRole", "InvitationCreate", "InvitationToken", "Invitation"} {
 		if schemas[name] == nil {
 			t.Errorf("schema %s missing", name)
 		}

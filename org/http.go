@@ -37,7 +37,7 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 			{Name: "limit", Description: "At most this many (1 to 200, default 50).", Schema: map[string]any{"type": "integer", "minimum": 1, "maximum": MaxPageSize}}}, extra...)}
 		return e
 	}
-	return []httpadapter.Endpoint{
+	return append([]httpadapter.Endpoint{
 		body("OrganizationCreate", httpadapter.Handle(rt{Method: post, Path: "/orgs", Name: "create_org", Flag: "CREATE_ORG",
 			Tag: "organizations", Auth: true, Limit: httpadapter.ClassAccount,
 			Summary: "Create an organization; the caller becomes its owner.", Request: "OrganizationCreate", Encodings: jsonOnly,
@@ -123,7 +123,82 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 				os, next, err := o.Search(ctx, pr.User(), in.q, in.after, in.limit)
 				return jsonOr(http.StatusOK, orgPage{Organizations: os, Next: next}, err)
 			}), httpadapter.Param{Name: "q", Description: "Part of a slug or name (case-insensitive).", Schema: map[string]any{"type": "string", "maxLength": MaxName}}),
+	}, o.invitationEndpoints(body)...)
+}
+
+// invitationEndpoints are the invitation routes.
+func (o *Orgs) invitationEndpoints(body func(string, httpadapter.Endpoint) httpadapter.Endpoint) []httpadapter.Endpoint {
+	type rt = httpadapter.Route
+	post, get, del := http.MethodPost, http.MethodGet, http.MethodDelete
+	token := func(in input[tokenBody]) (string, error) {
+		if in.body.Token == nil {
+			return "", httpadapter.Invalid("token: field required")
+		}
+		return *in.body.Token, nil
 	}
+	return []httpadapter.Endpoint{
+		body("InvitationCreate", httpadapter.Handle(rt{Method: post, Path: "/orgs/{id}/invitations", Name: "create_org_invitation", Flag: "CREATE_ORG_INVITATION",
+			Tag: "organizations", Auth: true, Limit: httpadapter.ClassMailSend,
+			Summary: "Invite an address with a role (owners; admins for roles but owner): mails a single-use link, valid 7 days.",
+			Request: "InvitationCreate", Encodings: jsonOnly, Status: http.StatusCreated, Response: "Invitation", Statuses: []int{http.StatusConflict}},
+			decodeBody[inviteBody],
+			func(ctx context.Context, pr *usermgmt.Principal, in input[inviteBody]) (httpadapter.Response, error) {
+				if in.body.Email == nil || in.body.Role == nil {
+					return httpadapter.Response{}, httpadapter.Invalid("email and role: fields required")
+				}
+				v, err := o.Invite(ctx, pr.User(), in.id, *in.body.Email, *in.body.Role)
+				return jsonOr(http.StatusCreated, v, err)
+			})),
+		httpadapter.Handle(rt{Method: get, Path: "/orgs/{id}/invitations", Name: "read_org_invitations", Flag: "READ_ORG_INVITATIONS",
+			Tag: "organizations", Auth: true, Summary: "An organization's pending invitations, oldest first (owners and admins).",
+			Request: "OrganizationID", Status: http.StatusOK, Response: "[]Invitation"},
+			decodePath,
+			func(ctx context.Context, pr *usermgmt.Principal, in input[struct{}]) (httpadapter.Response, error) {
+				v, err := o.Invitations(ctx, pr.User(), in.id)
+				return jsonOr(http.StatusOK, v, err)
+			}),
+		httpadapter.Handle(rt{Method: del, Path: "/orgs/{id}/invitations/{inv}", Name: "revoke_org_invitation", Flag: "REVOKE_ORG_INVITATION",
+			Tag: "organizations", Auth: true, Summary: "Revoke a pending invitation (owners and admins).",
+			Request: "InvitationID", Status: http.StatusNoContent},
+			decodePath,
+			func(ctx context.Context, pr *usermgmt.Principal, in input[struct{}]) (httpadapter.Response, error) {
+				return noContent(o.RevokeInvitation(ctx, pr.User(), in.id, in.inv))
+			}),
+		body("InvitationToken", httpadapter.Handle(rt{Method: post, Path: "/orgs/invitations/accept", Name: "accept_org_invitation", Flag: "ACCEPT_ORG_INVITATION",
+			Tag: "organizations", Auth: true, Limit: httpadapter.ClassOTP,
+			Summary: "Join the organization of an invitation whose address is the caller's verified one.",
+			Request: "InvitationToken", Encodings: jsonOnly, Status: http.StatusOK, Response: "Organization", Statuses: []int{http.StatusConflict}},
+			decodeBody[tokenBody],
+			func(ctx context.Context, pr *usermgmt.Principal, in input[tokenBody]) (httpadapter.Response, error) {
+				tok, err := token(in)
+				if err != nil {
+					return httpadapter.Response{}, err
+				}
+				v, err := o.Accept(ctx, pr.User(), tok)
+				return jsonOr(http.StatusOK, v, err)
+			})),
+		body("InvitationToken", httpadapter.Handle(rt{Method: post, Path: "/orgs/invitations/decline", Name: "decline_org_invitation", Flag: "DECLINE_ORG_INVITATION",
+			Tag: "organizations", Auth: true, Limit: httpadapter.ClassOTP,
+			Summary: "Decline an invitation whose address is the caller's verified one.",
+			Request: "InvitationToken", Encodings: jsonOnly, Status: http.StatusNoContent},
+			decodeBody[tokenBody],
+			func(ctx context.Context, pr *usermgmt.Principal, in input[tokenBody]) (httpadapter.Response, error) {
+				tok, err := token(in)
+				if err != nil {
+					return httpadapter.Response{}, err
+				}
+				return noContent(o.Decline(ctx, pr.User(), tok))
+			})),
+	}
+}
+
+type inviteBody struct {
+	Email *string `json:"email"`
+	Role  *string `json:"role"`
+}
+
+type tokenBody struct {
+	Token *string `json:"token"`
 }
 
 var jsonOnly = []string{"application/json"}
@@ -160,19 +235,20 @@ type transferBody struct {
 
 // input is a route's path and query values and its decoded body.
 type input[B any] struct {
-	id, uuid, after, q string
-	limit              int
-	body               B
+	id, uuid, inv, after, q string
+	limit                   int
+	body                    B
 }
 
 // decodePath reads the path values and the paging query.
 func decodePath(r *http.Request) (input[struct{}], error) {
 	var in input[struct{}]
-	return in, readPath(r, &in.id, &in.uuid, &in.after, &in.q, &in.limit)
+	return in, readPath(r, &in.id, &in.uuid, &in.inv, &in.after, &in.q, &in.limit)
 }
 
-func readPath(r *http.Request, id, uuid, after, q *string, limit *int) error {
+func readPath(r *http.Request, id, uuid, inv, after, q *string, limit *int) error {
 	*id, *uuid = r.PathValue("id"), r.PathValue("uuid")
+	*inv = r.PathValue("inv")
 	qs := r.URL.Query()
 	*after, *q = qs.Get("after"), qs.Get("q")
 	if s := qs.Get("limit"); s != "" {
@@ -188,7 +264,7 @@ func readPath(r *http.Request, id, uuid, after, q *string, limit *int) error {
 // decodeBody reads a JSON object body into B, and the path values.
 func decodeBody[B any](r *http.Request) (input[B], error) {
 	var in input[B]
-	if err := readPath(r, &in.id, &in.uuid, &in.after, &in.q, &in.limit); err != nil {
+	if err := readPath(r, &in.id, &in.uuid, &in.inv, &in.after, &in.q, &in.limit); err != nil {
 		return in, err
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
@@ -258,6 +334,11 @@ func (o *Orgs) Schemas() map[string]any {
 		"Organization":         orgObj,
 		"Member":               member,
 		"MemberPage":           js{"type": "object", "properties": js{"members": js{"type": "array", "items": member}, "next": next}, "required": []string{"members", "next"}},
-		"OrganizationPage":     js{"type": "object", "properties": js{"organizations": js{"type": "array", "items": orgObj}, "next": next}, "required": []string{"organizations", "next"}},
+		"InvitationCreate":     js{"type": "object", "properties": js{"email": js{"type": "string", "format": "email", "maxLength": 254}, "role": role}, "required": []string{"email", "role"}},
+		"InvitationToken":      js{"type": "object", "properties": js{"token": js{"type": "string", "description": "The token of the mailed link."}}, "required": []string{"token"}},
+		"InvitationID":         js{"type": "object", "properties": js{"id": uuid, "inv": str}, "required": []string{"id", "inv"}},
+		"Invitation": js{"type": "object", "properties": js{"id": str, "email": str, "role": str, "invited_by": uuid, "created_at": when, "expires_at": when},
+			"required": []string{"id", "email", "role", "invited_by", "created_at", "expires_at"}},
+		"OrganizationPage": js{"type": "object", "properties": js{"organizations": js{"type": "array", "items": orgObj}, "next": next}, "required": []string{"organizations", "next"}},
 	}
 }

@@ -122,6 +122,10 @@ type Config struct {
 	// Roles are the host's roles beyond owner, admin and member: they
 	// rank with member (they read, and leave).
 	Roles []string
+	// AcceptURL is the page an invitation's link opens, given the token
+	// as ?token= (default: the Manager's FrontendURL +
+	// "/invitations/accept"); it calls POST /orgs/invitations/accept.
+	AcceptURL string
 }
 
 // Orgs is the feature: pass it to usermgmt.WithFeature.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/internal/testpg"
@@ -35,7 +36,13 @@ type env struct {
 	n    int
 }
 
-func newEnv(t testing.TB, dsn string, cfg org.Config) *env {
+func newEnv(t testing.TB, dsn string, cfg org.Config, opts ...usermgmt.Option) *env {
+	t.Helper()
+	return newEnvClock(t, dsn, cfg, nil, opts...)
+}
+
+// newEnvClock is newEnv with the Manager's clock (nil: time.Now).
+func newEnvClock(t testing.TB, dsn string, cfg org.Config, clock func() time.Time, opts ...usermgmt.Option) *env {
 	t.Helper()
 	st, err := anydb.Open(context.Background(), dsn)
 	if err != nil {
@@ -44,7 +51,7 @@ func newEnv(t testing.TB, dsn string, cfg org.Config) *env {
 	t.Cleanup(func() { _ = st.Close() })
 	orgs := org.New(cfg)
 	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte("test-secret-of-at-least-32-bytes!!"),
-		BcryptCost: 4, Logger: quiet}, usermgmt.WithFeature(orgs))
+		BcryptCost: 4, Logger: quiet, Clock: clock, AccountSecurity: usermgmt.AccountSecurity{FrontendURL: "https://app.example.com"}}, append([]usermgmt.Option{usermgmt.WithFeature(orgs)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,9 +61,14 @@ func newEnv(t testing.TB, dsn string, cfg org.Config) *env {
 
 func (e *env) user(roles ...string) *usermgmt.User {
 	e.t.Helper()
+	return e.userVerified(false, roles...)
+}
+
+func (e *env) userVerified(verified bool, roles ...string) *usermgmt.User {
+	e.t.Helper()
 	e.n++
 	u, err := e.m.CreateUser(context.Background(), usermgmt.NewUser{Username: fmt.Sprintf("person_%d", e.n),
-		Email: fmt.Sprintf("person%d@example.com", e.n), Password: "Correct-Horse-42", Roles: roles})
+		Email: fmt.Sprintf("person%d@example.com", e.n), Password: "Correct-Horse-42", Roles: roles, EmailVerified: verified})
 	if err != nil {
 		e.t.Fatal(err)
 	}
