@@ -607,3 +607,57 @@ func (o *Orgs) join(ctx context.Context, tx usermgmt.Store, st orgstore.Store, o
 	}
 	return o.audit(ctx, tx, actorUUID, userUUID, AuditMemberAdded, orgID, role)
 }
+
+// DeleteUserWithOrgs deletes the user userUUID as actor (policy
+// user.delete) together with the organizations of which they are the
+// last owner (policy organization.delete), in one transaction: the way
+// past ErrLastOwner for a global admin. It returns the IDs of the
+// organizations deleted.
+func (o *Orgs) DeleteUserWithOrgs(ctx context.Context, actor *usermgmt.User, userUUID string) ([]string, error) {
+	if !o.globally(ctx, actor, "delete") {
+		return nil, usermgmt.ErrForbidden
+	}
+	uid, err := canonical(userUUID, usermgmt.ErrUserNotFound)
+	if err != nil {
+		return nil, err
+	}
+	var deleted []string
+	err = o.inTx(ctx, func(ctx context.Context, tx usermgmt.Store, st orgstore.Store) error {
+		// The user first, then the organizations (the order of every
+		// transaction that locks both).
+		if _, err := tx.LockUser(ctx, uid); err != nil {
+			return notFound(err, usermgmt.ErrUserNotFound)
+		}
+		ms, err := st.MembershipsByUser(ctx, uid)
+		if err != nil {
+			return err
+		}
+		for _, uo := range ms {
+			id := uo.Organization.ID
+			if _, err := st.LockOrganization(ctx, id); err != nil {
+				return err
+			}
+			t, err := st.Membership(ctx, id, uid)
+			if err != nil {
+				return err
+			}
+			if keepsOwner(ctx, st, t) == nil {
+				continue
+			}
+			if err := st.DeleteOrganization(ctx, id); err != nil {
+				return err
+			}
+			if err := o.audit(ctx, tx, actor.UUID, uid, AuditDeleted, id, "with its last owner"); err != nil {
+				return err
+			}
+			deleted = append(deleted, id)
+		}
+		// Joins this transaction; BeforeDeleteUser removes the other
+		// memberships.
+		return o.m.As(actor).DeleteUser(ctx, uid)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return deleted, nil
+}

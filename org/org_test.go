@@ -315,3 +315,29 @@ func TestMembersPaging(t *testing.T) {
 	_, _, err := e.orgs.Members(ctx, a, o.ID, "junk", 3)
 	wantErr(t, "Members(bad cursor)", err, org.ErrInvalidCursor)
 }
+
+// TestDeleteUserWithOrgs: a global admin deletes a last owner with the
+// organizations only they own, in one transaction.
+func TestDeleteUserWithOrgs(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		a, b, admin := e.user(), e.user(), e.user(usermgmt.RoleAdmin)
+		solo := e.create(a, "solo")
+		shared := e.create(b, "shared")
+		e.join(b, shared, a, org.RoleOwner)
+		_, err := e.orgs.DeleteUserWithOrgs(ctx, b, a.UUID)
+		wantErr(t, "DeleteUserWithOrgs(not a global admin)", err, usermgmt.ErrForbidden)
+		deleted, err := e.orgs.DeleteUserWithOrgs(ctx, admin, a.UUID)
+		if err != nil || len(deleted) != 1 || deleted[0] != solo.ID {
+			t.Fatalf("DeleteUserWithOrgs = %v, %v; want [%s]", deleted, err, solo.ID)
+		}
+		_, err = e.m.User(ctx, a.UUID)
+		wantErr(t, "User(deleted)", err, usermgmt.ErrUserNotFound)
+		_, err = e.orgs.Get(ctx, admin, solo.ID)
+		wantErr(t, "Get(the solo organization)", err, org.ErrNotFound)
+		ms, _, err := e.orgs.Members(ctx, b, shared.ID, "", 0)
+		if err != nil || len(ms) != 1 || ms[0].UUID != b.UUID {
+			t.Errorf("shared members = %+v, %v; want b alone", ms, err)
+		}
+	})
+}
