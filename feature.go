@@ -27,6 +27,8 @@ import (
 //   - Manager.MailData, MailTemplate, RenderFeatureMail, QueueMail,
 //     HasMailer: mail.
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
+//   - UserDeleter: a feature's rows of a user, removed (or the deletion
+//     refused) in the transaction that deletes the user.
 //   - WayIn and Manager.WaysIn: the ways into an account a feature holds
 //     (passkeys), counted before any way in is removed.
 //   - CredentialAuthenticator: a credential of the feature's own kind (an
@@ -102,6 +104,31 @@ func (m *Manager) WaysIn(ctx context.Context, st Store, u *User, except Feature)
 		n += c
 	}
 	return n, nil
+}
+
+// A UserDeleter is a Feature that keeps rows of a user that must go, or
+// be checked, when the user is deleted (an organization's memberships,
+// say). The core calls it inside the transaction that deletes the user,
+// with the user's row locked, before the row goes: an error refuses the
+// deletion, rolls back all of it and is returned to the caller as is.
+type UserDeleter interface {
+	Feature
+	// BeforeDeleteUser removes or checks the feature's rows of u through
+	// tx, the Store of the deleting transaction; actorUUID is the user
+	// who deletes ("" for the trusted Manager).
+	BeforeDeleteUser(ctx context.Context, tx Store, u *User, actorUUID string) error
+}
+
+// beforeDeleteUser runs the UserDeleter features for u, in order.
+func (m *Manager) beforeDeleteUser(ctx context.Context, tx Store, u *User, actorUUID string) error {
+	for _, f := range m.features {
+		if d, ok := f.(UserDeleter); ok {
+			if err := d.BeforeDeleteUser(ctx, tx, u, actorUUID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ErrStoreCapability is the error New returns when the store lacks an

@@ -54,8 +54,12 @@ func (m *Manager) changeUser(ctx context.Context, uuid, actorUUID string, author
 			}
 		}
 		if n == nil {
-			// The user's files go with the row (foreign key); their
+			// The features' rows of the user go first (or refuse), then
+			// the user's files go with the row (foreign key); their
 			// folder is recorded for deletion in the same transaction.
+			if err = m.beforeDeleteUser(ctx, tx, u, actorUUID); err != nil {
+				return err
+			}
 			if err = m.recordFolderDeletion(ctx, tx, id); err == nil {
 				err = tx.DeleteUser(ctx, id)
 			}

@@ -50,6 +50,25 @@ func CurrentUser(ctx context.Context) (*usermgmt.User, bool) {
 // read here: guard does not know the host's proxies; a host behind a proxy
 // attaches its own ClientInfo before the guard.
 func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Principal) error) func(http.Handler) http.Handler {
+	if allowed == nil {
+		return guardContext(m, nil)
+	}
+	return guardContext(m, func(r *http.Request, p *usermgmt.Principal) (context.Context, error) {
+		return r.Context(), allowed(r.Context(), p)
+	})
+}
+
+// RequireCheck returns a middleware that authenticates the caller as
+// RequireAuth does, then runs check with the request (the principal on its context)
+// and the principal: an error answers as the library's errors do (its
+// status and code), and the context check returns is the one next sees.
+// A feature builds its own guards on it (org.RequireOrgRole).
+func RequireCheck(m *usermgmt.Manager, check func(r *http.Request, p *usermgmt.Principal) (context.Context, error)) func(http.Handler) http.Handler {
+	return guardContext(m, check)
+}
+
+// guardContext is guard whose check may hand next another context.
+func guardContext(m *usermgmt.Manager, check func(r *http.Request, p *usermgmt.Principal) (context.Context, error)) func(http.Handler) http.Handler {
 	log := m.Config().Logger
 	auth := newAuthenticator(m)
 	return func(next http.Handler) http.Handler {
@@ -69,11 +88,13 @@ func guard(m *usermgmt.Manager, allowed func(ctx context.Context, p *usermgmt.Pr
 				ctx = withPrincipal(r.Context(), p)
 				r = r.WithContext(ctx)
 			}
-			if allowed != nil {
-				if err := allowed(ctx, p); err != nil {
+			if check != nil {
+				ctx, err := check(r, p)
+				if err != nil {
 					writeError(w, r, log, err)
 					return
 				}
+				r = r.WithContext(ctx)
 			}
 			next.ServeHTTP(w, r)
 		})

@@ -2,8 +2,8 @@
 // implementation runs it from its tests and must pass all of it. The core
 // contract's cases always run; those of each capability (usermgmt.FileStore,
 // ExternalStore, FlagStore, LockoutStore, dump.Store, credstore.Store,
-// keystore.Store, secretstore.Store) run when the store implements it, and
-// Run logs the capabilities it did not find.
+// keystore.Store, secretstore.Store, orgstore.Store) run when the store
+// implements it, and Run logs the capabilities it did not find.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) usermgmt.Store {
@@ -28,6 +28,7 @@ import (
 	"github.com/usermgmt/usermgmt/apikey/keystore"
 	"github.com/usermgmt/usermgmt/dbtools/dump"
 	"github.com/usermgmt/usermgmt/emaillogin/secretstore"
+	"github.com/usermgmt/usermgmt/org/orgstore"
 	"github.com/usermgmt/usermgmt/passkey/credstore"
 )
 
@@ -56,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) usermgmt.Store) {
 		{"Passkeys", passkeyCases, has[credstore.Store]},
 		{"APIKeys", apiKeyCases, has[keystore.Store]},
 		{"SignInSecrets", signinSecretCases, has[secretstore.Store]},
+		{"Organizations", orgCases, has[orgstore.Store]},
 		{"Dump", dumpCases, func(st usermgmt.Store) bool { return has[dump.Store](st) && has[usermgmt.FlagStore](st) }},
 	}
 	probe := open(t)
@@ -97,6 +99,7 @@ type fullStore interface {
 	credstore.Store
 	keystore.Store
 	secretstore.Store
+	orgstore.Store
 }
 
 // partial is a store lacking some capabilities: their methods are those of
@@ -111,6 +114,7 @@ type partial struct {
 	passkeyStore
 	apiKeyStore
 	signinSecretStore
+	orgStore
 }
 
 // dumpStore names dump.Store apart from usermgmt.Store in partial.
@@ -125,6 +129,9 @@ type apiKeyStore = keystore.Store
 // signinSecretStore names secretstore.Store apart from usermgmt.Store in
 // partial.
 type signinSecretStore = secretstore.Store
+
+// orgStore names orgstore.Store apart from usermgmt.Store in partial.
+type orgStore = orgstore.Store
 
 func (p partial) InTx(ctx context.Context, fn func(ctx context.Context, tx usermgmt.Store) error) error {
 	return p.Store.InTx(ctx, fn)
@@ -169,6 +176,7 @@ func full(st usermgmt.Store) fullStore {
 	p.passkeyStore, _ = st.(credstore.Store)
 	p.apiKeyStore, _ = st.(keystore.Store)
 	p.signinSecretStore, _ = st.(secretstore.Store)
+	p.orgStore, _ = st.(orgstore.Store)
 	return p
 }
 
