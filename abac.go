@@ -196,6 +196,8 @@ func DefaultPolicy() *Policy {
 	// The API-key feature: admins create, list and revoke a user's keys
 	// (an owner manages their own without a rule).
 	p.Set(RoleAdmin, "api_key", "create", Allow).Set(RoleAdmin, "api_key", "read", Allow).Set(RoleAdmin, "api_key", "delete", Allow)
+	// The webhook feature: admins list the deliveries and retry one.
+	p.Set(RoleAdmin, "webhook", "read", Allow).Set(RoleAdmin, "webhook", "retry", Allow)
 	// The impersonate feature: admins act as a user who is not an admin
 	// (asked first with no target: may the actor impersonate at all).
 	p.Set(RoleAdmin, "admin", "impersonate", When(func(r AccessRequest) bool {
