@@ -83,13 +83,13 @@ type Event struct {
 type EventData struct {
 	// AuditID is the audit entry the event reports (the same in a webhook
 	// and in the OnEvent callback, so that a host can match them).
-	AuditID     int64  `json:"audit_id"`
-	Action      string `json:"action"`
-	UserUUID    string `json:"user_uuid,omitempty"`
-	ActorUUID   string `json:"actor_uuid,omitempty"`
+	AuditID      int64  `json:"audit_id"`
+	Action       string `json:"action"`
+	UserUUID     string `json:"user_uuid,omitempty"`
+	ActorUUID    string `json:"actor_uuid,omitempty"`
 	Impersonator string `json:"impersonator_uuid,omitempty"`
-	Detail      string `json:"detail,omitempty"`
-	IP          string `json:"ip,omitempty"`
+	Detail       string `json:"detail,omitempty"`
+	IP           string `json:"ip,omitempty"`
 	// User is the user after the change (absent once deleted).
 	User *EventUser `json:"user,omitempty"`
 }
