@@ -1,7 +1,7 @@
 // Package hookstore is the storage the webhook feature needs: the outbox
 // of deliveries (table webhook_deliveries, migration 0010), one row per
-// event and endpoint. It imports only the core, so that a store can
-// implement it without linking the feature's HTTP code.
+// event and endpoint. It imports nothing of the library, so that a store
+// implements it without linking the feature or its HTTP code.
 package hookstore
 
 import (
