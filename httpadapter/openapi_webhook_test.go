@@ -15,16 +15,7 @@ func TestOpenAPIWithWebhooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := httpadapter.OpenAPI("/api", "1.2.3", hooks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := parseOpenAPI(t, b)
-	v := &validator{t: t, doc: doc}
-	v.validate()
-	for _, e := range v.errs {
-		t.Error(e)
-	}
+	doc := featureDoc(t, hooks)
 	n := 0
 	for _, rt := range httpadapter.Routes(hooks) {
 		if !strings.HasPrefix(rt.Path, "/admin/webhooks/") {
@@ -39,4 +30,21 @@ func TestOpenAPIWithWebhooks(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("%d webhook routes, want 2", n)
 	}
+}
+
+// featureDoc returns the OpenAPI document of the features, checked by the
+// validator.
+func featureDoc(t *testing.T, fs ...httpadapter.Feature) map[string]any {
+	t.Helper()
+	b, err := httpadapter.OpenAPI("/api", "1.2.3", fs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := parseOpenAPI(t, b)
+	v := &validator{t: t, doc: doc}
+	v.validate()
+	for _, e := range v.errs {
+		t.Error(e)
+	}
+	return doc
 }
