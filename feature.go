@@ -166,7 +166,11 @@ func (m *Manager) AppendAudit(ctx context.Context, st Store, e AuditEntry) error
 		e.ImpersonatorUUID = Impersonator(ctx)
 	}
 	buf, inside := ctx.Value(txEventsKey{}).(*txEvents)
-	if err := m.storeAudit(ctx, st, inside, &e); err != nil {
+	var tx Store // the writers' Store: the transaction's own, inside InTx
+	if inside {
+		tx = buf.tx
+	}
+	if err := m.storeAudit(ctx, st, tx, &e); err != nil {
 		return err
 	}
 	if inside {
@@ -178,10 +182,11 @@ func (m *Manager) AppendAudit(ctx context.Context, st Store, e AuditEntry) error
 }
 
 // storeAudit appends e through st and hands it to the EventWriter
-// features that want it, in one transaction: st's when inside is true (or
-// when st is a transaction's Store, whose InTx joins it), else a new one
-// begun on st, so that an entry never commits without their rows.
-func (m *Manager) storeAudit(ctx context.Context, st Store, inside bool, e *AuditEntry) error {
+// features that want it, in one transaction: tx, the Store of the
+// enclosing InTx, when not nil (the writers get it rather than st, which
+// may wrap it), else a new one begun on st (joining st's when st is a
+// transaction's Store), so that an entry never commits without their rows.
+func (m *Manager) storeAudit(ctx context.Context, st, tx Store, e *AuditEntry) error {
 	var ws []EventWriter
 	for _, f := range m.features {
 		if w, ok := f.(EventWriter); ok && w.WantsEvent(e.Action) {
@@ -191,8 +196,8 @@ func (m *Manager) storeAudit(ctx context.Context, st Store, inside bool, e *Audi
 	if len(ws) == 0 {
 		return st.AppendAudit(ctx, e)
 	}
-	write := func(ctx context.Context, tx Store) error {
-		if err := tx.AppendAudit(ctx, e); err != nil {
+	write := func(ctx context.Context, st, tx Store) error {
+		if err := st.AppendAudit(ctx, e); err != nil {
 			return err
 		}
 		for _, w := range ws {
@@ -202,10 +207,10 @@ func (m *Manager) storeAudit(ctx context.Context, st Store, inside bool, e *Audi
 		}
 		return nil
 	}
-	if inside {
-		return write(ctx, st)
+	if tx != nil {
+		return write(ctx, st, tx)
 	}
-	return st.InTx(ctx, write)
+	return st.InTx(ctx, func(ctx context.Context, tx Store) error { return write(ctx, tx, tx) })
 }
 
 // An EventWriter is a Feature that writes rows of its own for some audit

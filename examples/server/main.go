@@ -157,7 +157,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		return err
 	}
 	if hooks != nil {
-		guards = append(guards, hooks)
+		feats = append(feats, hooks)
 		log.Info("webhooks", "endpoints", len(cfg.Webhooks.URLs), "secrets", len(cfg.Webhooks.Secrets))
 	}
 	m, err := usermgmt.New(usermgmt.Config{
