@@ -73,6 +73,16 @@ func (h *handle) InsertWebhookDeliveries(ctx context.Context, ds []*hookstore.De
 	return nil
 }
 
+// WebhookDeliveryDue implements hookstore.Store (the due index answers).
+func (h *handle) WebhookDeliveryDue(ctx context.Context, now time.Time) (bool, error) {
+	ok, err := h.idb.NewSelect().Model((*webhookRow)(nil)).
+		Where("status = ?", hookstore.StatusPending).Where("next_attempt_at <= ?", dbTime(now)).Exists(ctx)
+	if err != nil {
+		return false, h.fail("webhook delivery due", err)
+	}
+	return ok, nil
+}
+
 // ClaimWebhookDeliveries implements hookstore.Store: on PostgreSQL the
 // select locks the rows it returns and skips those another claim holds,
 // so that two workers never take one row; on SQLite the write

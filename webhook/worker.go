@@ -57,6 +57,13 @@ func (h *Hooks) RunOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	now := h.cfg.Clock().UTC()
+	st, err := usermgmt.NeedStore[hookstore.Store](h.m.Store(), h.FeatureName())
+	if err != nil {
+		return 0, err
+	}
+	if due, err := st.WebhookDeliveryDue(ctx, now); err != nil || !due {
+		return 0, err
+	}
 	var ds []*hookstore.Delivery
 	err = h.m.Store().InTx(ctx, func(ctx context.Context, tx usermgmt.Store) error {
 		st, err := usermgmt.NeedStore[hookstore.Store](tx, h.FeatureName())
@@ -75,7 +82,7 @@ func (h *Hooks) RunOnce(ctx context.Context) (int, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			h.deliver(ctx, d)
+			h.deliver(ctx, st, d)
 		})
 	}
 	wg.Wait()
@@ -83,7 +90,7 @@ func (h *Hooks) RunOnce(ctx context.Context) (int, error) {
 }
 
 // deliver makes one attempt at d and records its outcome.
-func (h *Hooks) deliver(ctx context.Context, d *hookstore.Delivery) {
+func (h *Hooks) deliver(ctx context.Context, st hookstore.Store, d *hookstore.Delivery) {
 	status, err := h.send(ctx, d)
 	if ctx.Err() != nil {
 		return // shutting down: the lease runs out and another attempt follows
@@ -104,13 +111,9 @@ func (h *Hooks) deliver(ctx context.Context, d *hookstore.Delivery) {
 			d.Status, d.NextAttemptAt = hookstore.StatusPending, next
 		}
 	}
-	st, serr := usermgmt.NeedStore[hookstore.Store](h.m.Store(), h.FeatureName())
-	if serr == nil {
-		var ok bool
-		ok, serr = st.FinishWebhookDelivery(ctx, d)
-		if serr == nil && !ok {
-			h.log.InfoContext(ctx, "webhook: the lease ran out before the outcome was written", "delivery", d.ID)
-		}
+	ok, serr := st.FinishWebhookDelivery(ctx, d)
+	if serr == nil && !ok {
+		h.log.InfoContext(ctx, "webhook: the lease ran out before the outcome was written", "delivery", d.ID)
 	}
 	if serr != nil {
 		h.log.WarnContext(ctx, "webhook: recording a delivery failed", "delivery", d.ID, "err", serr)

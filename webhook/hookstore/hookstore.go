@@ -59,6 +59,9 @@ type Store interface {
 	// InsertWebhookDeliveries stores new deliveries (in the transaction of
 	// the change they report, when called on a transaction's Store).
 	InsertWebhookDeliveries(ctx context.Context, ds []*Delivery) error
+	// WebhookDeliveryDue reports whether a pending delivery is due at
+	// now: a read, so that an idle worker begins no write transaction.
+	WebhookDeliveryDue(ctx context.Context, now time.Time) (bool, error)
 	// ClaimWebhookDeliveries, called inside a transaction, takes up to
 	// limit pending deliveries due at now, oldest first, and leases them
 	// to claim until leaseUntil (NextAttemptAt = leaseUntil). On
