@@ -199,6 +199,8 @@ func DefaultPolicy() *Policy {
 	// The org feature: admins read, change and delete every
 	// organization (members manage their own by their organization role).
 	p.Set(RoleAdmin, "organization", "read", Allow).Set(RoleAdmin, "organization", "update", Allow).Set(RoleAdmin, "organization", "delete", Allow)
+	// The webhook feature: admins list the deliveries and retry one.
+	p.Set(RoleAdmin, "webhook", "read", Allow).Set(RoleAdmin, "webhook", "retry", Allow)
 	// The impersonate feature: admins act as a user who is not an admin
 	// (asked first with no target: may the actor impersonate at all).
 	p.Set(RoleAdmin, "admin", "impersonate", When(func(r AccessRequest) bool {

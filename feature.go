@@ -17,6 +17,9 @@ import (
 //   - NeedStore: the feature's own store interface, checked at New.
 //   - Manager.InTx: work in the store's transaction.
 //   - Manager.AppendAudit: an audit entry, published as an event once stored.
+//   - EventWriter: a feature that writes rows of its own for an audit
+//     entry in the transaction that stores it (a webhook outbox), so that
+//     the change, its entry and the feature's rows commit or fail together.
 //   - Manager.Authorize (abac.go): an action checked as an actor.
 //   - Manager.OpenSession with AuthMethod: a session after the feature's
 //     own proof of identity.
@@ -190,15 +193,68 @@ func (m *Manager) AppendAudit(ctx context.Context, st Store, e AuditEntry) error
 	if e.ImpersonatorUUID == "" {
 		e.ImpersonatorUUID = Impersonator(ctx)
 	}
-	if err := st.AppendAudit(ctx, &e); err != nil {
+	buf, inside := ctx.Value(txEventsKey{}).(*txEvents)
+	var tx Store // the writers' Store: the transaction's own, inside InTx
+	if inside {
+		tx = buf.tx
+	}
+	if err := m.storeAudit(ctx, st, tx, &e); err != nil {
 		return err
 	}
-	if buf, inside := ctx.Value(txEventsKey{}).(*txEvents); inside {
+	if inside {
 		buf.entries = append(buf.entries, e)
 		return nil
 	}
 	m.publish(ctx, e)
 	return nil
+}
+
+// storeAudit appends e through st and hands it to the EventWriter
+// features that want it, in one transaction: tx, the Store of the
+// enclosing InTx, when not nil (the writers get it rather than st, which
+// may wrap it), else a new one begun on st (joining st's when st is a
+// transaction's Store), so that an entry never commits without their rows.
+func (m *Manager) storeAudit(ctx context.Context, st, tx Store, e *AuditEntry) error {
+	var ws []EventWriter
+	for _, f := range m.features {
+		if w, ok := f.(EventWriter); ok && w.WantsEvent(e.Action) {
+			ws = append(ws, w)
+		}
+	}
+	if len(ws) == 0 {
+		return st.AppendAudit(ctx, e)
+	}
+	write := func(ctx context.Context, st, tx Store) error {
+		if err := st.AppendAudit(ctx, e); err != nil {
+			return err
+		}
+		for _, w := range ws {
+			if err := w.WriteEvent(ctx, tx, *e); err != nil {
+				return fmt.Errorf("usermgmt: %s: write the event %s: %w", w.FeatureName(), e.Action, err)
+			}
+		}
+		return nil
+	}
+	if tx != nil {
+		return write(ctx, st, tx)
+	}
+	return st.InTx(ctx, func(ctx context.Context, tx Store) error { return write(ctx, tx, tx) })
+}
+
+// An EventWriter is a Feature that writes rows of its own for some audit
+// entries (a webhook outbox) in the transaction that stores the entry,
+// and so in the transaction of the change the entry records: they commit
+// together or not at all. An entry written outside Manager.InTx gets a
+// transaction of its own for the entry and the writers' rows.
+type EventWriter interface {
+	Feature
+	// WantsEvent reports whether the feature writes rows for entries of
+	// action; the core begins no transaction for an entry no writer wants.
+	WantsEvent(action string) bool
+	// WriteEvent writes the feature's rows for e through tx, the Store of
+	// the transaction that holds e (with its ID set). An error rolls the
+	// whole transaction back: the change fails with it.
+	WriteEvent(ctx context.Context, tx Store, e AuditEntry) error
 }
 
 // audit is AppendAudit with the entry's fields as arguments.

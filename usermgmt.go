@@ -17,7 +17,9 @@
 // (InitFeature is handed the Manager), NeedStore (its own store interface,
 // checked at New), Manager.InTx (the store's transaction), Manager.AppendAudit
 // (an audit entry, published to the WithEventHandler handlers once
-// committed), Manager.Authorize (an action checked against the policy as
+// committed), EventWriter (rows of the feature's own, such as a webhook
+// outbox, written in the transaction of the audited change),
+// Manager.Authorize (an action checked against the policy as
 // an actor), Manager.OpenSession (a session after the feature's own proof
 // of identity; Manager.SignIn applies the login rules and the second
 // factor after a first one; ActingParty and Lifetime open one for a user

@@ -12,16 +12,7 @@ import (
 // document, valid, with their schemas, and marked session-only.
 func TestOpenAPIWithAPIKeys(t *testing.T) {
 	keys := apikey.New(apikey.Config{})
-	b, err := httpadapter.OpenAPI("/api", "1.2.3", keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := parseOpenAPI(t, b)
-	v := &validator{t: t, doc: doc}
-	v.validate()
-	for _, e := range v.errs {
-		t.Error(e)
-	}
+	doc := featureDoc(t, keys)
 	n := 0
 	for _, rt := range httpadapter.Routes(keys) {
 		if !strings.Contains(rt.Path, "/api-keys") {

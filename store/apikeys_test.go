@@ -57,3 +57,20 @@ func TestAPIKeyFeatureNotLinked(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookFeatureNotLinked: the store implements the outbox through
+// webhook/hookstore alone; neither it nor the core links the feature.
+func TestWebhookFeatureNotLinked(t *testing.T) {
+	const mod = "github.com/usermgmt/usermgmt"
+	for _, pkg := range []string{mod, mod + "/store"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == mod+"/webhook" || dep == mod+"/webhook/verify" {
+				t.Errorf("%s links %s", pkg, dep)
+			}
+		}
+	}
+}

@@ -70,6 +70,10 @@ type exportTable struct {
 //     counters, transient by nature (a lockout ends by itself);
 //   - feature_flags_version: the change counter the instances of one
 //     database poll; an import that changes feature_flags bumps it;
+//   - webhook_deliveries (the webhook outbox): sends to this instance's
+//     endpoints, signed with its secrets; let the outbox drain (no
+//     pending rows in GET /admin/webhooks/deliveries?status=pending)
+//     before a move;
 //   - file_deletions: pending removals from this instance's file storage,
 //     which the export does not carry (files rows are the metadata: the
 //     contents are copied with the storage, under the same storage_key).

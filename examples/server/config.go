@@ -142,6 +142,8 @@ type Config struct {
 	SignIn SignIn
 	// Captcha is CAPTCHA_* (captchaconfig.go).
 	Captcha CaptchaConfig
+	// Webhooks is WEBHOOK_* (webhookconfig.go).
+	Webhooks WebhookConfig
 	// PagesEnabled is PAGES_ENABLED: serve the hosted pages (/login ...).
 	PagesEnabled bool
 	// LogoFile and FaviconFile are LOGO_FILE and FAVICON_FILE: images the
@@ -233,6 +235,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Account = p.account()
 	c.SignIn = p.signIn(c.Account.EmailMethod != emailNone)
 	c.Captcha = p.captcha()
+	c.Webhooks = p.webhooks()
 	c.Keys = p.tokenKeys()
 	if len(c.AdminPassword) > usermgmt.MaxPasswordBytes {
 		p.fail("ADMIN_PASSWORD", "is longer than %d bytes (bcrypt's limit)", usermgmt.MaxPasswordBytes)

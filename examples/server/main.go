@@ -152,6 +152,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		return err
 	}
 	log.Info("captcha", "setup", cfg.Captcha.String())
+	hooks, err := cfg.Webhooks.feature(log)
+	if err != nil {
+		return err
+	}
+	if hooks != nil {
+		feats = append(feats, hooks)
+		log.Info("webhooks", "endpoints", len(cfg.Webhooks.URLs), "secrets", len(cfg.Webhooks.Secrets))
+	}
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:          st,
 		JWTSecret:      []byte(secret),
@@ -187,6 +195,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		}
 	}()
 
+	if hooks != nil {
+		wctx, stop := context.WithCancel(ctx)
+		done := runWebhooks(wctx, hooks)
+		defer func() { stop(); <-done }() // before the Manager closes
+	}
 	if err := ensureAdmin(ctx, m, cfg, log); err != nil {
 		return err
 	}
