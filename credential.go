@@ -54,7 +54,26 @@ var (
 	// session (an API key), what only a session may do: manage passwords,
 	// second factors, sessions and API keys.
 	ErrSessionRequired = newError(http.StatusForbidden, "session_required", "This action needs a signed-in session; an API key cannot do it.")
+	// ErrInvalidAPIKey refuses what was sent where only an API key is
+	// taken (httpadapter's X-API-Key) and is not a valid one: a
+	// session's access token included. The API-key feature answers its own
+	// invalid keys with the same code.
+	ErrInvalidAPIKey = newError(http.StatusUnauthorized, "invalid_api_key", "Invalid, revoked or expired API key.")
 )
+
+// AuthenticateAPIKey is Authenticate for a feature's credential alone (an
+// API key): it hands key to the features that authenticate credentials
+// (CredentialAuthenticator) and never takes a session's access token.
+// A credential no feature recognises, an access token included, is
+// ErrInvalidAPIKey.
+func (m *Manager) AuthenticateAPIKey(ctx context.Context, key string) (*Principal, error) {
+	for _, ca := range m.credentials {
+		if p, handled, err := ca.AuthenticateCredential(ctx, key); handled {
+			return p, err
+		}
+	}
+	return nil, ErrInvalidAPIKey
+}
 
 // CredentialFrom returns the credential of the caller of ctx
 // (ContextWithCaller), false for a session's own access token.

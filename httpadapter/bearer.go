@@ -9,17 +9,9 @@ import (
 	"github.com/usermgmt/usermgmt"
 )
 
-// A credentialSource finds the caller's access token in a request; found is
-// false when the request carries none of its kind. The header sources are
-// Bearer, then X-API-Key (a feature's credential, such as an API key: the
-// Manager hands it to the feature that knows its kind); the session
-// cookies (cookie.go) are tried after them.
-type credentialSource func(r *http.Request) (token string, found bool)
-
 // authenticator resolves a request's caller through the Manager.
 type authenticator struct {
 	m       *usermgmt.Manager
-	sources []credentialSource
 	jar     *cookieJar
 	origins *http.CrossOriginProtection
 }
@@ -32,15 +24,17 @@ func newAuthenticator(m *usermgmt.Manager, trusted ...string) *authenticator {
 	for _, o := range trusted {
 		_ = cop.AddTrustedOrigin(o) // CORS options hold origins only; a malformed one is not trusted
 	}
-	return &authenticator{m: m, sources: []credentialSource{bearerToken, apiKeyHeader}, jar: newCookieJar(m), origins: cop}
+	return &authenticator{m: m, jar: newCookieJar(m), origins: cop}
 }
 
 // authenticate returns the caller, and r with a context that limits what
 // is done as the caller to its credential's scopes
 // (usermgmt.ContextWithCaller; r itself for a session's access token):
 // ErrNotAuthenticated when the request carries no credentials, the
-// Manager's 401 when they are not valid. A bearer token wins over
-// X-API-Key and the session cookies. A caller authenticated by cookie with
+// Manager's 401 when they are not valid. A bearer token (an access token
+// or a feature's credential) wins over X-API-Key (a feature's credential
+// only: anything else is usermgmt.ErrInvalidAPIKey) and the session
+// cookies. A caller authenticated by cookie with
 // an unsafe method must pass the CSRF check (errCSRF otherwise); an
 // expired access cookie is renewed through the refresh cookie, and the new
 // cookies are set on w. On a route only a session may use (sessionOnly),
@@ -73,12 +67,14 @@ func (a *authenticator) caller(w http.ResponseWriter, r *http.Request) (*usermgm
 	return p, r.Context(), nil
 }
 
-// resolve finds the request's credentials and resolves them to a caller.
+// resolve finds the request's credentials and resolves them to a caller:
+// the bearer header's, then X-API-Key's, then the session cookies'.
 func (a *authenticator) resolve(w http.ResponseWriter, r *http.Request) (*usermgmt.Principal, error) {
-	for _, src := range a.sources {
-		if token, ok := src(r); ok {
-			return a.m.Authenticate(r.Context(), token)
-		}
+	if token, ok := bearerToken(r); ok {
+		return a.m.Authenticate(r.Context(), token)
+	}
+	if key, ok := apiKeyHeader(r); ok {
+		return a.m.AuthenticateAPIKey(r.Context(), key)
 	}
 	return a.fromCookies(w, r, true)
 }
@@ -128,7 +124,8 @@ func (a *authenticator) fromCookies(w http.ResponseWriter, r *http.Request, csrf
 }
 
 // APIKeyHeader is the header an API key may be sent in, instead of
-// "Authorization: Bearer".
+// "Authorization: Bearer". It takes API keys (a feature's credential)
+// only, never an access token.
 const APIKeyHeader = "X-API-Key"
 
 // apiKeyHeader reads "X-API-Key: <key>", without surrounding spaces.

@@ -140,7 +140,7 @@ func (h *handler) bind(rt route) http.Handler {
 	if h.flags {
 		next = flagGate(h.m, h.auth, h.log, rt.Flag, next)
 	}
-	if rt.SessionOnly || sessionOnlyRoutes[rt.Name] {
+	if sessionOnlyRoute(rt.Route) {
 		next = markSessionOnly(next)
 	}
 	refuse := refusal(writeError)

@@ -32,6 +32,7 @@ func buildOpenAPI(rs []route, fs []Feature, prefix, version string) ([]byte, err
 			components[name] = schema
 		}
 	}
+	credentials := takesCredentials(fs)
 	paths := map[string]js{}
 	for _, rt := range rs {
 		if rt.Tag == "docs" || rt.Page {
@@ -41,6 +42,7 @@ func buildOpenAPI(rs []route, fs []Feature, prefix, version string) ([]byte, err
 		if err != nil {
 			return nil, err
 		}
+		secure(op, rt.Route, credentials)
 		if extra := checkParams(rt.checks); extra != nil {
 			params, _ := op["parameters"].([]any)
 			op["parameters"] = append(params, extra...)
@@ -60,11 +62,9 @@ func buildOpenAPI(rs []route, fs []Feature, prefix, version string) ([]byte, err
 		},
 		"paths": paths,
 		"components": js{
-			"schemas": components,
-			"headers": headerComponents(),
-			"securitySchemes": js{
-				"bearer": js{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-			},
+			"schemas":         components,
+			"headers":         headerComponents(),
+			"securitySchemes": securitySchemes(credentials),
 		},
 	}
 	return json.Marshal(doc)
@@ -139,9 +139,6 @@ func operation(rt Route, input *requestDef, components js) (js, error) {
 		ok["headers"] = js{"Location": js{"required": true, "schema": str(), "description": "Where the browser goes."}}
 	}
 	responses := js{strconv.Itoa(rt.Status): ok}
-	if rt.Auth {
-		op["security"] = []any{js{"bearer": []string{}}}
-	}
 	for _, s := range statuses(rt, def) {
 		switch {
 		case s == rt.Status:
