@@ -93,8 +93,9 @@ var DefaultRate = usermgmt.Rate{Limit: 600, Window: time.Minute}
 var (
 	// ErrInvalidKey is a key that is malformed, unknown, revoked or
 	// expired, or whose owner is banned or gone: one answer for all, so
-	// that it tells an attacker nothing.
-	ErrInvalidKey = usermgmt.NewError(http.StatusUnauthorized, "invalid_api_key", "Invalid, revoked or expired API key.")
+	// that it tells an attacker nothing. It is the core's
+	// usermgmt.ErrInvalidAPIKey, which X-API-Key answers too.
+	ErrInvalidKey = usermgmt.ErrInvalidAPIKey
 	// ErrUnknownScope is a scope that is not a resource:action pair of
 	// the policy (its "scope" parameter names it).
 	ErrUnknownScope = usermgmt.NewError(http.StatusUnprocessableEntity, "api_key_scope_unknown", "An API key scope is not a resource:action permission of the policy.")
