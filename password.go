@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -74,6 +75,9 @@ const MaxPasswordBytes = 72
 type BcryptHasher struct {
 	cost int
 	sem  chan struct{}
+	// waited, set by New for its own hasher when metrics are on, is told
+	// how long each call waited for a slot.
+	waited func(context.Context, time.Duration)
 }
 
 // NewBcryptHasher returns a BcryptHasher; maxConcurrent < 1 means 1.
@@ -85,8 +89,15 @@ func NewBcryptHasher(cost, maxConcurrent int) *BcryptHasher {
 }
 
 func (h *BcryptHasher) acquire(ctx context.Context) error {
+	var start time.Time
+	if h.waited != nil {
+		start = time.Now()
+	}
 	select {
 	case h.sem <- struct{}{}:
+		if h.waited != nil {
+			h.waited(ctx, time.Since(start))
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("usermgmt: waiting to hash: %w", ctx.Err())

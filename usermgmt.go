@@ -39,6 +39,8 @@ import (
 	"github.com/usermgmt/usermgmt/files"
 	"github.com/usermgmt/usermgmt/jwtkeys"
 	"github.com/usermgmt/usermgmt/oauth"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config holds the settings of a Manager. Zero values take the defaults
@@ -258,6 +260,10 @@ type Manager struct {
 	events      []EventHandler
 	pwCheckers  []PasswordChecker
 
+	meterProvider  metric.MeterProvider // nil: no metrics (telemetry.go)
+	tracerProvider trace.TracerProvider // nil: no spans
+	tel            telemetry
+
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
 	dummyHash string
@@ -273,8 +279,15 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	for _, opt := range opts {
 		opt(m)
 	}
+	if err := m.initTelemetry(); err != nil {
+		return nil, fmt.Errorf("usermgmt: telemetry: %w", err)
+	}
 	if m.hasher == nil {
-		m.hasher = NewBcryptHasher(cfg.BcryptCost, cfg.MaxConcurrentHashes)
+		bh := NewBcryptHasher(cfg.BcryptCost, cfg.MaxConcurrentHashes)
+		if m.tel.on {
+			bh.waited = m.tel.waited
+		}
+		m.hasher = bh
 	}
 	if m.limiter == nil {
 		m.limiter = NewMemoryLimiter(MemoryLimiterOptions{Clock: cfg.Clock})
@@ -287,6 +300,7 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		return nil, err
 	}
 	m.cache = newAuthCache(cfg.CacheSize, cfg.CacheTTL)
+	m.cache.stats = m.tel.cache
 	if err := m.initFiles(); err != nil {
 		return nil, err
 	}
