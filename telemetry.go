@@ -53,6 +53,14 @@ func (m *Manager) TracerProvider() trace.TracerProvider {
 	return m.tracerProvider
 }
 
+// HashWaitReporter is implemented by a Hasher that can tell how long each
+// of its computations waited for a free slot (BcryptHasher and
+// hashers.Hasher do). With WithMeterProvider, New hands it a function that
+// records the usermgmt.hash.wait histogram.
+type HashWaitReporter interface {
+	ReportWait(func(ctx context.Context, waited time.Duration))
+}
+
 // telemetry holds the Manager's instruments. Its zero value (no providers)
 // records nothing: every method returns at its first test.
 type telemetry struct {

@@ -283,11 +283,10 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		return nil, fmt.Errorf("usermgmt: telemetry: %w", err)
 	}
 	if m.hasher == nil {
-		bh := NewBcryptHasher(cfg.BcryptCost, cfg.MaxConcurrentHashes)
-		if m.tel.on {
-			bh.waited = m.tel.waited
-		}
-		m.hasher = bh
+		m.hasher = NewBcryptHasher(cfg.BcryptCost, cfg.MaxConcurrentHashes)
+	}
+	if r, ok := m.hasher.(HashWaitReporter); ok && m.tel.on {
+		r.ReportWait(m.tel.waited)
 	}
 	if m.limiter == nil {
 		m.limiter = NewMemoryLimiter(MemoryLimiterOptions{Clock: cfg.Clock})

@@ -152,6 +152,18 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		return err
 	}
 	log.Info("captcha", "setup", cfg.Captcha.String())
+	tel, err := newTelemetry(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Last, after the Manager: the spans of the shutdown are flushed.
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if cerr := tel.close(shutdownCtx); cerr != nil {
+			log.Warn("telemetry shutdown", "err", cerr)
+		}
+	}()
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:          st,
 		JWTSecret:      []byte(secret),
@@ -173,8 +185,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
-	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithHasher(hasher),
-		usermgmt.WithPasswordChecker(checkers...), usermgmt.WithFeature(append(feats, guards...)...))...)
+	}, append(append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithHasher(hasher),
+		usermgmt.WithPasswordChecker(checkers...), usermgmt.WithFeature(append(feats, guards...)...)), tel.opts...)...)
 	if err != nil {
 		return err
 	}
@@ -231,6 +243,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		SwaggerUI:             swaggerui.FS(), // /docs and /interactive-docs, as the reference served them
 		PublicInteractiveDocs: !cfg.ProtectedInteractiveDocs,
 	})
+	if tel.metrics != nil && cfg.Metrics.Addr != "" {
+		wait, err := listenMetrics(ctx, cfg, tel.metrics, log)
+		if err != nil {
+			return err
+		}
+		defer wait()
+	} else if tel.metrics != nil {
+		handler = guardMetrics(tel.metrics, cfg.Metrics.Token, handler)
+	}
 	return serve(ctx, cfg, handler, log, onListen)
 }
 
