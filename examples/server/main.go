@@ -322,15 +322,7 @@ func serve(ctx context.Context, cfg Config, handler http.Handler, log *slog.Logg
 	if err != nil {
 		return fmt.Errorf("listen on ADDR %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(handler, log)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -357,6 +349,20 @@ func serve(ctx context.Context, cfg Config, handler http.Handler, log *slog.Logg
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newHTTPServer returns an http.Server for handler with the server's
+// timeouts and header limit, logging its errors to log.
+func newHTTPServer(handler http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // newLogger returns the server's logger: text for local development, JSON

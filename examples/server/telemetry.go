@@ -159,15 +159,7 @@ func listenMetrics(ctx context.Context, cfg Config, metrics http.Handler, log *s
 	if err != nil {
 		return nil, fmt.Errorf("listen on METRICS_ADDR %s: %w", cfg.Metrics.Addr, err)
 	}
-	srv := &http.Server{
-		Handler:           guardMetrics(metrics, cfg.Metrics.Token, notFound),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(guardMetrics(metrics, cfg.Metrics.Token, notFound), log)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -108,6 +108,7 @@ func TestMetricsPromtool(t *testing.T) {
 	s := startServer(t, map[string]string{
 		"METRICS_ENABLED": "true", "METRICS_TOKEN": testMetricsToken,
 		"RATE_LIMITER_MAX_REQUESTS": "40", "LOGIN_LOCKOUT_THRESHOLD": "2",
+		"EMAIL_METHOD": "log", // a verification mail per registration, printed
 	})
 
 	const pw = "Correct-Horse-9"
@@ -150,9 +151,17 @@ func TestMetricsPromtool(t *testing.T) {
 	if st, _ := scrape(t, s.base+"/metrics", testMetricsToken+"x"); st != http.StatusUnauthorized {
 		t.Fatalf("GET /metrics with a wrong token = %d; want 401", st)
 	}
-	st, body := scrape(t, s.base+"/metrics", testMetricsToken)
-	if st != http.StatusOK {
-		t.Fatalf("GET /metrics = %d %s", st, body)
+	// The mails go out from a queue: wait (5 s at most) for their count.
+	var st int
+	var body string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st, body = scrape(t, s.base+"/metrics", testMetricsToken)
+		if st != http.StatusOK {
+			t.Fatalf("GET /metrics = %d %s", st, body)
+		}
+		if strings.Contains(body, "usermgmt_mails_total{") || time.Now().After(deadline) {
+			break
+		}
 	}
 
 	for _, c := range []struct {
@@ -167,6 +176,7 @@ func TestMetricsPromtool(t *testing.T) {
 		{"usermgmt_refreshes_total", []string{`outcome="session_revoked"`}, 1},
 		{"usermgmt_refresh_reuse_detections_total", nil, 1},
 		{"usermgmt_lockouts_total", nil, 1},
+		{"usermgmt_mails_total", []string{`kind="verify_email"`, `outcome="sent"`}, 2},
 		{"usermgmt_ratelimit_refusals_total", []string{`class="global"`}, 1},
 		{"usermgmt_cache_lookups_total", []string{`cache="token"`, `result="hit"`}, 1},
 		{"usermgmt_cache_lookups_total", []string{`cache="profile"`, `result="miss"`}, 1},
