@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -27,12 +28,39 @@ type observer struct {
 	tracer   trace.Tracer            // nil: no spans
 	duration metric.Float64Histogram // nil: no metrics
 	prop     propagation.TraceContext
+
+	// sets holds the histogram's attribute option of each (method, route,
+	// status) seen, so that a request builds no attribute set. Methods are
+	// normalised (knownMethod), routes come from the table and statuses
+	// from the handlers, so it stays small.
+	mu   sync.RWMutex
+	sets map[attrKey]metric.RecordOption
+}
+
+type attrKey struct {
+	method, route string
+	status        int
+}
+
+// recordOption returns the attribute option of k, building it once.
+func (o *observer) recordOption(k attrKey, attrs []attribute.KeyValue) metric.RecordOption {
+	o.mu.RLock()
+	opt, ok := o.sets[k]
+	o.mu.RUnlock()
+	if ok {
+		return opt
+	}
+	opt = metric.WithAttributeSet(attribute.NewSet(attrs...))
+	o.mu.Lock()
+	o.sets[k] = opt
+	o.mu.Unlock()
+	return opt
 }
 
 // newObserver returns the observer of m's providers, nil when both are
 // no-op.
 func newObserver(m *usermgmt.Manager) (*observer, error) {
-	o := &observer{}
+	o := &observer{sets: map[attrKey]metric.RecordOption{}}
 	if _, off := m.TracerProvider().(tracenoop.TracerProvider); !off {
 		o.tracer = m.TracerProvider().Tracer(usermgmt.InstrumentationName + "/httpadapter")
 	}
@@ -76,15 +104,15 @@ func (o *observer) middleware(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			attrs := []attribute.KeyValue{
-				attribute.String("http.request.method", method),
-				attribute.Int("http.response.status_code", status),
-			}
+			var buf [3]attribute.KeyValue
+			attrs := append(buf[:0], attribute.String("http.request.method", method),
+				attribute.Int("http.response.status_code", status))
 			if tw.route != "" {
 				attrs = append(attrs, attribute.String("http.route", tw.route))
 			}
 			if o.duration != nil {
-				o.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))
+				opt := o.recordOption(attrKey{method, tw.route, status}, attrs)
+				o.duration.Record(ctx, time.Since(start).Seconds(), opt)
 			}
 			if span != nil {
 				if tw.route != "" {
