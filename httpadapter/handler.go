@@ -18,6 +18,9 @@ import (
 // host's mux; the host's own routes registered beside it take precedence.
 //
 // Every request passes through the same global middleware, outermost first:
+// with the Manager's OpenTelemetry providers (usermgmt.WithMeterProvider,
+// WithTracerProvider) a server span continuing the request's traceparent
+// and the request-duration histogram by route pattern (docs/metrics.md),
 // panic recovery, the client's IP and user agent (usermgmt.WithClientInfo),
 // a request log line (method, path without the query, status, duration),
 // the body size limit, CORS (with Vary: Origin on every answer when
