@@ -42,15 +42,27 @@ type attrKey struct {
 	status        int
 }
 
+// requestAttrs are the attributes of a request's span and histogram.
+func requestAttrs(k attrKey) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{
+		attribute.String("http.request.method", k.method),
+		attribute.Int("http.response.status_code", k.status),
+	}
+	if k.route != "" {
+		attrs = append(attrs, attribute.String("http.route", k.route))
+	}
+	return attrs
+}
+
 // recordOption returns the attribute option of k, building it once.
-func (o *observer) recordOption(k attrKey, attrs []attribute.KeyValue) metric.RecordOption {
+func (o *observer) recordOption(k attrKey) metric.RecordOption {
 	o.mu.RLock()
 	opt, ok := o.sets[k]
 	o.mu.RUnlock()
 	if ok {
 		return opt
 	}
-	opt = metric.WithAttributeSet(attribute.NewSet(attrs...))
+	opt = metric.WithAttributeSet(attribute.NewSet(requestAttrs(k)...))
 	o.mu.Lock()
 	o.sets[k] = opt
 	o.mu.Unlock()
@@ -104,21 +116,15 @@ func (o *observer) middleware(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			var buf [3]attribute.KeyValue
-			attrs := append(buf[:0], attribute.String("http.request.method", method),
-				attribute.Int("http.response.status_code", status))
-			if tw.route != "" {
-				attrs = append(attrs, attribute.String("http.route", tw.route))
-			}
+			k := attrKey{method, tw.route, status}
 			if o.duration != nil {
-				opt := o.recordOption(attrKey{method, tw.route, status}, attrs)
-				o.duration.Record(ctx, time.Since(start).Seconds(), opt)
+				o.duration.Record(ctx, time.Since(start).Seconds(), o.recordOption(k))
 			}
 			if span != nil {
 				if tw.route != "" {
 					span.SetName(method + " " + tw.route)
 				}
-				span.SetAttributes(attrs...)
+				span.SetAttributes(requestAttrs(k)...)
 				if status >= 500 {
 					span.SetStatus(codes.Error, http.StatusText(status))
 				}
