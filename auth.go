@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Tokens is what a successful login, registration or refresh returns.
@@ -54,6 +56,15 @@ func (p *Principal) User() *User { return p.Profile.User }
 // is created (and its verification mail sent) but no session is opened: the
 // answer is ErrEmailNotVerified, the same as Login's for that account.
 func (m *Manager) Register(ctx context.Context, nu NewUser) (*Tokens, error) {
+	ctx, span := m.tel.start(ctx, "usermgmt.Register")
+	t, err := m.register(ctx, nu)
+	m.tel.count(ctx, m.tel.registrations, attribute.String("outcome", outcome(err)))
+	m.tel.end(span, err)
+	return t, err
+}
+
+// register is Register without its span and metric (telemetry.go).
+func (m *Manager) register(ctx context.Context, nu NewUser) (*Tokens, error) {
 	nu.Roles, nu.EmailVerified, nu.Inactive, nu.PasswordHash = nil, false, false, ""
 	u, err := m.createUser(ctx, nu, "", AuditRegister, nil)
 	if err != nil {
@@ -79,6 +90,15 @@ func (m *Manager) Register(ctx context.Context, nu NewUser) (*Tokens, error) {
 // answers an *OTPChallengeError (matching ErrOTPRequired) whose challenge
 // LoginOTP completes.
 func (m *Manager) Login(ctx context.Context, login, password string) (*Tokens, error) {
+	ctx, span := m.tel.start(ctx, "usermgmt.Login")
+	t, err := m.login(ctx, login, password)
+	m.tel.login(ctx, "password", err)
+	m.tel.end(span, err)
+	return t, err
+}
+
+// login is Login without its span and metric (telemetry.go).
+func (m *Manager) login(ctx context.Context, login, password string) (*Tokens, error) {
 	u, err := m.UserByLogin(ctx, login)
 	if err != nil && !errors.Is(err, ErrUserNotFound) {
 		return nil, err
@@ -170,12 +190,21 @@ func (m *Manager) inactiveError(ctx context.Context, u *User) error {
 // has authenticated by its own means, and returns its tokens. The login is
 // audited; AuthMethod names the means in the entry's detail.
 func (m *Manager) OpenSession(ctx context.Context, u *User, opts ...SessionOption) (*Tokens, error) {
-	if !u.IsActive {
-		return nil, ErrInactiveUser
-	}
 	var so sessionOptions
 	for _, o := range opts {
 		o(&so)
+	}
+	ctx, span := m.tel.start(ctx, "usermgmt.OpenSession")
+	t, err := m.openSessionOpts(ctx, u, so)
+	m.tel.login(ctx, so.method, err)
+	m.tel.end(span, err)
+	return t, err
+}
+
+// openSessionOpts is OpenSession without its span and metric.
+func (m *Manager) openSessionOpts(ctx context.Context, u *User, so sessionOptions) (*Tokens, error) {
+	if !u.IsActive {
+		return nil, ErrInactiveUser
 	}
 	detail := ""
 	if so.method != "" {
@@ -364,6 +393,17 @@ func (m *Manager) issue(u *User, sid, refresh string, now time.Time, g tokenGran
 // implements CredentialAuthenticator (an API key) is that feature's to
 // check.
 func (m *Manager) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
+	if m.tel.tracer == nil {
+		return m.authenticate(ctx, accessToken)
+	}
+	ctx, span := m.tel.start(ctx, "usermgmt.Authenticate")
+	p, err := m.authenticate(ctx, accessToken)
+	m.tel.end(span, err)
+	return p, err
+}
+
+// authenticate is Authenticate without its span.
+func (m *Manager) authenticate(ctx context.Context, accessToken string) (*Principal, error) {
 	for _, ca := range m.credentials {
 		if p, handled, err := ca.AuthenticateCredential(ctx, accessToken); handled {
 			return p, err

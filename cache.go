@@ -31,6 +31,7 @@ type authCache struct {
 	// repeating its token skips the signature check. An entry lives at most
 	// ttl and never past the token's own expiry.
 	tokens *lru.Cache[string, cached[*AccessClaims]]
+	stats  *cacheStats // nil without metrics (telemetry.go)
 }
 
 const epochStripes = 256
@@ -68,7 +69,9 @@ func (c *authCache) begin(key string) uint64 { return c.epoch(key).Load() }
 
 func (c *authCache) session(id string, now time.Time) (sessionState, bool) {
 	e, ok := c.sessions.Get(id)
-	if !ok || !now.Before(e.expires) {
+	hit := ok && now.Before(e.expires)
+	c.stats.lookup(cacheSession, hit)
+	if !hit {
 		return sessionState{}, false
 	}
 	return e.value, true
@@ -87,7 +90,9 @@ func (c *authCache) putSession(epoch uint64, id string, s sessionState, now time
 
 func (c *authCache) profile(uuid string, now time.Time) (*Profile, bool) {
 	e, ok := c.profiles.Get(uuid)
-	if !ok || !now.Before(e.expires) {
+	hit := ok && now.Before(e.expires)
+	c.stats.lookup(cacheProfile, hit)
+	if !hit {
 		return nil, false
 	}
 	return e.value, true
@@ -106,7 +111,9 @@ func (c *authCache) putProfile(epoch uint64, uuid string, p *Profile, now time.T
 
 func (c *authCache) token(tok string, now time.Time) (*AccessClaims, bool) {
 	e, ok := c.tokens.Get(tok)
-	if !ok || !now.Before(e.expires) {
+	hit := ok && now.Before(e.expires)
+	c.stats.lookup(cacheToken, hit)
+	if !hit {
 		return nil, false
 	}
 	return e.value, true

@@ -113,6 +113,7 @@ func (m *Manager) endLoginAttempt(ctx context.Context, u *User, a loginAttempt, 
 		return err
 	}
 	m.log.WarnContext(ctx, "account locked after failed logins", "user", u.UUID, "until", until)
+	m.tel.count(ctx, m.tel.lockouts)
 	return m.audit(ctx, m.store, "", u.UUID, AuditAccountLocked, "until "+until.Format(time.RFC3339))
 }
 

@@ -141,10 +141,12 @@ func (q *mailQueue) send(qm queuedMail) {
 		cancel()
 		if err == nil {
 			q.m.log.Info("mail sent", "kind", qm.kind, "user", qm.user, "attempt", attempt)
+			q.m.tel.mailed(qm.kind, "sent")
 			return
 		}
 		if attempt >= q.opt.attempts {
 			q.m.log.Error("mail not sent", "kind", qm.kind, "user", qm.user, "attempts", attempt, "err", err)
+			q.m.tel.mailed(qm.kind, "failed")
 			return
 		}
 		q.m.log.Warn("mail send failed; retrying", "kind", qm.kind, "user", qm.user, "attempt", attempt, "err", err)

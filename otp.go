@@ -68,6 +68,15 @@ func (m *Manager) loginSecondStep(ctx context.Context, u *User) error {
 // method or one of their recovery codes. It answers like Login. Wrong
 // codes count towards the lock of the second step (ErrOTPLocked).
 func (m *Manager) LoginOTP(ctx context.Context, challenge, code string) (*Tokens, error) {
+	ctx, span := m.tel.start(ctx, "usermgmt.LoginOTP")
+	t, err := m.loginOTP(ctx, challenge, code)
+	m.tel.login(ctx, "otp", err)
+	m.tel.end(span, err)
+	return t, err
+}
+
+// loginOTP is LoginOTP without its span and metric.
+func (m *Manager) loginOTP(ctx context.Context, challenge, code string) (*Tokens, error) {
 	tok, ok := parseToken(challenge)
 	if !ok {
 		return nil, ErrInvalidToken

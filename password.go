@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -112,7 +114,13 @@ const MaxPasswordBytes = 72
 type BcryptHasher struct {
 	cost int
 	sem  chan struct{}
+	// waited, once the Manager's metrics are on (ReportWait), is told how
+	// long each call waited for a slot.
+	waited atomic.Pointer[func(context.Context, time.Duration)]
 }
+
+// ReportWait implements HashWaitReporter.
+func (h *BcryptHasher) ReportWait(f func(context.Context, time.Duration)) { h.waited.Store(&f) }
 
 // NewBcryptHasher returns a BcryptHasher; maxConcurrent < 1 means 1.
 func NewBcryptHasher(cost, maxConcurrent int) *BcryptHasher {
@@ -123,8 +131,16 @@ func NewBcryptHasher(cost, maxConcurrent int) *BcryptHasher {
 }
 
 func (h *BcryptHasher) acquire(ctx context.Context) error {
+	f := h.waited.Load()
+	var start time.Time
+	if f != nil {
+		start = time.Now()
+	}
 	select {
 	case h.sem <- struct{}{}:
+		if f != nil {
+			(*f)(ctx, time.Since(start))
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("usermgmt: waiting to hash: %w", ctx.Err())

@@ -15,6 +15,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // A refresh token is "<session id>.<base64url of 48 bytes>": the session's
@@ -154,6 +156,15 @@ func (m *Manager) unseal(sealed []byte, sid string, generation int64) (string, e
 // of the session, revokes the session (ErrSessionRevoked). Refreshing
 // extends the session by Config.SessionTTL.
 func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+	ctx, span := m.tel.start(ctx, "usermgmt.Refresh")
+	t, err := m.refreshTokens(ctx, refreshToken)
+	m.tel.count(ctx, m.tel.refreshes, attribute.String("outcome", outcome(err)))
+	m.tel.end(span, err)
+	return t, err
+}
+
+// refreshTokens is Refresh without its span and metric.
+func (m *Manager) refreshTokens(ctx context.Context, refreshToken string) (*Tokens, error) {
 	sid, gen, body, ok := parseRefreshToken(refreshToken)
 	if !ok || !m.refresh.genuine(sid, body) {
 		return nil, ErrInvalidToken
@@ -251,5 +262,6 @@ func (m *Manager) revokeReused(ctx context.Context, s *Session) error {
 		return err
 	}
 	m.log.WarnContext(ctx, "spent refresh token presented again; session revoked", "user", s.UserUUID, "session", s.ID)
+	m.tel.count(ctx, m.tel.reuses)
 	return ErrSessionRevoked
 }

@@ -13,6 +13,15 @@ import "context"
 // opens a session, the login's audit entry naming method ("passkey",
 // "magic_link" ...) as OpenSession's AuthMethod does.
 func (m *Manager) SignIn(ctx context.Context, u *User, method string, bothFactors bool) (*Tokens, error) {
+	ctx, span := m.tel.start(ctx, "usermgmt.SignIn")
+	t, err := m.signIn(ctx, u, method, bothFactors)
+	m.tel.login(ctx, cleanText(method, 64), err)
+	m.tel.end(span, err)
+	return t, err
+}
+
+// signIn is SignIn without its span and metric.
+func (m *Manager) signIn(ctx context.Context, u *User, method string, bothFactors bool) (*Tokens, error) {
 	if !u.IsActive {
 		return nil, m.inactiveError(ctx, u)
 	}

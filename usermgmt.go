@@ -44,6 +44,8 @@ import (
 	"github.com/usermgmt/usermgmt/files"
 	"github.com/usermgmt/usermgmt/jwtkeys"
 	"github.com/usermgmt/usermgmt/oauth"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config holds the settings of a Manager. Zero values take the defaults
@@ -263,6 +265,10 @@ type Manager struct {
 	events      []EventHandler
 	pwCheckers  []PasswordChecker
 
+	meterProvider  metric.MeterProvider // nil: no metrics (telemetry.go)
+	tracerProvider trace.TracerProvider // nil: no spans
+	tel            telemetry
+
 	// dummyHash is compared against when a login names no account, so that
 	// an unknown user costs the same time as a wrong password.
 	dummyHash string
@@ -278,8 +284,14 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	for _, opt := range opts {
 		opt(m)
 	}
+	if err := m.initTelemetry(); err != nil {
+		return nil, fmt.Errorf("usermgmt: telemetry: %w", err)
+	}
 	if m.hasher == nil {
 		m.hasher = NewBcryptHasher(cfg.BcryptCost, cfg.MaxConcurrentHashes)
+	}
+	if r, ok := m.hasher.(HashWaitReporter); ok && m.tel.on {
+		r.ReportWait(m.tel.waited)
 	}
 	if m.limiter == nil {
 		m.limiter = NewMemoryLimiter(MemoryLimiterOptions{Clock: cfg.Clock})
@@ -292,6 +304,7 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		return nil, err
 	}
 	m.cache = newAuthCache(cfg.CacheSize, cfg.CacheTTL)
+	m.cache.stats = m.tel.cache
 	if err := m.initFiles(); err != nil {
 		return nil, err
 	}

@@ -27,6 +27,8 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -132,7 +134,13 @@ type Hasher struct {
 	// mem is MemoryBudget in bytes; a memory-hard computation takes
 	// exactly the bytes it allocates (scheme.memory) before its cpu slot.
 	mem *semaphore.Weighted
+	// waited, once the Manager's metrics are on (ReportWait), is told how
+	// long each computation waited for memory and a slot.
+	waited atomic.Pointer[func(context.Context, time.Duration)]
 }
+
+// ReportWait implements usermgmt.HashWaitReporter.
+func (h *Hasher) ReportWait(f func(context.Context, time.Duration)) { h.waited.Store(&f) }
 
 // New checks opts and returns a Hasher.
 func New(opts Options) (*Hasher, error) {
@@ -290,6 +298,9 @@ func (h *Hasher) Scheme(hash string) string {
 func (h *Hasher) acquire(ctx context.Context, mem uint64) error {
 	if mem > h.opts.MemoryBudget {
 		return fmt.Errorf("%w: %d MiB is over the memory budget of %d MiB", ErrParameters, mem>>20, h.opts.MemoryBudget>>20)
+	}
+	if f := h.waited.Load(); f != nil {
+		defer func(start time.Time) { (*f)(ctx, time.Since(start)) }(time.Now())
 	}
 	if mem > 0 {
 		if err := h.mem.Acquire(ctx, int64(mem)); err != nil {

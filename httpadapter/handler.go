@@ -18,6 +18,9 @@ import (
 // host's mux; the host's own routes registered beside it take precedence.
 //
 // Every request passes through the same global middleware, outermost first:
+// with the Manager's OpenTelemetry providers (usermgmt.WithMeterProvider,
+// WithTracerProvider) a server span continuing the request's traceparent
+// and the request-duration histogram by route pattern (docs/metrics.md),
 // panic recovery, the client's IP and user agent (usermgmt.WithClientInfo),
 // a request log line (method, path without the query, status, duration),
 // the body size limit, CORS (with Vary: Origin on every answer when
@@ -56,6 +59,10 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 		h.pages = newPages(h, *opts.Pages, pageWidgets(rs))
 	}
 	h.limits = newLimiter(m, opts.RateLimit, h.log)
+	obs, err := newObserver(m)
+	if err != nil {
+		h.log.Warn("request metrics off: histogram not created", "err", err)
+	}
 	h.flags = opts.FeatureFlags
 	h.callbackHTML = opts.OAuthCallbackHTML
 	h.docs = newDocs(opts, h.version, fs)
@@ -79,12 +86,15 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	mux.Handle("/", h.fallback(probe, methods, opts.Prefix))
 
 	var next http.Handler = mux
+	if obs != nil {
+		next = notePattern(next)
+	}
 	next = h.limits.middleware(next)
 	next = newCORS(opts.CORS).middleware(next)
 	next = logRequests(h.log)(next)
 	next = withClientInfo(opts.TrustedProxies)(next)
 	next = recoverPanics(h.log)(next)
-	return next
+	return obs.middleware(next)
 }
 
 // handler holds what the routes share.

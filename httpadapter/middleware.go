@@ -18,6 +18,7 @@ type trackingWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	route  string // the route pattern that served the request (notePattern)
 }
 
 func (t *trackingWriter) WriteHeader(status int) {

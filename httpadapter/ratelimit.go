@@ -155,13 +155,14 @@ type limiter struct {
 	global  usermgmt.Rate
 	classes map[string]LimitClass
 	log     *slog.Logger
+	refused refusals // counts refusals (telemetry.go)
 }
 
 func newLimiter(m *usermgmt.Manager, o RateLimitOptions, log *slog.Logger) *limiter {
 	if !o.Enabled {
 		return nil
 	}
-	lim := &limiter{l: m.Limiter(), global: o.Global, classes: DefaultLimitClasses(), log: log}
+	lim := &limiter{l: m.Limiter(), global: o.Global, classes: DefaultLimitClasses(), log: log, refused: newRefusals(m)}
 	if !lim.global.Valid() {
 		lim.global = DefaultGlobalRate
 	}
@@ -199,7 +200,8 @@ type refusal func(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 
 // check asks the limiter about key under rate; when it refuses (or cannot
 // decide) it answers the request with refuse and returns false.
-func (lim *limiter) check(w http.ResponseWriter, r *http.Request, key string, rate usermgmt.Rate, refuse refusal) bool {
+// class names the limit in the refusal counter.
+func (lim *limiter) check(w http.ResponseWriter, r *http.Request, class, key string, rate usermgmt.Rate, refuse refusal) bool {
 	if !rate.Valid() {
 		return true
 	}
@@ -215,6 +217,7 @@ func (lim *limiter) check(w http.ResponseWriter, r *http.Request, key string, ra
 	setRateHeaders(w.Header(), rate, d)
 	if !d.Allowed {
 		w.Header().Set("Retry-After", strconv.Itoa(seconds(d.RetryAfter)))
+		lim.refused.add(r.Context(), class)
 		refuse(w, r, lim.log, usermgmt.ErrRateLimited)
 		return false
 	}
@@ -242,7 +245,7 @@ func (lim *limiter) middleware(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := ipKey(usermgmt.ClientInfoFrom(r.Context()).IP)
-		if lim.check(w, r, "rl:global:"+ip, lim.global, writeError) {
+		if lim.check(w, r, "global", "rl:global:"+ip, lim.global, writeError) {
 			next.ServeHTTP(w, r)
 		}
 	})
@@ -265,12 +268,12 @@ func (lim *limiter) route(rt Route, next http.Handler, refuse refusal) http.Hand
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := lim.classes[class]
 		ip := ipKey(usermgmt.ClientInfoFrom(r.Context()).IP)
-		if !lim.check(w, r, "rl:"+class+":ip:"+ip, c.IP, refuse) {
+		if !lim.check(w, r, class, "rl:"+class+":ip:"+ip, c.IP, refuse) {
 			return
 		}
 		if len(fields) > 0 && c.Account.Valid() {
 			for _, acct := range requestAccounts(r, fields) {
-				if !lim.check(w, r, "rl:"+class+":acct:"+accountKey(acct), c.Account, refuse) {
+				if !lim.check(w, r, class, "rl:"+class+":acct:"+accountKey(acct), c.Account, refuse) {
 					return
 				}
 			}
@@ -334,14 +337,14 @@ func requestAccounts(r *http.Request, names []string) []string {
 // uses. A refused request gets 429 with Retry-After and RateLimit-* headers.
 func RateLimit(m *usermgmt.Manager, name string, rate usermgmt.Rate) func(http.Handler) http.Handler {
 	log := m.Config().Logger
-	lim := &limiter{l: m.Limiter(), log: log}
+	lim := &limiter{l: m.Limiter(), log: log, refused: newRefusals(m)}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ip := usermgmt.ClientInfoFrom(r.Context()).IP
 			if ip == "" {
 				ip = clientIP(r, nil)
 			}
-			if lim.check(w, r, "rl:host:"+name+":"+ipKey(ip), rate, writeError) {
+			if lim.check(w, r, "host", "rl:host:"+name+":"+ipKey(ip), rate, writeError) {
 				next.ServeHTTP(w, r)
 			}
 		})

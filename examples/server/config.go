@@ -185,6 +185,10 @@ type Config struct {
 	// ProtectedInteractiveDocs is PROTECTED_INTERACTIVE_DOCS (default true):
 	// /interactive-docs for admins only.
 	ProtectedInteractiveDocs bool
+
+	// Metrics is METRICS_ENABLED, METRICS_TOKEN, METRICS_ADDR and
+	// OTEL_EXPORTER_OTLP_ENDPOINT (telemetry.go).
+	Metrics MetricsConfig
 }
 
 // LogFileConfig is the file log: LOG_FILE_ENABLED, LOG_FILE_LEVEL,
@@ -269,6 +273,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		Retention: p.retention("LOG_FILE_RETENTION", 30*24*time.Hour),
 	}
 	c.ProtectedInteractiveDocs = p.boolean("PROTECTED_INTERACTIVE_DOCS", true)
+	c.Metrics = p.metrics() // telemetry.go
 	if err := errors.Join(p.errs...); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}

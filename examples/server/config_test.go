@@ -14,7 +14,8 @@ import (
 
 // secretFields are the Config fields a failing test must not print.
 var secretFields = map[string]bool{"JWTSecret": true, "DatabaseDSN": true, "AdminPassword": true,
-	"OAuthProviders": true, "OAuthTokenKey": true, "Account": true, "RedisURL": true, "Captcha": true}
+	"OAuthProviders": true, "OAuthTokenKey": true, "Account": true, "RedisURL": true, "Captcha": true,
+	"Metrics": true}
 
 // configDiff lists the fields where got and want differ, one a line, ""
 // when they are equal. Secret fields are named, never shown: a test log is

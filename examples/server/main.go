@@ -160,6 +160,18 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		feats = append(feats, hooks)
 		log.Info("webhooks", "endpoints", len(cfg.Webhooks.URLs), "secrets", len(cfg.Webhooks.Secrets))
 	}
+	tel, err := newTelemetry(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Last, after the Manager: the spans of the shutdown are flushed.
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if cerr := tel.close(shutdownCtx); cerr != nil {
+			log.Warn("telemetry shutdown", "err", cerr)
+		}
+	}()
 	m, err := usermgmt.New(usermgmt.Config{
 		Store:          st,
 		JWTSecret:      []byte(secret),
@@ -181,8 +193,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		AccountSecurity:        cfg.security(),
 		FlagPollInterval:       cfg.FlagPollInterval,
 		Lockout:                cfg.Lockout,
-	}, append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithHasher(hasher),
-		usermgmt.WithPasswordChecker(checkers...), usermgmt.WithFeature(append(feats, guards...)...))...)
+	}, append(append(mailOptions(cfg, log), usermgmt.WithLimiter(limiter), usermgmt.WithHasher(hasher),
+		usermgmt.WithPasswordChecker(checkers...), usermgmt.WithFeature(append(feats, guards...)...)), tel.opts...)...)
 	if err != nil {
 		return err
 	}
@@ -244,6 +256,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, onLi
 		SwaggerUI:             swaggerui.FS(), // /docs and /interactive-docs, as the reference served them
 		PublicInteractiveDocs: !cfg.ProtectedInteractiveDocs,
 	})
+	if tel.metrics != nil && cfg.Metrics.Addr != "" {
+		wait, err := listenMetrics(ctx, cfg, tel.metrics, log)
+		if err != nil {
+			return err
+		}
+		defer wait()
+	} else if tel.metrics != nil {
+		handler = guardMetrics(tel.metrics, cfg.Metrics.Token, handler)
+	}
 	return serve(ctx, cfg, handler, log, onListen)
 }
 
@@ -314,15 +335,7 @@ func serve(ctx context.Context, cfg Config, handler http.Handler, log *slog.Logg
 	if err != nil {
 		return fmt.Errorf("listen on ADDR %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(handler, log)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -349,6 +362,20 @@ func serve(ctx context.Context, cfg Config, handler http.Handler, log *slog.Logg
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newHTTPServer returns an http.Server for handler with the server's
+// timeouts and header limit, logging its errors to log.
+func newHTTPServer(handler http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // newLogger returns the server's logger: text for local development, JSON
