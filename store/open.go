@@ -20,7 +20,10 @@ type DB struct {
 	poolWait time.Duration // Pool.PoolWait
 }
 
-var _ usermgmt.Store = (*DB)(nil)
+var (
+	_ usermgmt.Store  = (*DB)(nil)
+	_ usermgmt.Pinger = (*DB)(nil)
+)
 
 // Open connects to the database named by dsn through the one of drivers
 // for its dialect, applies the pending migrations and returns the Store.
