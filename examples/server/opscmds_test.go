@@ -15,6 +15,7 @@ import (
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/internal/testpg"
+	"github.com/usermgmt/usermgmt/internal/testredis"
 	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
@@ -342,5 +343,26 @@ func TestCommandUsage(t *testing.T) {
 		strings.NewReader(""), &logs)
 	if err != nil || !strings.Contains(logs.String(), "msg=listening") || !strings.Contains(logs.String(), "msg=stopped") {
 		t.Errorf("serve: %v\n%s", err, logs.String())
+	}
+}
+
+// TestHealthcheckRedisDown: with REDIS_URL, the healthcheck fails while
+// Redis is stopped (the server keeps serving, limiting in memory) and
+// passes once it is back.
+func TestHealthcheckRedisDown(t *testing.T) {
+	rd := testredis.StartServer(t)
+	srv := startServer(t, map[string]string{"REDIS_URL": rd.URL(), "REDIS_FAILURE_MODE": "memory", "RATE_LIMITER_ENABLED": "true"})
+	check := env(map[string]string{"ADDR": strings.TrimPrefix(srv.base, "http://")})
+	if _, err := command(t, check, "", "healthcheck"); err != nil {
+		t.Fatalf("Redis up: %v", err)
+	}
+	rd.Stop()
+	_, err := command(t, check, "", "healthcheck")
+	if err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), `"failed":["rate_limiter"]`) {
+		t.Fatalf("Redis down: %v", err)
+	}
+	rd.Start()
+	if _, err := command(t, check, "", "healthcheck"); err != nil {
+		t.Fatalf("Redis back: %v", err)
 	}
 }
