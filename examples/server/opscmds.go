@@ -198,7 +198,11 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 		return &usageError{usage}
 	}
 	tools := dbtools.New(dbtools.Options{})
-	return withManager(ctx, getenv, stdout, func(*usermgmt.Manager) error {
+	logs := stdout
+	if args[0] == "-" {
+		logs = os.Stderr // a warning must not end up inside the export
+	}
+	return withManager(ctx, getenv, logs, func(*usermgmt.Manager) error {
 		if args[0] == "-" {
 			return tools.Export(ctx, stdout)
 		}
