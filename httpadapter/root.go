@@ -34,6 +34,9 @@ type readyResponse struct {
 // goes to the log, never to the client.
 func (h *handler) ready(ctx context.Context, _ *usermgmt.Principal, _ none) (response, error) {
 	checks := h.m.Ready(ctx, usermgmt.DefaultReadyTimeout)
+	if err := ctx.Err(); err != nil {
+		return response{}, err // the prober went away: 499, and no part is to blame
+	}
 	var failed []string
 	for name, err := range checks {
 		if err != nil {
