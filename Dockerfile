@@ -33,4 +33,9 @@ ENV ADDR=:8000 DATA_DIR=/data
 VOLUME /data
 EXPOSE 8000
 USER nonroot:nonroot
+# The image has no shell and no curl: the server's own healthcheck command
+# asks GET /ready on ADDR (the database and, with REDIS_URL, Redis) and
+# exits 0 or 1.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["/usermgmt-server", "healthcheck"]
 ENTRYPOINT ["/usermgmt-server"]

@@ -70,6 +70,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	probe := http.NewServeMux() // the same routes without the fallback, to tell 404 from 405
 	var methods []string
+	unlimited := map[string]bool{} // the paths of Unlimited routes, for the global limit
 	for _, rt := range rs {
 		if rt.Page && h.pages == nil || rt.SwaggerUI && opts.SwaggerUI == nil {
 			continue
@@ -79,6 +80,9 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 		mux.Handle(pattern, serve)
 		probe.Handle(pattern, serve)
 		methods = append(methods, rt.Method)
+		if rt.Unlimited {
+			unlimited[rt.Method+" "+rt.fullPath(opts.Prefix)] = true
+		}
 		if rt.Method == http.MethodGet {
 			methods = append(methods, http.MethodHead)
 		}
@@ -89,7 +93,7 @@ func New(m *usermgmt.Manager, opts Options) http.Handler {
 	if obs != nil {
 		next = notePattern(next)
 	}
-	next = h.limits.middleware(next)
+	next = h.limits.middleware(next, unlimited)
 	next = newCORS(opts.CORS).middleware(next)
 	next = logRequests(h.log)(next)
 	next = withClientInfo(opts.TrustedProxies)(next)

@@ -238,12 +238,21 @@ func setRateHeaders(h http.Header, rate usermgmt.Rate, d usermgmt.Decision) {
 	h.Set("RateLimit-Policy", strconv.Itoa(rate.Limit)+";w="+strconv.Itoa(seconds(rate.Window)))
 }
 
-// middleware applies the global limit to every request.
-func (lim *limiter) middleware(next http.Handler) http.Handler {
+// middleware applies the global limit to every request but those of
+// unlimited ("METHOD /path" of the Unlimited routes; HEAD as GET).
+func (lim *limiter) middleware(next http.Handler, unlimited map[string]bool) http.Handler {
 	if lim == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		if unlimited[method+" "+r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ip := ipKey(usermgmt.ClientInfoFrom(r.Context()).IP)
 		if lim.check(w, r, "global", "rl:global:"+ip, lim.global, writeError) {
 			next.ServeHTTP(w, r)

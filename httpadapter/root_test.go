@@ -116,6 +116,8 @@ func TestRouteTable(t *testing.T) {
 		"UNLOCK_USER",
 		// issue 17
 		"_JWKS", "_OPENID_CONFIGURATION",
+		// issue 19: readiness
+		"_READY",
 	}
 	// The pages keep the reference's flags, which their form posts and
 	// aliases (/signin, /signup) share.

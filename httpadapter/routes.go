@@ -88,6 +88,11 @@ type Route struct {
 	// option): a feature's route that mails a sign-in link or code, say.
 	// Without such a guard it changes nothing.
 	Captcha bool
+	// Unlimited is true for a route no rate limit applies to, not even
+	// the global one: the readiness probe, which an orchestrator calls
+	// every few seconds and which must report on the limiter even when
+	// the limiter cannot decide.
+	Unlimited bool
 
 	checks []*Check // the Guards' checks of the route (routeguard.go)
 }
@@ -241,6 +246,11 @@ func coreRoutes() []route {
 		{Route{Method: get, Path: "/ping", Root: true, Name: "_ping", Flag: "_PING", Tag: "root",
 			Summary: "Liveness check.", Status: ok, Response: "string"},
 			op[none]{noInput, (*handler).ping}},
+		{Route{Method: get, Path: "/ready", Root: true, Name: "_ready", Flag: "_READY", Tag: "root", Unlimited: true,
+			Summary: "Readiness check: 200 {\"status\": \"ready\"} when the database and the rate limiter (Redis) answer within 1 s; " +
+				"otherwise 503 not_ready, whose failed names the parts that did not (database, rate_limiter). Never rate limited.",
+			Status: ok, Response: "Ready"},
+			op[none]{noInput, (*handler).ready}},
 		{Route{Method: get, Path: "/version", Root: true, Name: "_version", Flag: "_VERSION", Tag: "root",
 			Summary: "The project's and Go's versions.", Status: ok, Response: "Version"},
 			op[none]{noInput, (*handler).versionInfo}},

@@ -176,6 +176,7 @@ func componentSchemas() js {
 		"UnbanForm": obj(js{"reason": str()}),
 		"BanResult": obj(js{"Admin": str(), "Action": str(), "User": str(), "Reason": str()}),
 		"Version":   obj(js{"Project_Version": str(), "Go_Version": str()}),
+		"Ready":     obj(js{"status": js{"const": "ready"}}, "status"),
 		"JWKS": obj(js{"keys": arrayOf(obj(js{"kty": str(), "use": str(), "alg": str(), "kid": str(),
 			"crv": str(), "x": str(), "y": str(), "n": str(), "e": str()}, "kty", "alg", "kid"))}, "keys"),
 		"OpenIDConfiguration": obj(js{"issuer": str(), "jwks_uri": str(),

@@ -88,3 +88,13 @@ func beginTx(ctx context.Context, db *bun.DB, wait time.Duration) (tx bun.Tx, en
 	}
 	return tx, func() { cancel(nil) }, nil
 }
+
+// Ping implements usermgmt.Pinger: one SELECT 1 on a pooled connection,
+// within ctx (a readiness probe's short timeout).
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.bun.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}

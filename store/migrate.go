@@ -153,3 +153,56 @@ func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int64]bool, error) {
 	}
 	return applied, nil
 }
+
+// Migration is one schema step of the store and whether a database has
+// it (MigrationStatus).
+type Migration struct {
+	Version int64
+	Name    string // the file's name without .sql: 0001_init
+	Applied bool
+}
+
+// MigrationStatus connects to the database dsn names (as Open does) and
+// reports every migration this version of the store knows, in order,
+// with whether the database has applied it, without applying any: the
+// pending ones are those Open would apply. A database never opened has
+// them all pending.
+func MigrationStatus(ctx context.Context, dsn string, drivers []Driver, opts ...Option) (_ []Migration, err error) {
+	db, h, _, err := dial(ctx, dsn, drivers, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("store: close: %w", cerr)
+		}
+	}()
+	ms, err := loadMigrations(h.dialect)
+	if err != nil {
+		return nil, err
+	}
+	exists := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`
+	if h.dialect == DialectPostgres {
+		exists = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'`
+	}
+	tx, err := db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration status: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var n int
+	if err := tx.QueryRowContext(ctx, exists).Scan(&n); err != nil {
+		return nil, fmt.Errorf("store: migration status: %w", err)
+	}
+	applied := map[int64]bool{}
+	if n > 0 {
+		if applied, err = appliedVersions(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Migration, len(ms))
+	for i, m := range ms {
+		out[i] = Migration{Version: m.version, Name: m.name, Applied: applied[m.version]}
+	}
+	return out, nil
+}

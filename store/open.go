@@ -20,7 +20,10 @@ type DB struct {
 	poolWait time.Duration // Pool.PoolWait
 }
 
-var _ usermgmt.Store = (*DB)(nil)
+var (
+	_ usermgmt.Store  = (*DB)(nil)
+	_ usermgmt.Pinger = (*DB)(nil)
+)
 
 // Open connects to the database named by dsn through the one of drivers
 // for its dialect, applies the pending migrations and returns the Store.
@@ -46,13 +49,26 @@ var _ usermgmt.Store = (*DB)(nil)
 // Several processes may Open the same fresh database at once: migrations run
 // under a lock and each is applied exactly once.
 func Open(ctx context.Context, dsn string, drivers []Driver, opts ...Option) (*DB, error) {
-	t, err := parseDSN(dsn)
+	db, h, pool, err := dial(ctx, dsn, drivers, opts)
 	if err != nil {
 		return nil, err
 	}
+	if err := migrate(ctx, db.DB, h.dialect); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return &DB{handle: h, bun: db, poolWait: pool.PoolWait}, nil
+}
+
+// dial connects to the database dsn names, without migrating it.
+func dial(ctx context.Context, dsn string, drivers []Driver, opts []Option) (*bun.DB, handle, Pool, error) {
+	t, err := parseDSN(dsn)
+	if err != nil {
+		return nil, handle{}, Pool{}, err
+	}
 	drv, err := driverFor(t.dialect, drivers)
 	if err != nil {
-		return nil, err
+		return nil, handle{}, Pool{}, err
 	}
 	pool := defaultPool()
 	for _, opt := range opts {
@@ -65,7 +81,7 @@ func Open(ctx context.Context, dsn string, drivers []Driver, opts ...Option) (*D
 	}
 	db, err := drv.Connect(location, pool)
 	if err != nil {
-		return nil, err
+		return nil, handle{}, Pool{}, err
 	}
 	logger := pool.Logger
 	if logger == nil {
@@ -76,13 +92,9 @@ func Open(ctx context.Context, dsn string, drivers []Driver, opts ...Option) (*D
 	h := handle{idb: db, dialect: t.dialect, drv: drv, health: hs}
 	if err := h.connect(ctx, db, pool.BusyTimeout); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("store: connect to %s: %w", t.dialect, err)
+		return nil, handle{}, Pool{}, fmt.Errorf("store: connect to %s: %w", t.dialect, err)
 	}
-	if err := migrate(ctx, db.DB, t.dialect); err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	return &DB{handle: h, bun: db, poolWait: pool.PoolWait}, nil
+	return db, h, pool, nil
 }
 
 // connect opens the pool's first connection. On a fresh SQLite file that

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/usermgmt/usermgmt"
-	"github.com/usermgmt/usermgmt/store/anydb"
 )
 
 // Issue 15 item 1: five wrong passwords locked the admin out and no
@@ -18,25 +17,10 @@ func TestUnlockCommand(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	getenv := env(map[string]string{"DATA_DIR": dir})
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// withServer runs f with a Manager over the server's database.
 	withServer := func(f func(m *usermgmt.Manager)) {
 		t.Helper()
-		st, err := anydb.Open(ctx, cfg.DatabaseDSN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte("test-secret-0123456789abcdef0123"), BcryptCost: 4,
-			Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
-		f(m)
+		withTestManager(t, getenv, f)
 	}
 	withServer(func(m *usermgmt.Manager) {
 		if err := ensureAdmin(ctx, m, Config{DataDir: dir, AdminPassword: "Admin-Pass-123"}, slog.New(slog.DiscardHandler)); err != nil {

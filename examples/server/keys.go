@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -114,7 +113,7 @@ const keysUsage = `usage: server keys generate [EdDSA|ES256|RS256] FILE`
 // when that names a public-key algorithm, else EdDSA.
 func keysCommand(args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) < 2 || len(args) > 3 || args[0] != "generate" {
-		return errors.New(keysUsage)
+		return &usageError{keysUsage}
 	}
 	alg, file := canonicalAlgorithm(getenv("JWT_ALGORITHM")), args[len(args)-1]
 	if alg == "" {
@@ -122,7 +121,7 @@ func keysCommand(args []string, getenv func(string) string, stdout io.Writer) er
 	}
 	if len(args) == 3 {
 		if alg = canonicalAlgorithm(args[1]); alg == "" {
-			return fmt.Errorf("keys generate: %q is not EdDSA, ES256 or RS256\n%s", args[1], keysUsage)
+			return &usageError{fmt.Sprintf("keys generate: %q is not EdDSA, ES256 or RS256\n%s", args[1], keysUsage)}
 		}
 	}
 	key, err := jwtkeys.Generate(alg, nil)

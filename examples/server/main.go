@@ -65,16 +65,30 @@ func main() {
 	getenv, err := withDotEnv(os.Getenv, os.ReadFile)
 	switch {
 	case err != nil:
-	case len(os.Args) > 1: // an operator's command (commands.go)
-		err = runCommand(ctx, os.Args[1:], getenv, os.Stdout)
+	case len(os.Args) > 1: // serve, or an operator's command (commands.go)
+		err = runCommandIO(ctx, os.Args[1:], getenv, os.Stdin, os.Stdout)
 	default:
 		err = run(ctx, getenv, os.Stdout, nil)
 	}
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "server:", err)
-		os.Exit(1)
+	if code := exitCode(err, os.Stderr); code != 0 {
+		os.Exit(code)
 	}
+}
+
+// exitCode reports err on stderr and returns the process's exit status:
+// 0 without an error, 2 for a command line the server does not
+// understand (after its usage), 1 for any other failure.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil:
+		return 0
+	case isUsage(err):
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	fmt.Fprintln(stderr, "server:", err)
+	return 1
 }
 
 // run configures the service from getenv, logs to stdout and serves until

@@ -24,3 +24,9 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*store.DB, err
 func Drivers() []store.Driver {
 	return []store.Driver{sqlite.Driver(), postgres.Driver()}
 }
+
+// MigrationStatus reports the store's migrations and which of them the
+// database dsn names has applied, applying none (store.MigrationStatus).
+func MigrationStatus(ctx context.Context, dsn string, opts ...store.Option) ([]store.Migration, error) {
+	return store.MigrationStatus(ctx, dsn, Drivers(), opts...)
+}

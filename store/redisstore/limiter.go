@@ -119,7 +119,10 @@ type Limiter struct {
 	br   breaker
 }
 
-var _ usermgmt.Limiter = (*Limiter)(nil)
+var (
+	_ usermgmt.Limiter = (*Limiter)(nil)
+	_ usermgmt.Pinger  = (*Limiter)(nil)
+)
 
 // NewLimiter returns a Limiter over the client c (a *redis.Client, a
 // cluster or ring client: anything that runs scripts).
@@ -200,6 +203,16 @@ func (l *Limiter) probe(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
 	defer cancel()
 	l.br.probed(ctx, l.c.ScriptExists(ctx, gcraScript.Hash()).Err())
+}
+
+// Ping implements usermgmt.Pinger: one round trip to Redis that changes
+// nothing, within ctx, whatever the breaker says (a readiness probe asks
+// about Redis itself, not about the decisions).
+func (l *Limiter) Ping(ctx context.Context) error {
+	if err := l.c.ScriptExists(ctx, gcraScript.Hash()).Err(); err != nil {
+		return fmt.Errorf("redisstore: ping: %w", err)
+	}
+	return nil
 }
 
 // fallback decides as OnError says when Redis cannot.
