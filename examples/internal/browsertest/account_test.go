@@ -21,6 +21,7 @@ import (
 	"github.com/usermgmt/usermgmt/emaillogin"
 	"github.com/usermgmt/usermgmt/examples/internal/testbrowser"
 	"github.com/usermgmt/usermgmt/httpadapter"
+	"github.com/usermgmt/usermgmt/oauth"
 	"github.com/usermgmt/usermgmt/passkey"
 )
 
@@ -112,13 +113,23 @@ func TestBrowserAccount(t *testing.T) {
 // states a person meets (a form, its refusal, its confirmation): 0
 // violations.
 func TestBrowserAxe(t *testing.T) {
-	w := newPasskeyWalk(t, backends[0].dsn(t), httpadapter.RateLimitOptions{Enabled: true,
+	// Two providers, so that the login, register and account pages show
+	// their buttons and icons (no provider is reached: nothing is clicked).
+	providers := func(c *usermgmt.Config) {
+		c.OAuthProviders = []oauth.Provider{oauth.GitHub(oauth.Config{ClientID: "axe-id", ClientSecret: "axe-secret"}),
+			oauth.Discord(oauth.Config{ClientID: "axe-id", ClientSecret: "axe-secret"})}
+	}
+	w := newPasskeyWalkWith(t, backends[0].dsn(t), providers, httpadapter.RateLimitOptions{Enabled: true,
 		Classes: map[string]httpadapter.LimitClass{httpadapter.ClassPasswordReset: {IP: usermgmt.Rate{Limit: 2, Window: time.Hour}}}})
 	axe := newAxe(t)
 	for _, path := range []string{"/login", "/register", "/forgot-password/request", "/forgot-password/reset", "/email-verified",
 		"/email-verified?error=1", "/logout"} {
 		w.visitStatus(path, map[bool]int{true: 400, false: 200}[strings.Contains(path, "error")])
 		axe.check(w, path)
+	}
+	w.visit("/login")
+	if n := w.eval(`String(document.querySelectorAll(".providers a .icon, .providers a svg").length)`); n != "2" {
+		t.Fatalf("the login page shows %s provider icons, want 2: %s", n, w.eval(`document.querySelector(".providers") ? document.querySelector(".providers").outerHTML : "no providers"`))
 	}
 	w.visitStatus("/404", 404)
 	axe.check(w, "/404")
@@ -144,6 +155,10 @@ func TestBrowserAxe(t *testing.T) {
 	axe.check(w, "/login/link (refused)")
 
 	w.signUp("axe_walk", password)
+	w.visit("/account")
+	if got := w.eval(`String(document.body.innerText.includes("GitHub: not linked") && document.body.innerText.includes("Discord: not linked"))`); got != "true" {
+		t.Fatalf("the account page does not list the two providers: %s", w.eval(`document.body.innerText`))
+	}
 	for _, path := range []string{"/login", "/logout", "/account", "/reset-password/request", "/reset-password/reset", "/account/two-factor"} {
 		w.visit(path)
 		axe.check(w, path)
@@ -210,6 +225,13 @@ func TestBrowserAxeFinds(t *testing.T) {
 // relying party).
 func newPasskeyWalk(t *testing.T, dsn string, limits ...httpadapter.RateLimitOptions) *walk {
 	t.Helper()
+	return newPasskeyWalkWith(t, dsn, nil, limits...)
+}
+
+// newPasskeyWalkWith is newPasskeyWalk with more configuration (cfg, when
+// not nil, runs after the walk's own).
+func newPasskeyWalkWith(t *testing.T, dsn string, cfg func(*usermgmt.Config), limits ...httpadapter.RateLimitOptions) *walk {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +240,12 @@ func newPasskeyWalk(t *testing.T, dsn string, limits ...httpadapter.RateLimitOpt
 	base := "http://localhost:" + port
 	po := httpadapter.PagesOptions{ProjectName: "Acme Accounts"}
 	el := emaillogin.New(emaillogin.Config{})
-	e := newSecEnvOpts(t, dsn, func(c *usermgmt.Config) { c.BaseURL, c.FrontendURL = base, "" },
+	e := newSecEnvOpts(t, dsn, func(c *usermgmt.Config) {
+		c.BaseURL, c.FrontendURL = base, ""
+		if cfg != nil {
+			cfg(c)
+		}
+	},
 		httpadapter.Options{Pages: &po, RateLimit: first(limits)}, passkey.New(passkey.Config{}), el)
 	t.Cleanup(el.Wait) // before the Manager closes
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: e.h}}
