@@ -134,8 +134,8 @@ func TestBrowserAxe(t *testing.T) {
 	axe.check(w, "/reset-password/request (sent)")
 	w.resetLink() // that mail's link, which the next request replaces
 	w.visit("/account")
-	w.fill(map[string]string{"#confirm_username": "wrong"})
-	w.submit(`form[action="/account/delete"] button[type=submit]`, 422)
+	w.fill(map[string]string{"#delete_password": "Wrong-passw0rd"})
+	w.submit(`form[action="/account/delete"] button[type=submit]`, 400)
 	axe.check(w, "/account (refused deletion)")
 
 	// Two-factor enrolment on the page: the secret, a refused code, the
