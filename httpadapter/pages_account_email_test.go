@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/httpadapter"
 )
 
 // TestPagesAccountEmail: the profile form changes the email through the
@@ -60,4 +61,22 @@ func TestPagesAccountEmail(t *testing.T) {
 			t.Fatalf("without the field: %+v, %v", u, err)
 		}
 	})
+}
+
+// TestPagesAccountEmailNoMailer: without a mailer the new address is
+// stored unverified and the page says that no mail went out.
+func TestPagesAccountEmailNoMailer(t *testing.T) {
+	e := newEnv(t, backends[0].dsn(t), httpadapter.Options{Pages: &httpadapter.PagesOptions{}})
+	a := e.register("no_mail_profile")
+	pc := newPageClient(t, e.h)
+	pc.submit("/login", url.Values{"username": {a.username}, "password": {password}}).wantStatus(t, http.StatusSeeOther)
+	pc.accountPost("/account/profile", url.Values{"display_name": {"No Mail Profile"}, "email": {"moved@example.com"}}).
+		wantRedirect(t, http.StatusSeeOther, "/account?done=email-unverified")
+	p := pc.get("/account?done=email-unverified").wantContains(t, "sends no mail", `value="moved@example.com"`, "(not verified)")
+	if claimsSent.MatchString(p.body) {
+		t.Fatalf("the page claims a mail: %s", p.body)
+	}
+	if u, err := e.m.UserByLogin(context.Background(), a.username); err != nil || u.Email != "moved@example.com" || u.EmailVerified {
+		t.Fatalf("user %+v, %v", u, err)
+	}
 }

@@ -77,7 +77,7 @@ type TwoFactorData struct {
 var accountNotices = map[string]string{
 	"profile":          "Your profile has been saved.",
 	"email-sent":       "Your profile has been saved. We have mailed a link to your new address: open it to verify the address.",
-	"email-unverified": "Your profile has been saved. Your new address is not verified yet.",
+	"email-unverified": "Your profile has been saved. This service sends no mail, so your new address stays unverified until an administrator verifies it.",
 	"session":          "The session has ended.",
 	"unlinked":         "The account has been unlinked.",
 	"linked":           "The account has been linked.",
