@@ -105,6 +105,19 @@ func TestBrowserAccount(t *testing.T) {
 	w.wantPath("/login?logged_out=1")
 	w.visitStatus("/account", 200) // back to the login page
 	w.wantPath("/login?redirect_uri=%2Faccount")
+
+	// The profile's email, then deleting the account with its password.
+	w.logIn("acct_walk", password, 200)
+	w.visit("/account")
+	w.fill(map[string]string{"#email": "acct.moved@example.com"})
+	w.submit(`form[action="/account/profile"] button[type=submit]`, 200)
+	w.wantText("[role=status]", "Your profile has been saved.")
+	w.wantText("main", "acct.moved@example.com (not verified)")
+	axe.check(w, "/account (new email)")
+	w.fill(map[string]string{"#delete_password": password})
+	w.submit(`form[action="/account/delete"] button[type=submit]`, 200)
+	w.wantPath("/login?deleted=1")
+	w.wantText("main", "Your account has been deleted.")
 }
 
 // TestBrowserAxe runs axe-core on every hosted page, in each of its
