@@ -20,8 +20,13 @@ import (
 // wrong one or an account without a password; on a locked account
 // ErrRateLimited, or with LockoutPolicy.TellOwner and the right password
 // ErrAccountLocked with the time left; ErrUserNotFound for an unknown
-// account.
+// account. An impersonating caller (ContextWithCaller) gets
+// ErrImpersonated and nothing is counted: the password is the owner's to
+// type.
 func (m *Manager) CheckPassword(ctx context.Context, userUUID, password string) error {
+	if err := RefuseImpersonated(ctx); err != nil {
+		return err
+	}
 	u, err := m.User(ctx, userUUID)
 	if err != nil {
 		return err

@@ -61,3 +61,34 @@ func TestCheckPassword(t *testing.T) {
 		t.Fatalf("unknown account: %v", err)
 	}
 }
+
+// TestCheckPasswordImpersonated: an impersonating caller cannot try the
+// owner's password, and its tries are not counted against the owner.
+func TestCheckPasswordImpersonated(t *testing.T) {
+	ctx := context.Background()
+	all := &countingHasher{Hasher: usermgmt.NewBcryptHasher(4, 4)}
+	m := newManager(t, openStore(t), newFakeClock(), usermgmt.WithHasher(all))
+	admin := mustCreate(t, m, "admin_user", usermgmt.RoleAdmin)
+	jane := mustCreate(t, m, "jane_doe")
+	tk, err := m.OpenSession(ctx, jane, usermgmt.ActingParty(admin.UUID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Authenticate(ctx, tk.AccessToken)
+	if err != nil || p.Impersonator != admin.UUID {
+		t.Fatalf("Authenticate: %+v, %v", p, err)
+	}
+	ictx := usermgmt.ContextWithCaller(ctx, p)
+	compares := all.compares.Load()
+	for range usermgmt.DefaultLockout.Threshold + 1 {
+		if err := m.CheckPassword(ictx, jane.UUID, "Wrong-pass-1"); !errors.Is(err, usermgmt.ErrImpersonated) {
+			t.Fatalf("impersonated: %v", err)
+		}
+	}
+	if n := all.compares.Load() - compares; n != 0 {
+		t.Fatalf("%d comparisons for an impersonated caller", n)
+	}
+	if err := m.CheckPassword(ctx, jane.UUID, goodPassword); err != nil {
+		t.Fatalf("the owner afterwards: %v", err)
+	}
+}
