@@ -8,6 +8,7 @@ import (
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/apikey"
+	"github.com/usermgmt/usermgmt/internal/cputime"
 )
 
 // BenchmarkMe is GET /user/me, the hot path of an authenticated request,
@@ -29,7 +30,7 @@ func BenchmarkMe(b *testing.B) {
 			r := httptest.NewRequest(http.MethodGet, "/api/user/me", nil)
 			r.Header.Set(c.header, c.value)
 			b.ReportAllocs()
-			cpu0, ok := cpuTime()
+			cpu0, ok := cputime.Process()
 			n := 0
 			for b.Loop() {
 				rec := httptest.NewRecorder()
@@ -39,7 +40,7 @@ func BenchmarkMe(b *testing.B) {
 				}
 				n++
 			}
-			if cpu1, _ := cpuTime(); ok && n > 0 {
+			if cpu1, _ := cputime.Process(); ok && n > 0 {
 				b.ReportMetric(float64(cpu1-cpu0)/float64(n), "cpu-ns/op")
 			}
 		})
@@ -56,7 +57,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			ctx := b.Context()
 			b.ReportAllocs()
-			cpu0, ok := cpuTime()
+			cpu0, ok := cputime.Process()
 			n := 0
 			for b.Loop() {
 				if _, err := e.m.Authenticate(ctx, c.credential); err != nil {
@@ -64,7 +65,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 				}
 				n++
 			}
-			if cpu1, _ := cpuTime(); ok && n > 0 {
+			if cpu1, _ := cputime.Process(); ok && n > 0 {
 				b.ReportMetric(float64(cpu1-cpu0)/float64(n), "cpu-ns/op")
 			}
 		})

@@ -75,14 +75,16 @@ type TwoFactorData struct {
 
 // accountNotices are the confirmations /account?done=... shows.
 var accountNotices = map[string]string{
-	"profile":         "Your profile has been saved.",
-	"session":         "The session has ended.",
-	"unlinked":        "The account has been unlinked.",
-	"linked":          "The account has been linked.",
-	"passkey-added":   "Your passkey has been added.",
-	"passkey-renamed": "Your passkey has been renamed.",
-	"passkey-removed": "Your passkey has been removed.",
-	"two-factor-off":  "Two-factor login is off.",
+	"profile":          "Your profile has been saved.",
+	"email-sent":       "Your profile has been saved. We have mailed a link to your new address: open it to verify the address.",
+	"email-unverified": "Your profile has been saved. This service sends no mail, so your new address stays unverified until an administrator verifies it.",
+	"session":          "The session has ended.",
+	"unlinked":         "The account has been unlinked.",
+	"linked":           "The account has been linked.",
+	"passkey-added":    "Your passkey has been added.",
+	"passkey-renamed":  "Your passkey has been renamed.",
+	"passkey-removed":  "Your passkey has been removed.",
+	"two-factor-off":   "Two-factor login is off.",
 }
 
 // meRoutes are the account page's routes.
@@ -90,12 +92,12 @@ func meRoutes(page func(method, path, name, flag, summary string, status int, re
 	const html, see = "html", http.StatusSeeOther
 	return []route{
 		page(get, accountPath, "_account", "_ACCOUNT", "Signed in: the account page (profile, sessions, linked providers, two-factor login, password, passkeys, deletion).", ok, html, (*pages).accountPage),
-		page(post, "/account/profile", "_account_profile_post", "_ACCOUNT", "Signed in: change the display name and description; 303 to /account.", see, "", (*pages).profileSubmit),
+		page(post, "/account/profile", "_account_profile_post", "_ACCOUNT", "Signed in: change the display name and description, and the email (a new address gets a verification mail); 303 to /account.", see, "", (*pages).profileSubmit),
 		page(post, "/account/sessions/revoke", "_account_session_revoke_post", "_ACCOUNT", "Signed in: end one session (session_id); 303 to /account, or to /login for this browser's.", see, "", (*pages).revokeSubmit),
 		page(post, "/account/sessions/revoke-all", "_account_sessions_revoke_all_post", "_ACCOUNT", "Signed in: end every session of the account, this one included; 303 to /login.", see, "", (*pages).revokeAllSubmit),
 		page(get, "/account/link/{provider}", "_account_link", "_ACCOUNT", "Signed in: link a provider's account (302 to the provider), ending on /account; refused from another site.", http.StatusFound, "", (*pages).linkStart),
 		page(post, "/account/unlink", "_account_unlink_post", "_ACCOUNT", "Signed in: unlink a provider (provider); 303 to /account.", see, "", (*pages).unlinkSubmit),
-		page(post, "/account/delete", "_account_delete_post", "_ACCOUNT", "Signed in: delete the account after typing its username (confirm_username); 303 to /login.", see, "", (*pages).deleteSubmit),
+		page(post, "/account/delete", "_account_delete_post", "_ACCOUNT", "Signed in: delete the account after its password (password), or, for an account without one, its typed username (confirm_username); 303 to /login.", see, "", (*pages).deleteSubmit),
 		page(get, "/account/two-factor", "_account_two_factor", "_ACCOUNT", "Signed in: the second factor's page; ?method=authenticator shows the secret to enrol.", ok, html, (*pages).twoFactorPage),
 		page(get, "/account/two-factor/qr.png", "_account_two_factor_qr", "_ACCOUNT", "Signed in: the QR code of the authenticator secret being enrolled.", ok, "image", (*pages).twoFactorQR),
 		page(post, "/account/two-factor/email", "_account_two_factor_email_post", "_ACCOUNT", "Signed in: mail a code to enrol the email method.", ok, html, (*pages).twoFactorSendEmail),
@@ -264,19 +266,47 @@ func (p *pages) accountDone(w http.ResponseWriter, r *http.Request, notice strin
 }
 
 // profileSubmit is POST /account/profile: the API's PATCH of the user's
-// own display_name and description (Actor.UpdateUser, the policy's
-// self-edit).
+// own display_name and description, and of the email when the form sends
+// a new one (Actor.UpdateUser, the policy's self-edit and its email rules:
+// the new address is checked, unverified until its mailed link is opened,
+// and the links of the old one are void).
 func (p *pages) profileSubmit(w http.ResponseWriter, r *http.Request) {
 	pr, v := p.accountForm(w, r)
 	if pr == nil {
 		return
 	}
+	ctx := r.Context()
 	name, desc := strings.TrimSpace(v.Get("display_name")), v.Get("description")
-	if _, err := p.h.m.As(pr.User()).UpdateUser(r.Context(), pr.User().UUID, usermgmt.UserPatch{DisplayName: &name, Description: &desc}); err != nil {
+	patch := usermgmt.UserPatch{DisplayName: &name, Description: &desc}
+	if v.Has("email") {
+		u, err := p.h.m.User(ctx, pr.User().UUID)
+		if err != nil {
+			p.accountFail(w, r, pr, err)
+			return
+		}
+		if email := strings.TrimSpace(v.Get("email")); !sameEmail(email, u.Email) {
+			patch.Email = &email
+		}
+	}
+	if _, err := p.h.m.As(pr.User()).UpdateUser(usermgmt.ContextWithCaller(ctx, pr), pr.User().UUID, patch); err != nil {
 		p.accountFail(w, r, pr, err)
 		return
 	}
-	p.accountDone(w, r, "profile")
+	switch {
+	case patch.Email == nil:
+		p.accountDone(w, r, "profile")
+	case p.h.m.HasMailer():
+		p.accountDone(w, r, "email-sent")
+	default:
+		p.accountDone(w, r, "email-unverified")
+	}
+}
+
+// sameEmail is true when typed is the address current, as the Manager
+// stores it (a form sent back unchanged changes nothing).
+func sameEmail(typed, current string) bool {
+	n, err := usermgmt.NormalizeEmail(typed)
+	return err == nil && n == current
 }
 
 // revokeSubmit is POST /account/sessions/revoke: one session ends
@@ -381,21 +411,41 @@ func (p *pages) unlinkSubmit(w http.ResponseWriter, r *http.Request) {
 	p.accountDone(w, r, "unlinked")
 }
 
-// errDeleteConfirm is a deletion whose typed username does not match.
-var errDeleteConfirm = invalid("To delete the account, type its username exactly.")
+// errDeleteConfirm is a deletion whose typed username does not match;
+// errDeletePassword one without the password of an account that has one,
+// errDeleteWrongPassword one with a wrong password.
+var (
+	errDeleteConfirm       = invalid("To delete the account, type its username exactly.")
+	errDeletePassword      = invalid("To delete the account, enter your password.")
+	errDeleteWrongPassword = usermgmt.ErrWrongPasswordChange.WithMessage("The password is not right, so the account was not deleted.")
+)
 
 // deleteSubmit is POST /account/delete: Actor.DeleteUser of the user's own
-// account, once its username has been typed; then the login page.
+// account, once the user has confirmed it: with the account's password
+// (Manager.CheckPassword, counted by the login lockout) when it has one,
+// else by typing its username; then the login page.
 func (p *pages) deleteSubmit(w http.ResponseWriter, r *http.Request) {
 	pr, v := p.accountForm(w, r)
 	if pr == nil {
 		return
 	}
-	if strings.TrimSpace(v.Get("confirm_username")) != pr.User().Username {
-		p.accountFail(w, r, pr, errDeleteConfirm)
-		return
+	ctx := usermgmt.ContextWithCaller(r.Context(), pr)
+	u, err := p.h.m.User(ctx, pr.User().UUID)
+	switch {
+	case err != nil:
+	case u.PasswordHash != "":
+		if pass := v.Get("password"); pass == "" {
+			err = errDeletePassword
+		} else if err = p.h.m.CheckPassword(ctx, u.UUID, pass); errors.Is(err, usermgmt.ErrWrongPasswordChange) {
+			err = errDeleteWrongPassword
+		}
+	case strings.TrimSpace(v.Get("confirm_username")) != u.Username:
+		err = errDeleteConfirm
 	}
-	if err := p.h.m.As(pr.User()).DeleteUser(r.Context(), pr.User().UUID); err != nil {
+	if err == nil {
+		err = p.h.m.As(u).DeleteUser(ctx, u.UUID)
+	}
+	if err != nil {
 		p.accountFail(w, r, pr, err)
 		return
 	}

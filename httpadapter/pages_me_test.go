@@ -123,11 +123,12 @@ func TestPagesAccount(t *testing.T) {
 		}
 		pc.get("/account").wantRedirect(t, http.StatusSeeOther, "/login?redirect_uri=%2Faccount")
 
-		// Delete: only with the username typed.
+		// Delete: an account with a password only with its password
+		// (TestPagesAccountDelete has the rest).
 		pc.submit("/login", url.Values{"username": {"acct_user"}, "password": {"N3w-passw0rd!"}}).wantStatus(t, http.StatusSeeOther)
-		pc.accountPost("/account/delete", url.Values{"confirm_username": {"acct"}}).wantStatus(t, 422).wantHTML(t).
-			wantContains(t, "To delete the account, type its username exactly.")
-		pc.accountPost("/account/delete", url.Values{"confirm_username": {"acct_user"}}).wantRedirect(t, http.StatusSeeOther, "/login?deleted=1")
+		pc.accountPost("/account/delete", url.Values{"confirm_username": {"acct_user"}}).wantStatus(t, 422).wantHTML(t).
+			wantContains(t, "To delete the account, enter your password.")
+		pc.accountPost("/account/delete", url.Values{"password": {"N3w-passw0rd!"}}).wantRedirect(t, http.StatusSeeOther, "/login?deleted=1")
 		pc.get("/login?deleted=1").wantContains(t, "Your account has been deleted.")
 		if _, err := e.m.UserByLogin(context.Background(), "acct_user"); !errors.Is(err, usermgmt.ErrUserNotFound) {
 			t.Fatalf("after deletion: %v", err)

@@ -107,6 +107,19 @@ func TestBrowserAccount(t *testing.T) {
 	w.wantPath("/login?logged_out=1")
 	w.visitStatus("/account", 200) // back to the login page
 	w.wantPath("/login?redirect_uri=%2Faccount")
+
+	// The profile's email, then deleting the account with its password.
+	w.logIn("acct_walk", password, 200)
+	w.visit("/account")
+	w.fill(map[string]string{"#email": "acct.moved@example.com"})
+	w.submit(`form[action="/account/profile"] button[type=submit]`, 200)
+	w.wantText("[role=status]", "Your profile has been saved.")
+	w.wantText("main", "acct.moved@example.com (not verified)")
+	axe.check(w, "/account (new email)")
+	w.fill(map[string]string{"#delete_password": password})
+	w.submit(`form[action="/account/delete"] button[type=submit]`, 200)
+	w.wantPath("/login?deleted=1")
+	w.wantText("main", "Your account has been deleted.")
 }
 
 // TestBrowserAxe runs axe-core on every hosted page, in each of its
@@ -168,8 +181,8 @@ func TestBrowserAxe(t *testing.T) {
 	axe.check(w, "/reset-password/request (sent)")
 	w.resetLink() // that mail's link, which the next request replaces
 	w.visit("/account")
-	w.fill(map[string]string{"#confirm_username": "wrong"})
-	w.submit(`form[action="/account/delete"] button[type=submit]`, 422)
+	w.fill(map[string]string{"#delete_password": "Wrong-passw0rd"})
+	w.submit(`form[action="/account/delete"] button[type=submit]`, 400)
 	axe.check(w, "/account (refused deletion)")
 
 	// Two-factor enrolment on the page: the secret, a refused code, the
