@@ -24,7 +24,9 @@ type WebhookConfig struct {
 // variable, never quoting a secret.
 func (p *parser) webhooks() WebhookConfig {
 	w := WebhookConfig{URLs: p.list("WEBHOOK_URLS"), AllowPrivate: p.boolean("WEBHOOK_ALLOW_PRIVATE", false)}
-	w.Secrets = strings.FieldsFunc(p.getenv("WEBHOOK_SECRET"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+	if v := p.getenv("WEBHOOK_SECRET"); v != "" { // unset stays nil, as the other lists
+		w.Secrets = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+	}
 	for _, u := range w.URLs {
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.User != nil {
