@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/usermgmt/usermgmt/internal/netguard"
 )
 
 // oauthManager is a Manager with just what the oauth helpers need.
@@ -297,8 +299,8 @@ func TestPictureClientPublicOnly(t *testing.T) {
 		"169.254.169.254": false, "fe80::1": false, "fd00::1": false, "100.64.0.1": false,
 		"0.0.0.0": false, "::": false, "224.0.0.1": false, "::ffff:127.0.0.1": false,
 	} {
-		if got := publicAddr(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("publicAddr(%s) = %v, want %v", addr, got, want)
+		if got := netguard.Public(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("netguard.Public(%s) = %v, want %v", addr, got, want)
 		}
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -306,12 +308,12 @@ func TestPictureClientPublicOnly(t *testing.T) {
 	}))
 	defer srv.Close()
 	m := oauthManager(t, nil)
-	if _, _, err := m.fetchProviderPicture(context.Background(), srv.URL+"/p.png"); !errors.Is(err, errNotPublic) {
-		t.Fatalf("a loopback picture URL: %v, want errNotPublic", err)
+	if _, _, err := m.fetchProviderPicture(context.Background(), srv.URL+"/p.png"); !errors.Is(err, netguard.ErrNotPublic) {
+		t.Fatalf("a loopback picture URL: %v, want netguard.ErrNotPublic", err)
 	}
 	u := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/p.png" // a name resolving to loopback
-	if _, _, err := m.fetchProviderPicture(context.Background(), u); !errors.Is(err, errNotPublic) {
-		t.Fatalf("a name resolving to loopback: %v, want errNotPublic", err)
+	if _, _, err := m.fetchProviderPicture(context.Background(), u); !errors.Is(err, netguard.ErrNotPublic) {
+		t.Fatalf("a name resolving to loopback: %v, want netguard.ErrNotPublic", err)
 	}
 }
 

@@ -13,15 +13,14 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/image/draw"
 
 	"github.com/usermgmt/usermgmt/files"
+	"github.com/usermgmt/usermgmt/internal/netguard"
 )
 
 // Limits on a provider's profile picture.
@@ -150,38 +149,12 @@ func scalePicture(body []byte, side int) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// errNotPublic refuses a connection to an address that is not public.
-var errNotPublic = errors.New("usermgmt: not a public address")
-
 // publicOnlyClient returns an HTTP client whose connections go to public
-// addresses only. The check runs on the address actually dialled (after
-// name resolution, for every redirect), so neither a name that resolves
-// to 127.0.0.1 nor a redirect to 169.254.169.254 gets through.
+// addresses only (netguard.Control, on the address actually dialled).
 func publicOnlyClient(timeout time.Duration) *http.Client {
-	dialer := &net.Dialer{Timeout: timeout, Control: func(_, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return errNotPublic
-		}
-		ip, err := netip.ParseAddr(host)
-		if err != nil || !publicAddr(ip) {
-			return errNotPublic
-		}
-		return nil
-	}}
+	dialer := &net.Dialer{Timeout: timeout, Control: netguard.Control}
 	return &http.Client{Timeout: timeout, Transport: &http.Transport{
 		DialContext: dialer.DialContext, TLSHandshakeTimeout: timeout, MaxIdleConns: 4,
 		IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: timeout,
 	}}
 }
-
-// publicAddr reports whether ip is a public unicast address.
-func publicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsValid() && ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() &&
-		!ip.IsLinkLocalUnicast() && !sharedAddressSpace.Contains(ip)
-}
-
-// sharedAddressSpace is carrier-grade NAT space (RFC 6598), not reachable
-// from the public internet either.
-var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")

@@ -9,14 +9,13 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/usermgmt/usermgmt"
+	"github.com/usermgmt/usermgmt/internal/netguard"
 	"github.com/usermgmt/usermgmt/webhook/hookstore"
 	"github.com/usermgmt/usermgmt/webhook/verify"
 )
@@ -169,9 +168,6 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// errNotPublic refuses a connection to an address that is not public.
-var errNotPublic = errors.New("webhook: not a public address")
-
 // newClient returns the client of the deliveries: no redirects followed,
 // every phase bounded by timeout, and unless allowPrivate connections to
 // public addresses only, checked on the address dialled (after name
@@ -181,17 +177,7 @@ func newClient(timeout time.Duration, allowPrivate bool, rt http.RoundTripper) *
 	if rt == nil {
 		dialer := &net.Dialer{Timeout: timeout}
 		if !allowPrivate {
-			dialer.Control = func(_, address string, _ syscall.RawConn) error {
-				host, _, err := net.SplitHostPort(address)
-				if err != nil {
-					return errNotPublic
-				}
-				ip, err := netip.ParseAddr(host)
-				if err != nil || !publicAddr(ip) {
-					return errNotPublic
-				}
-				return nil
-			}
+			dialer.Control = netguard.Control
 		}
 		rt = &http.Transport{
 			DialContext: dialer.DialContext, TLSHandshakeTimeout: timeout, ResponseHeaderTimeout: timeout,
@@ -201,13 +187,3 @@ func newClient(timeout time.Duration, allowPrivate bool, rt http.RoundTripper) *
 	return &http.Client{Timeout: timeout, Transport: rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
-
-// publicAddr reports whether ip is a public unicast address.
-func publicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsValid() && ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() &&
-		!ip.IsLinkLocalUnicast() && !cgnat.Contains(ip)
-}
-
-// cgnat is carrier-grade NAT space (RFC 6598).
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
