@@ -42,9 +42,18 @@ import (
 //     import writes.
 //   - ActingParty and Lifetime (SessionOptions of OpenSession): a session
 //     opened for a user by another, whose token carries act.
-//   - ContextWithCaller, Impersonator and RefuseImpersonated
+//   - ContextWithCaller (caller.go): what the rules need to know of the
+//     caller beyond the user; Impersonator and RefuseImpersonated
 //     (impersonation.go): is this caller impersonated, and the changes
-//     refused while they are.
+//     refused while they are; RequireSession (credential.go): what only a
+//     signed-in session may do.
+//   - PasswordChecker and WithPasswordChecker (passwordcheck.go): a rule
+//     every new password must pass (a breach check, password rules).
+//   - Manager.CheckPassword (passwordconfirm.go): a user's password
+//     confirmed without a session, counted by the lockout.
+//   - Pinger (ready.go): a part of the service that Manager.Ready checks.
+//   - HashWaitReporter (telemetry.go): a Hasher that reports its wait for a
+//     slot to the metrics.
 
 // A Feature is an optional capability built over the core in its own
 // package. Pass it to New with WithFeature; New calls InitFeature once,
