@@ -165,6 +165,10 @@ type Config struct {
 	OAuthPictureClient *http.Client
 	// Account security (verify.go, password_reset.go, otp.go, mail.go).
 	AccountSecurity
+	// Hooks are the host's callbacks around sign-up and sign-in
+	// (BeforeRegister, BeforeLogin, AfterLogin; hooks.go,
+	// docs/hooks.md).
+	Hooks Hooks
 
 	// Clock returns the current time. Default time.Now.
 	Clock func() time.Time
