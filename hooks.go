@@ -19,8 +19,9 @@ import (
 // when it is an *Error (NewError, or a sentinel such as ErrForbidden,
 // found with errors.As through wrapping): its status, code and message
 // reach the client. Any other error refuses with ErrRegistrationRefused
-// or ErrLoginRefused (403), its text logged and never sent. A hook is
-// never a 500: an error is a refusal, so a broken hook fails closed.
+// or ErrLoginRefused (403), its text logged and never sent: an error is
+// a refusal, so a broken hook fails closed, never with a 500 (unless it
+// returns a 5xx *Error itself).
 //
 // The stream of what changed (accounts created, sessions opened, ...)
 // after commit is not a hook here: WithEventHandler receives every audit
