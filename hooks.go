@@ -140,7 +140,7 @@ func (m *Manager) hookRefusal(ctx context.Context, hook string, err error, refus
 	if err == nil {
 		return nil
 	}
-	if e, ok := errors.AsType[*Error](err); ok {
+	if e, ok := errors.AsType[*Error](err); ok && e != nil {
 		return e
 	}
 	m.log.InfoContext(ctx, "hook refused", "hook", hook, "err", err)
