@@ -61,6 +61,9 @@ func TestHooksHTTP(t *testing.T) {
 		if e.whoami(tk.AccessToken) == "" {
 			t.Fatal("no user behind the token")
 		}
+		if !strings.Contains(e.logs.String(), "AfterLogin hook panicked") {
+			t.Error("the AfterLogin panic was not logged")
+		}
 
 		// A third-party account of another domain is a refused registration.
 		e.login(t, "github", identity("github", 1, "dev@other.org")).wantError(t, http.StatusForbidden, "registration_refused")
