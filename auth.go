@@ -73,7 +73,7 @@ func (m *Manager) register(ctx context.Context, nu NewUser) (*Tokens, error) {
 	if m.cfg.RequireVerifiedEmail && !u.EmailVerified {
 		return nil, m.emailNotVerified()
 	}
-	return m.openSession(ctx, u, "", "", "")
+	return m.openSession(ctx, u, "", "", "", "") // no login hooks: BeforeRegister decided
 }
 
 // Login checks a username (or email) and password and opens a session.
@@ -164,7 +164,7 @@ func (m *Manager) login(ctx context.Context, login, password string) (*Tokens, e
 			newHash = ""
 		}
 	}
-	return m.openSessionRehash(ctx, u, AuditLogin, "", u.PasswordHash, newHash)
+	return m.openSessionRehash(ctx, u, MethodPassword, AuditLogin, "", u.PasswordHash, newHash)
 }
 
 // inactiveError explains to the owner of an inactive account (after a
@@ -206,9 +206,9 @@ func (m *Manager) openSessionOpts(ctx context.Context, u *User, so sessionOption
 	if !u.IsActive {
 		return nil, ErrInactiveUser
 	}
-	detail := ""
+	detail, method := "", MethodSession
 	if so.method != "" {
-		detail = "method=" + so.method
+		detail, method = "method="+so.method, so.method
 	}
 	g := tokenGrant{ttl: so.lifetime}
 	if so.lifetime < 0 || so.lifetime > m.cfg.SessionTTL {
@@ -224,7 +224,7 @@ func (m *Manager) openSessionOpts(ctx context.Context, u *User, so sessionOption
 			g.ttl = m.cfg.AccessTokenTTL
 		}
 	}
-	return m.openSessionWith(ctx, u, AuditLogin, detail, "", "", g)
+	return m.openSessionWith(ctx, u, method, AuditLogin, detail, "", "", g)
 }
 
 // A SessionOption qualifies a session opened with OpenSession.
@@ -269,21 +269,27 @@ func Lifetime(d time.Duration) SessionOption {
 // passwordHash is not empty, still has that password hash: a login whose
 // password check (a quarter of a second of bcrypt) raced with a password
 // change, a ban or a deletion does not open a session after it.
-func (m *Manager) openSession(ctx context.Context, u *User, action, detail, passwordHash string) (*Tokens, error) {
-	return m.openSessionRehash(ctx, u, action, detail, passwordHash, "")
+//
+// method names the sign-in path for Config.Hooks (BeforeLogin before
+// anything is written, AfterLogin after the commit); "" calls neither.
+func (m *Manager) openSession(ctx context.Context, u *User, method, action, detail, passwordHash string) (*Tokens, error) {
+	return m.openSessionRehash(ctx, u, method, action, detail, passwordHash, "")
 }
 
 // openSessionRehash is openSession that, when newHash is not empty, also
 // replaces the user's password hash (still passwordHash) by newHash in
 // the same transaction and audits it once (AuditPasswordRehash).
-func (m *Manager) openSessionRehash(ctx context.Context, u *User, action, detail, passwordHash, newHash string) (*Tokens, error) {
-	return m.openSessionWith(ctx, u, action, detail, passwordHash, newHash, tokenGrant{})
+func (m *Manager) openSessionRehash(ctx context.Context, u *User, method, action, detail, passwordHash, newHash string) (*Tokens, error) {
+	return m.openSessionWith(ctx, u, method, action, detail, passwordHash, newHash, tokenGrant{})
 }
 
 // openSessionWith is openSessionRehash for a session of grant g: with
 // g.ttl the session ends then, and with g.actor its tokens carry act, it
 // has no refresh token and its audit entry names the actor.
-func (m *Manager) openSessionWith(ctx context.Context, u *User, action, detail, passwordHash, newHash string, g tokenGrant) (*Tokens, error) {
+func (m *Manager) openSessionWith(ctx context.Context, u *User, method, action, detail, passwordHash, newHash string, g tokenGrant) (*Tokens, error) {
+	if err := m.beforeLogin(ctx, u, method); err != nil { // hooks.go
+		return nil, err
+	}
 	now := m.now()
 	sid, err := m.newUUID()
 	if err != nil {
@@ -358,7 +364,12 @@ func (m *Manager) openSessionWith(ctx context.Context, u *User, action, detail, 
 	if g.actor == "" {
 		g.ttl = 0 // the session's lifetime; its access tokens keep theirs
 	}
-	return m.issue(cur, sid, refresh, now, g, extra)
+	t, err := m.issue(cur, sid, refresh, now, g, extra)
+	if err != nil {
+		return nil, err
+	}
+	m.afterLogin(ctx, cur, s, method)
+	return t, nil
 }
 
 // issue signs an access token of grant g, with the extra claims of

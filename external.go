@@ -487,7 +487,7 @@ func (m *Manager) oauthSession(ctx context.Context, userUUID string, x *External
 	if err := m.loginSecondStep(ctx, u); err != nil {
 		return nil, err
 	}
-	t, err := m.openSession(ctx, u, AuditOAuthLogin, "", "")
+	t, err := m.openSession(ctx, u, MethodOAuth+":"+x.Provider, AuditOAuthLogin, "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -515,6 +515,11 @@ func (m *Manager) createExternalUser(ctx context.Context, prof *oauth.Profile, x
 		u, err := m.prepareNewUser(NewUser{Username: name, Email: x.Email, EmailVerified: true, PasswordHash: "-"})
 		if err != nil {
 			return nil, ErrOAuthProfile.WithMessage("The provider's profile cannot make an account.").Wrap(err)
+		}
+		if try == 0 {
+			if err := m.beforeRegister(ctx, u); err != nil { // hooks.go
+				return nil, err
+			}
 		}
 		u.PasswordHash, u.IsExternalOnly = "", true
 		err = m.inTx(ctx, func(ctx context.Context, tx fullStore) error {

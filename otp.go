@@ -107,7 +107,7 @@ func (m *Manager) loginOTP(ctx context.Context, challenge, code string) (*Tokens
 	if !u.IsActive {
 		return nil, m.inactiveError(ctx, u)
 	}
-	return m.openSession(ctx, u, AuditLogin, "", "")
+	return m.openSession(ctx, u, MethodOTP, AuditLogin, "", "")
 }
 
 // SetupOTP returns the authenticator enrolment of a user, creating and

@@ -32,5 +32,6 @@ func (m *Manager) signIn(ctx context.Context, u *User, method string, bothFactor
 	} else if err := m.loginSecondStep(ctx, u); err != nil { // otp.go
 		return nil, err
 	}
-	return m.openSession(ctx, u, AuditLogin, "method="+cleanText(method, 64), "")
+	method = cleanText(method, 64)
+	return m.openSession(ctx, u, method, AuditLogin, "method="+method, "")
 }

@@ -256,6 +256,11 @@ func (m *Manager) createUser(ctx context.Context, nu NewUser, actorUUID, action 
 			return nil, err
 		}
 	}
+	if action == AuditRegister {
+		if err := m.beforeRegister(ctx, u); err != nil { // hooks.go
+			return nil, err
+		}
+	}
 	if err := m.checkAvailable(ctx, u); err != nil {
 		return nil, err
 	}

@@ -28,7 +28,9 @@
 // change that takes an account over), Manager.ForgetCached,
 // CredentialAuthenticator (a credential of the feature's kind, such as an
 // API key, with its scopes enforced by Authorize through ContextWithCaller),
-// the mail seams (MailData, MailTemplate, QueueMail), NewError; its routes join
+// the mail seams (MailData, MailTemplate, QueueMail), NewError,
+// Manager.CheckRegistration (Config.Hooks.BeforeRegister for a feature's
+// self-service sign-up); its routes join
 // httpadapter's route table through httpadapter.Feature.
 package usermgmt
 
@@ -165,6 +167,10 @@ type Config struct {
 	OAuthPictureClient *http.Client
 	// Account security (verify.go, password_reset.go, otp.go, mail.go).
 	AccountSecurity
+	// Hooks are the host's callbacks around sign-up and sign-in
+	// (BeforeRegister, BeforeLogin, AfterLogin; hooks.go,
+	// docs/hooks.md).
+	Hooks Hooks
 
 	// Clock returns the current time. Default time.Now.
 	Clock func() time.Time

@@ -29,6 +29,11 @@ func (f *EmailLogin) signUp(ctx context.Context, addr string) (*usermgmt.User, b
 		return nil, false, err
 	}
 	base := usernameOf(addr)
+	// A sign-up is a registration: Config.Hooks.BeforeRegister decides,
+	// before anything is written.
+	if err := f.m.CheckRegistration(ctx, usermgmt.NewUser{Username: base, Email: addr, EmailVerified: true, PasswordHash: hash}); err != nil {
+		return nil, false, err
+	}
 	for try := range maxUsernameTries {
 		name := base
 		if try > 0 {

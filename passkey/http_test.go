@@ -47,14 +47,24 @@ func newEnv(t testing.TB) *env {
 // instance of the service (its own process, its own randomness) has.
 func newEnvSecret(t testing.TB, secret string) *env {
 	t.Helper()
+	return newEnvConfig(t, secret, nil)
+}
+
+// newEnvConfig is newEnvSecret whose Config mc, when not nil, changes.
+func newEnvConfig(t testing.TB, secret string, mc func(*usermgmt.Config)) *env {
+	t.Helper()
 	st, err := anydb.Open(context.Background(), "sqlite://:memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	c := &clock{t: time.Now()}
-	m, err := usermgmt.New(usermgmt.Config{Store: st, JWTSecret: []byte(secret), BaseURL: origin,
-		BcryptCost: 4, DataDir: t.TempDir(), Clock: c.Now}, usermgmt.WithFeature(passkey.New(passkey.Config{})))
+	cfg := usermgmt.Config{Store: st, JWTSecret: []byte(secret), BaseURL: origin,
+		BcryptCost: 4, DataDir: t.TempDir(), Clock: c.Now}
+	if mc != nil {
+		mc(&cfg)
+	}
+	m, err := usermgmt.New(cfg, usermgmt.WithFeature(passkey.New(passkey.Config{})))
 	if err != nil {
 		t.Fatal(err)
 	}
