@@ -27,6 +27,8 @@ import (
 //     feature's first factor (a magic link, a passkey).
 //   - Manager.CheckSignInProof: a first factor that can be guessed (a
 //     mailed code), counted by the login lockout.
+//   - Manager.CheckRegistration: Config.Hooks.BeforeRegister asked of an
+//     account a feature is about to create (a sign-up by link).
 //   - Manager.MailData, MailTemplate, RenderFeatureMail, QueueMail,
 //     HasMailer: mail.
 //   - Manager.ForgetCached: the cache after a write the Manager did not see.
