@@ -1,9 +1,11 @@
 package org
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/usermgmt/usermgmt"
 	"github.com/usermgmt/usermgmt/httpadapter"
@@ -25,23 +27,43 @@ func CurrentOrg(ctx context.Context) (*Membership, bool) {
 	return m, ok && m != nil
 }
 
-// RequireOrgRole guards a host's route on an organization named by the
-// path value param ("org" for a pattern such as /app/{org}/billing): it
-// authenticates the caller as httpadapter.RequireAuth does (401), then
-// lets through only a member of that organization (the value is its ID)
-// whose role is one of roles, or any member when roles is empty. It reads
-// the membership from the store on each request (one primary-key lookup)
-// and does not yet read an org_id claim of the token (not implemented).
-// Another caller, and an organization that does not exist, get 404
-// org_not_found (nothing tells them apart); a member without the role 403.
-// next reads the organization and role with CurrentOrg.
+// RequireOrgRole guards a host's route on an organization: it
+// authenticates the caller as httpadapter.RequireAuth does (401), then lets
+// through only a member of the organization whose role is one of roles, or
+// any member when roles is empty. The organization is the path value param
+// ("org" for a pattern such as /app/{org}/billing; its ID), or, when param
+// is "", the token's active organization (SwitchOrg).
+//
+// When the token carries the org_id and org_role claims of that
+// organization and they are fresh (issued after the user's last
+// membership change, see SwitchOrg), the check reads them and nothing
+// else: no store read, and CurrentOrg's Org carries the ID only. Otherwise
+// it reads the membership and the organization from the store (two
+// primary-key lookups), and CurrentOrg's Org is the whole organization.
+// Another caller, an organization that does not exist, and no active
+// organization (param "") get 404 org_not_found (nothing tells them
+// apart); a member without the role 403. next reads the organization and
+// role with CurrentOrg.
 func RequireOrgRole(m *usermgmt.Manager, o *Orgs, param string, roles ...string) func(http.Handler) http.Handler {
 	return httpadapter.RequireCheck(m, func(r *http.Request, p *usermgmt.Principal) (context.Context, error) {
+		want := ""
+		if param != "" {
+			want = r.PathValue(param)
+		}
+		if id, role, ok := tokenOrg(p); ok && (param == "" || sameID(id, want)) {
+			if len(roles) > 0 && !slices.Contains(roles, role) {
+				return nil, usermgmt.ErrForbidden
+			}
+			return context.WithValue(r.Context(), currentOrgKey{}, &Membership{Org: &Organization{ID: id, Role: role}, Role: role}), nil
+		}
+		if param == "" {
+			return nil, ErrNotFound
+		}
 		st, err := o.store(m.Store())
 		if err != nil {
 			return nil, err
 		}
-		id, err := canonical(r.PathValue(param), ErrNotFound)
+		id, err := canonical(want, ErrNotFound)
 		if err != nil {
 			return nil, err
 		}
@@ -59,3 +81,30 @@ func RequireOrgRole(m *usermgmt.Manager, o *Orgs, param string, roles ...string)
 		return context.WithValue(r.Context(), currentOrgKey{}, &Membership{Org: view(org, mb.Role), Role: mb.Role}), nil
 	})
 }
+
+// tokenOrg returns the organization and role of p's token claims when it
+// has them and they are fresh: issued after the user's updated_at, which
+// every membership change of the user sets (the claims' iat is in whole
+// seconds, so a token of the same second as a change is not trusted).
+func tokenOrg(p *usermgmt.Principal) (id, role string, ok bool) {
+	rawID, rawRole := p.Claims[ClaimOrgID], p.Claims[ClaimOrgRole]
+	if rawID == nil || rawRole == nil || !p.IssuedAt.After(p.User().UpdatedAt) {
+		return "", "", false
+	}
+	id, ok1 := jsonString(rawID)
+	role, ok2 := jsonString(rawRole)
+	return id, role, ok1 && ok2 && id != "" && role != ""
+}
+
+// jsonString reads a JSON string without escapes (what the feature signs:
+// a UUID, a role name).
+func jsonString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || bytes.IndexByte(raw, '\\') >= 0 {
+		return "", false
+	}
+	return string(raw[1 : len(raw)-1]), true
+}
+
+// sameID reports whether the path value v names the organization id (a
+// UUID in lower case), in any letter case.
+func sameID(id, v string) bool { return len(v) == len(id) && strings.EqualFold(id, v) }
