@@ -50,11 +50,14 @@ func RequireOrgRole(m *usermgmt.Manager, o *Orgs, param string, roles ...string)
 		if param != "" {
 			want = r.PathValue(param)
 		}
-		if id, role, ok := tokenOrg(p); ok && (param == "" || sameID(id, want)) {
+		if id, role, ok := o.tokenOrg(p, want); ok {
 			if len(roles) > 0 && !slices.Contains(roles, role) {
 				return nil, usermgmt.ErrForbidden
 			}
-			return context.WithValue(r.Context(), currentOrgKey{}, &Membership{Org: &Organization{ID: id, Role: role}, Role: role}), nil
+			c := &claimOrgContext{Context: r.Context()}
+			c.o.ID, c.o.Role = id, role
+			c.m.Org, c.m.Role = &c.o, role
+			return c, nil
 		}
 		if param == "" {
 			return nil, ErrNotFound
@@ -82,29 +85,62 @@ func RequireOrgRole(m *usermgmt.Manager, o *Orgs, param string, roles ...string)
 	})
 }
 
+// claimOrgContext is the context of a request let through on its
+// token's claims: the Membership and its Organization in one allocation
+// with the context that carries them (the hot path's cost).
+type claimOrgContext struct {
+	context.Context
+	m Membership
+	o Organization
+}
+
+// Value implements context.Context.
+func (c *claimOrgContext) Value(key any) any {
+	if key == (currentOrgKey{}) {
+		return &c.m
+	}
+	return c.Context.Value(key)
+}
+
 // tokenOrg returns the organization and role of p's token claims when it
-// has them and they are fresh: issued after the user's updated_at, which
-// every membership change of the user sets (the claims' iat is in whole
-// seconds, so a token of the same second as a change is not trusted).
-func tokenOrg(p *usermgmt.Principal) (id, role string, ok bool) {
+// has them, they are fresh and they name the organization want ("" for
+// any): fresh is issued after the user's updated_at, which every
+// membership change of the user sets (the claims' iat is in whole seconds,
+// so a token of the same second as a change is not trusted). It reuses
+// want's and the role list's strings rather than allocate.
+func (o *Orgs) tokenOrg(p *usermgmt.Principal, want string) (id, role string, ok bool) {
 	rawID, rawRole := p.Claims[ClaimOrgID], p.Claims[ClaimOrgRole]
 	if rawID == nil || rawRole == nil || !p.IssuedAt.After(p.User().UpdatedAt) {
 		return "", "", false
 	}
-	id, ok1 := jsonString(rawID)
-	role, ok2 := jsonString(rawRole)
-	return id, role, ok1 && ok2 && id != "" && role != ""
+	bid, ok1 := jsonString(rawID)
+	brole, ok2 := jsonString(rawRole)
+	if !ok1 || !ok2 || len(bid) == 0 {
+		return "", "", false
+	}
+	switch {
+	case want == "":
+		id = string(bid)
+	case string(bid) == want:
+		id = want
+	case len(bid) == len(want) && strings.EqualFold(string(bid), want):
+		id = string(bid)
+	default:
+		return "", "", false
+	}
+	for _, r := range o.roles {
+		if string(brole) == r {
+			return id, r, true
+		}
+	}
+	return "", "", false // a role the configuration no longer has
 }
 
 // jsonString reads a JSON string without escapes (what the feature signs:
-// a UUID, a role name).
-func jsonString(raw []byte) (string, bool) {
+// a UUID, a role name), without copying it.
+func jsonString(raw []byte) ([]byte, bool) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || bytes.IndexByte(raw, '\\') >= 0 {
-		return "", false
+		return nil, false
 	}
-	return string(raw[1 : len(raw)-1]), true
+	return raw[1 : len(raw)-1], true
 }
-
-// sameID reports whether the path value v names the organization id (a
-// UUID in lower case), in any letter case.
-func sameID(id, v string) bool { return len(v) == len(id) && strings.EqualFold(id, v) }
