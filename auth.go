@@ -50,7 +50,8 @@ type Principal struct {
 	// credential).
 	IssuedAt time.Time
 	// Claims are the claims of the token that ClaimsFeatures declared
-	// (nil for none), as JSON: the feature that set them reads them.
+	// (nil for none), as JSON: the feature that set them reads them. The
+	// map is shared with the token cache: read it, never modify it.
 	Claims map[string]json.RawMessage
 }
 
