@@ -664,7 +664,7 @@ func (o *Orgs) DeleteUserWithOrgs(ctx context.Context, actor *usermgmt.User, use
 	if err != nil {
 		return nil, err
 	}
-	var deleted []string
+	var deleted, touched []string
 	err = o.inTx(ctx, func(ctx context.Context, tx usermgmt.Store, st orgstore.Store) error {
 		// The user first, then the organizations (the order of every
 		// transaction that locks both).
@@ -674,6 +674,16 @@ func (o *Orgs) DeleteUserWithOrgs(ctx context.Context, actor *usermgmt.User, use
 		ms, err := st.MembershipsByUser(ctx, uid)
 		if err != nil {
 			return err
+		}
+		// The members' rows before the organizations' locks: the claims of
+		// every organization that may go are stale from here (some of
+		// them stay: a conservative touch).
+		for _, uo := range ms {
+			ids, err := st.TouchOrganizationMembers(ctx, uo.Organization.ID, o.now())
+			if err != nil {
+				return err
+			}
+			touched = append(touched, ids...)
 		}
 		for _, uo := range ms {
 			id := uo.Organization.ID
@@ -701,6 +711,9 @@ func (o *Orgs) DeleteUserWithOrgs(ctx context.Context, actor *usermgmt.User, use
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(touched) > 0 {
+		o.m.ForgetCached(touched...)
 	}
 	return deleted, nil
 }

@@ -252,8 +252,9 @@ func TestOrgClaimsInvalidation(t *testing.T) {
 	}
 }
 
-// TestOrgClaimsDeletedOrg: deleting the organization stops its members'
-// claims being trusted.
+// TestOrgClaimsDeletedOrg: deleting the organization (Delete, and
+// DeleteUserWithOrgs of its last owner) stops its members' claims being
+// trusted.
 func TestOrgClaimsDeletedOrg(t *testing.T) {
 	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {
@@ -289,6 +290,26 @@ func TestOrgClaimsDeletedOrg(t *testing.T) {
 			}
 			if code, _ := probe(app, "/app/"+o.ID+"/home", sw.AccessToken); code != 404 {
 				t.Errorf("home after the deletion = %d, want 404", code)
+			}
+
+			// An organization deleted with its last owner (DeleteUserWithOrgs).
+			admin, lone := e.user(usermgmt.RoleAdmin), e.user()
+			o2 := e.create(lone, "orphaned")
+			e.join(lone, o2, mem, org.RoleMember)
+			clock.add(2 * time.Second)
+			sw2, err := e.orgs.SwitchOrg(ctx, p, o2.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code, _ := probe(app, "/active", sw2.AccessToken); code != 200 {
+				t.Fatalf("before DeleteUserWithOrgs = %d", code)
+			}
+			clock.add(time.Second)
+			if gone, err := e.orgs.DeleteUserWithOrgs(ctx, admin, lone.UUID); err != nil || len(gone) != 1 {
+				t.Fatalf("DeleteUserWithOrgs = %v, %v", gone, err)
+			}
+			if code, _ := probe(app, "/active", sw2.AccessToken); code != 404 {
+				t.Errorf("/active after DeleteUserWithOrgs = %d, want 404", code)
 			}
 		})
 	}
