@@ -2,6 +2,7 @@ package usermgmt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -45,6 +46,13 @@ type Principal struct {
 	// token's act.sub: an admin impersonating them), "" when the user acts
 	// for themself. ContextWithCaller carries it to the Manager's rules.
 	Impersonator string
+	// IssuedAt is the access token's iat (zero for a feature's
+	// credential).
+	IssuedAt time.Time
+	// Claims are the claims of the token that ClaimsFeatures declared
+	// (nil for none), as JSON: the feature that set them reads them. The
+	// map is shared with the token cache: read it, never modify it.
+	Claims map[string]json.RawMessage
 }
 
 // User returns the authenticated user.
@@ -446,7 +454,10 @@ func (m *Manager) authenticate(ctx context.Context, accessToken string) (*Princi
 	if !p.User.IsActive {
 		return nil, ErrSessionRevoked
 	}
-	pr := &Principal{Profile: p, SessionID: claims.SessionID, TokenID: claims.ID, ExpiresAt: claims.ExpiresAt.Time}
+	pr := &Principal{Profile: p, SessionID: claims.SessionID, TokenID: claims.ID, ExpiresAt: claims.ExpiresAt.Time, Claims: claims.Feature}
+	if claims.IssuedAt != nil {
+		pr.IssuedAt = claims.IssuedAt.Time
+	}
 	if claims.Act != nil {
 		// An impersonation lasts only while its actor may still sign in.
 		ap, err := m.Profile(ctx, claims.Act.Subject)

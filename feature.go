@@ -40,6 +40,10 @@ import (
 //     API key) that Manager.Authenticate hands it; its Principal's
 //     Credential scopes limit Authorize on a ContextWithCaller context.
 //   - NewError: errors with a stable code and an HTTP status.
+//   - ClaimsFeature (featureclaims.go): access-token claims of the
+//     feature's own, reserved for it and read back in Principal.Claims;
+//     Manager.ReissueAccessToken issues a new access token for the
+//     caller's session after a change of what they say.
 //   - Manager.SealOTPSecret: a TOTP secret sealed for a users row an
 //     import writes.
 //   - ActingParty and Lifetime (SessionOptions of OpenSession): a session

@@ -24,6 +24,10 @@ type AccessClaims struct {
 	// Act is the RFC 8693 actor claim: the user acting as the subject (an
 	// admin impersonating them), nil for the subject's own session.
 	Act *ActorClaim `json:"act,omitempty"`
+	// Feature holds the claims the ClaimsFeatures declared, as found in
+	// the token (nil for none); Authenticate hands them on in
+	// Principal.Claims.
+	Feature map[string]json.RawMessage `json:"-"`
 }
 
 // ActorClaim is the value of the "act" claim (RFC 8693 section 4.1): sub is
@@ -41,7 +45,8 @@ var reservedClaims = map[string]bool{
 
 // IsReservedClaim reports whether name is a claim the library sets itself
 // (iss, sub, aud, exp, nbf, iat, jti, sid, act, scope, client_id), which a
-// Config.AccessTokenClaims hook cannot set.
+// Config.AccessTokenClaims hook cannot set. The claims a ClaimsFeature
+// declares are reserved for it as well, on the Manager it is enabled on.
 func IsReservedClaim(name string) bool { return reservedClaims[name] }
 
 // UnmarshalJSON decodes the claims and refuses a NumericDate claim (exp, iat,
@@ -90,6 +95,9 @@ type tokenIssuer struct {
 	keys     *jwtkeys.Set
 	method   jwt.SigningMethod // of the signing key
 	parser   *jwt.Parser
+	// features are the claims the ClaimsFeatures declared, read back by
+	// verify.
+	features map[string]ClaimsFeature
 }
 
 // accessKeys returns the key set of cfg: SigningKeys, or the HS256 set of
@@ -224,7 +232,7 @@ func (t *tokenIssuer) verify(token string) (*AccessClaims, error) {
 		return nil, ErrInvalidToken
 	}
 	var claims AccessClaims
-	_, err := t.parser.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
+	tok, err := t.parser.ParseWithClaims(token, &claims, func(tok *jwt.Token) (any, error) {
 		kid, _ := tok.Header["kid"].(string)
 		key, ok := t.keys.Lookup(kid)
 		if !ok {
@@ -244,6 +252,11 @@ func (t *tokenIssuer) verify(token string) (*AccessClaims, error) {
 	if claims.Act != nil && (claims.Act.Subject == "" || claims.Act.Subject == claims.Subject) {
 		return nil, ErrInvalidToken.Wrap(errors.New("an act claim without another sub"))
 	}
+	if len(t.features) > 0 {
+		if claims.Feature, err = readFeatureClaims(tok.Raw, t.features); err != nil {
+			return nil, ErrInvalidToken.Wrap(err)
+		}
+	}
 	return &claims, nil
 }
 
@@ -255,30 +268,38 @@ const maxExtraClaimsBytes = 2048
 // a hook or claims). It runs before anything is stored, so its failure
 // changes nothing.
 func (m *Manager) accessTokenClaims(ctx context.Context, u *User, s *Session) ([]byte, error) {
-	if m.cfg.AccessTokenClaims == nil {
+	if m.cfg.AccessTokenClaims == nil && len(m.claimFeatures) == 0 {
 		return nil, nil
 	}
-	// The hook sees copies, without the secrets it has no use for.
+	// The hook and the features see copies, without the secrets they have
+	// no use for.
 	uc, sc := *u, *s
 	uc.PasswordHash, uc.OTPSecret = "", ""
 	sc.RefreshHash, sc.PrevRefreshHash, sc.SealedSuccessor = nil, nil, nil
-	claims, err := m.cfg.AccessTokenClaims(ctx, &uc, &sc)
-	if err != nil {
-		if e, ok := errors.AsType[*Error](err); ok && e.Status >= 400 && e.Status < 500 {
-			return nil, err
-		}
-		m.log.ErrorContext(ctx, "access token claims hook failed", "user", u.UUID, "err", err)
-		return nil, ErrAccessTokenClaims.Wrap(err)
+	claims := map[string]any{}
+	if err := m.featureClaims(ctx, &uc, &sc, claims); err != nil {
+		return nil, err
 	}
-	if len(claims) == 0 {
-		return nil, nil
-	}
-	for name := range claims {
-		if reservedClaims[name] {
-			err := fmt.Errorf("the hook set the reserved claim %q", name)
+	if m.cfg.AccessTokenClaims != nil {
+		hc, err := m.cfg.AccessTokenClaims(ctx, &uc, &sc)
+		if err != nil {
+			if e, ok := errors.AsType[*Error](err); ok && e.Status >= 400 && e.Status < 500 {
+				return nil, err
+			}
 			m.log.ErrorContext(ctx, "access token claims hook failed", "user", u.UUID, "err", err)
 			return nil, ErrAccessTokenClaims.Wrap(err)
 		}
+		for name, v := range hc {
+			if reservedClaims[name] || m.claimOwners[name] != nil {
+				err := fmt.Errorf("the hook set the reserved claim %q", name)
+				m.log.ErrorContext(ctx, "access token claims hook failed", "user", u.UUID, "err", err)
+				return nil, ErrAccessTokenClaims.Wrap(err)
+			}
+			claims[name] = v
+		}
+	}
+	if len(claims) == 0 {
+		return nil, nil
 	}
 	b, err := json.Marshal(claims)
 	if err == nil && len(b) > maxExtraClaimsBytes {

@@ -268,8 +268,12 @@ type Manager struct {
 
 	features    []Feature
 	credentials []CredentialAuthenticator // the features' (credential.go)
-	events      []EventHandler
-	pwCheckers  []PasswordChecker
+	// claimFeatures put claims in access tokens; claimOwners maps each
+	// claim they declared to its feature (featureclaims.go).
+	claimFeatures []ClaimsFeature
+	claimOwners   map[string]ClaimsFeature
+	events        []EventHandler
+	pwCheckers    []PasswordChecker
 
 	meterProvider  metric.MeterProvider // nil: no metrics (telemetry.go)
 	tracerProvider trace.TracerProvider // nil: no spans
@@ -340,6 +344,11 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		}
 	}
 	m.credentials = credentialAuthenticators(m.features)
+	if m.claimFeatures, m.claimOwners, err = initClaimFeatures(m.features); err != nil {
+		m.closeMail()
+		return nil, err
+	}
+	m.tokens.features = m.claimOwners
 	return m, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,28 +65,45 @@ func BenchmarkMembers(b *testing.B) {
 }
 
 // BenchmarkRequireOrgRole compares the guard of an organization's route
-// (token check, then the membership read from the store) with the plain
-// RequireAuth (token check only).
+// with the plain RequireAuth (token check only): "org" with a token
+// without org claims (the membership and organization read from the
+// store), "org-claims" with a token of the active organization (SwitchOrg),
+// whose fresh claims are read instead.
 func BenchmarkRequireOrgRole(b *testing.B) {
 	for _, db := range databases {
 		b.Run(db.name, func(b *testing.B) {
-			e := newEnv(b, db.dsn(b), org.Config{})
+			// The users and the organization are made 5 s in the past, so
+			// that the switched token is issued after the last change.
+			var offset atomic.Int64
+			offset.Store(int64(-5 * time.Second))
+			e := newEnvClock(b, db.dsn(b), org.Config{}, func() time.Time { return time.Now().Add(time.Duration(offset.Load())) })
 			owner := e.user()
 			o := e.create(owner, "hot")
+			offset.Store(0)
 			tok := e.token(owner)
+			p, err := e.m.Authenticate(context.Background(), tok)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sw, err := e.orgs.SwitchOrg(context.Background(), p, o.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
 			ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 			mux := http.NewServeMux()
 			mux.Handle("GET /auth/{org}", httpadapter.RequireAuth(e.m)(ok))
 			mux.Handle("GET /org/{org}", org.RequireOrgRole(e.m, e.orgs, "org", org.RoleOwner)(ok))
-			for _, path := range []string{"/auth/", "/org/"} {
-				b.Run(path[1:len(path)-1], func(b *testing.B) {
-					req := httptest.NewRequest("GET", path+o.ID, nil)
-					req.Header.Set("Authorization", "Bearer "+tok)
+			for _, c := range []struct{ name, path, token string }{
+				{"auth", "/auth/", tok}, {"org", "/org/", tok}, {"org-claims", "/org/", sw.AccessToken},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					req := httptest.NewRequest("GET", c.path+o.ID, nil)
+					req.Header.Set("Authorization", "Bearer "+c.token)
 					for b.Loop() {
 						rec := httptest.NewRecorder()
 						mux.ServeHTTP(rec, req)
 						if rec.Code != http.StatusNoContent {
-							b.Fatalf("%s = %d", path, rec.Code)
+							b.Fatalf("%s = %d", c.name, rec.Code)
 						}
 					}
 				})

@@ -38,6 +38,7 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 		return e
 	}
 	return append([]httpadapter.Endpoint{
+		o.switchEndpoint(),
 		body("OrganizationCreate", httpadapter.Handle(rt{Method: post, Path: "/orgs", Name: "create_org", Flag: "CREATE_ORG",
 			Tag: "organizations", Auth: true, Limit: httpadapter.ClassAccount,
 			Summary: "Create an organization; the caller becomes its owner.", Request: "OrganizationCreate", Encodings: jsonOnly,
@@ -325,8 +326,10 @@ func (o *Orgs) Schemas() map[string]any {
 	member := js{"type": "object", "properties": js{"uuid": uuid, "role": str, "joined_at": when}, "required": []string{"uuid", "role", "joined_at"}}
 	next := js{"type": "string", "description": "The cursor of the next page (the after parameter); empty at the end."}
 	return js{
-		"OrganizationCreate":   js{"type": "object", "properties": js{"name": name, "slug": slug, "metadata": meta}, "required": []string{"name", "slug"}},
-		"OrganizationPatch":    js{"type": "object", "properties": js{"name": name, "slug": slug, "metadata": meta}},
+		"OrganizationCreate": js{"type": "object", "properties": js{"name": name, "slug": slug, "metadata": meta}, "required": []string{"name", "slug"}},
+		"OrganizationPatch":  js{"type": "object", "properties": js{"name": name, "slug": slug, "metadata": meta}},
+		"OrganizationSwitch": js{"type": "object", "properties": js{"org_id": js{"type": []string{"string", "null"}, "format": "uuid",
+			"description": "The organization to make active, or null to clear."}}, "required": []string{"org_id"}},
 		"OrganizationID":       js{"type": "object", "properties": js{"id": uuid}, "required": []string{"id"}},
 		"OrganizationMember":   js{"type": "object", "properties": js{"id": uuid, "uuid": uuid}, "required": []string{"id", "uuid"}},
 		"OrganizationTransfer": js{"type": "object", "properties": js{"uuid": uuid}, "required": []string{"uuid"}},

@@ -296,7 +296,14 @@ func (o *Orgs) Delete(ctx context.Context, actor *usermgmt.User, id string) erro
 	if err := usermgmt.RefuseImpersonated(ctx); err != nil {
 		return err
 	}
-	return o.inTx(ctx, func(ctx context.Context, tx usermgmt.Store, st orgstore.Store) error {
+	var members []string
+	err := o.inTx(ctx, func(ctx context.Context, tx usermgmt.Store, st orgstore.Store) error {
+		if usermgmt.ValidateUUID(id) == nil {
+			var err error // the members' rows before the organization's lock
+			if members, err = st.TouchOrganizationMembers(ctx, toLower(id), o.now()); err != nil {
+				return err
+			}
+		}
 		org, m, err := o.access(ctx, st, actor, id, true)
 		if err != nil {
 			return err
@@ -309,6 +316,22 @@ func (o *Orgs) Delete(ctx context.Context, actor *usermgmt.User, id string) erro
 		}
 		return o.audit(ctx, tx, actor.UUID, "", AuditDeleted, org.ID, org.Slug)
 	})
+	if err == nil && len(members) > 0 {
+		o.m.ForgetCached(members...)
+	}
+	return err
+}
+
+// sortedPair returns a and b in order (one of them when equal), the order
+// in which a transaction locks two users' rows.
+func sortedPair(a, b string) []string {
+	switch {
+	case a == b:
+		return []string{a}
+	case a < b:
+		return []string{a, b}
+	}
+	return []string{b, a}
 }
 
 // Members returns a page of an organization's members (to its members
@@ -399,6 +422,9 @@ func (o *Orgs) SetRole(ctx context.Context, actor *usermgmt.User, id, userUUID, 
 	}
 	var out *Member
 	err := o.inTx(ctx, func(ctx context.Context, tx usermgmt.Store, st orgstore.Store) error {
+		if err := st.TouchUsers(ctx, o.now(), toLower(userUUID)); err != nil { // before the organization's lock
+			return err
+		}
 		org, am, err := o.access(ctx, st, actor, id, true)
 		if err != nil {
 			return err
@@ -430,6 +456,9 @@ func (o *Orgs) SetRole(ctx context.Context, actor *usermgmt.User, id, userUUID, 
 		out = memberView(t)
 		return o.audit(ctx, tx, actor.UUID, t.UserUUID, AuditMemberRole, org.ID, detail)
 	})
+	if err == nil {
+		o.m.ForgetCached(toLower(userUUID))
+	}
 	return out, err
 }
 
@@ -440,7 +469,10 @@ func (o *Orgs) RemoveMember(ctx context.Context, actor *usermgmt.User, id, userU
 	if err := usermgmt.RefuseImpersonated(ctx); err != nil {
 		return err
 	}
-	return o.inTx(ctx, func(ctx context.Context, tx usermgmt.Store, st orgstore.Store) error {
+	err := o.inTx(ctx, func(ctx context.Context, tx usermgmt.Store, st orgstore.Store) error {
+		if err := st.TouchUsers(ctx, o.now(), toLower(userUUID)); err != nil { // before the organization's lock
+			return err
+		}
 		org, am, err := o.access(ctx, st, actor, id, true)
 		if err != nil {
 			return err
@@ -465,6 +497,10 @@ func (o *Orgs) RemoveMember(ctx context.Context, actor *usermgmt.User, id, userU
 		}
 		return o.audit(ctx, tx, actor.UUID, t.UserUUID, AuditMemberRemoved, org.ID, detail)
 	})
+	if err == nil {
+		o.m.ForgetCached(toLower(userUUID))
+	}
+	return err
 }
 
 // Transfer hands an owner's ownership to another member: they become an
@@ -475,7 +511,11 @@ func (o *Orgs) Transfer(ctx context.Context, actor *usermgmt.User, id, userUUID 
 		return nil, err
 	}
 	var out *Member
+	touched := sortedPair(actor.UUID, toLower(userUUID))
 	err := o.inTx(ctx, func(ctx context.Context, tx usermgmt.Store, st orgstore.Store) error {
+		if err := st.TouchUsers(ctx, o.now(), touched...); err != nil { // before the organization's lock
+			return err
+		}
 		org, am, err := o.access(ctx, st, actor, id, true)
 		if err != nil {
 			return err
@@ -505,6 +545,9 @@ func (o *Orgs) Transfer(ctx context.Context, actor *usermgmt.User, id, userUUID 
 		out = memberView(t)
 		return o.audit(ctx, tx, actor.UUID, t.UserUUID, AuditTransferred, org.ID, "")
 	})
+	if err == nil {
+		o.m.ForgetCached(touched...)
+	}
 	return out, err
 }
 
@@ -621,7 +664,7 @@ func (o *Orgs) DeleteUserWithOrgs(ctx context.Context, actor *usermgmt.User, use
 	if err != nil {
 		return nil, err
 	}
-	var deleted []string
+	var deleted, touched []string
 	err = o.inTx(ctx, func(ctx context.Context, tx usermgmt.Store, st orgstore.Store) error {
 		// The user first, then the organizations (the order of every
 		// transaction that locks both).
@@ -631,6 +674,16 @@ func (o *Orgs) DeleteUserWithOrgs(ctx context.Context, actor *usermgmt.User, use
 		ms, err := st.MembershipsByUser(ctx, uid)
 		if err != nil {
 			return err
+		}
+		// The members' rows before the organizations' locks: the claims of
+		// every organization that may go are stale from here (some of
+		// them stay: a conservative touch).
+		for _, uo := range ms {
+			ids, err := st.TouchOrganizationMembers(ctx, uo.Organization.ID, o.now())
+			if err != nil {
+				return err
+			}
+			touched = append(touched, ids...)
 		}
 		for _, uo := range ms {
 			id := uo.Organization.ID
@@ -658,6 +711,9 @@ func (o *Orgs) DeleteUserWithOrgs(ctx context.Context, actor *usermgmt.User, use
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(touched) > 0 {
+		o.m.ForgetCached(touched...)
 	}
 	return deleted, nil
 }

@@ -172,6 +172,10 @@ type Config struct {
 	// APIKeys is API_KEYS_ENABLED (default true): users and admins manage
 	// API keys under /api/user/me/api-keys (the apikey feature).
 	APIKeys bool
+	// Organizations is ORGANIZATIONS_ENABLED (default false): the org
+	// feature's routes (/api/orgs..., /api/auth/switch-org), which the
+	// reference service does not have.
+	Organizations bool
 	// ImpersonationLifetime is IMPERSONATION_MINUTES: how long an admin's
 	// impersonation of a user lasts; 0 (the default) leaves the
 	// impersonate feature off.
@@ -256,6 +260,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.FeatureFlagsFile = p.str("FEATURE_FLAGS_FILE", "")
 	c.FlagPollInterval = time.Duration(p.intRange("FEATURE_FLAGS_POLL_SECONDS", 1, 1, 3600)) * time.Second
 	c.APIKeys = p.boolean("API_KEYS_ENABLED", true)
+	c.Organizations = p.boolean("ORGANIZATIONS_ENABLED", false)
 	c.ImpersonationLifetime = time.Duration(p.intRange("IMPERSONATION_MINUTES", 0, 0, int(impersonate.MaxLifetime/time.Minute))) * time.Minute
 	c.Lockout = usermgmt.LockoutPolicy{Threshold: p.intRange("LOGIN_LOCKOUT_THRESHOLD", usermgmt.DefaultLockout.Threshold, 0, 1000)}
 	minutes := time.Duration(p.intRange("LOGIN_LOCKOUT_MINUTES", int(usermgmt.DefaultLockout.Duration/time.Minute), 1, 7*24*60)) * time.Minute

@@ -9,6 +9,7 @@ import (
 	"github.com/usermgmt/usermgmt/dbtools"
 	"github.com/usermgmt/usermgmt/emaillogin"
 	"github.com/usermgmt/usermgmt/impersonate"
+	"github.com/usermgmt/usermgmt/org"
 	"github.com/usermgmt/usermgmt/passkey"
 )
 
@@ -58,7 +59,8 @@ func (p *parser) signIn(mailer bool) SignIn {
 
 // features are the feature packages the service enables: the admin tools
 // (as the reference served every route), the sign-in methods of
-// cfg.SignIn, API keys unless API_KEYS_ENABLED=false, and impersonation
+// cfg.SignIn, API keys unless API_KEYS_ENABLED=false, organizations with
+// ORGANIZATIONS_ENABLED=true, and impersonation
 // when IMPERSONATION_MINUTES is set. el is the email sign-in feature, nil
 // when both of its methods are off: the server waits for its pending
 // requests before it closes the Manager.
@@ -74,6 +76,9 @@ func features(cfg Config) (fs []usermgmt.Feature, el *emaillogin.EmailLogin) {
 	}
 	if cfg.APIKeys {
 		fs = append(fs, apikey.New(apikey.Config{}))
+	}
+	if cfg.Organizations {
+		fs = append(fs, org.New(org.Config{}))
 	}
 	if cfg.ImpersonationLifetime > 0 {
 		fs = append(fs, impersonate.New(impersonate.Options{Lifetime: cfg.ImpersonationLifetime}))

@@ -65,6 +65,22 @@ type Store interface {
 	// membership of each, in slug order; none is an empty slice.
 	MembershipsByUser(ctx context.Context, userUUID string) ([]*UserOrganization, error)
 
+	// SetActiveOrganization records the organization a session chose
+	// (replacing its previous choice), or clears it when orgID is "". A
+	// session or organization that does not exist is an error.
+	SetActiveOrganization(ctx context.Context, sessionID, orgID string, at time.Time) error
+	// ActiveOrganization returns the organization a session chose, ""
+	// for none. The row goes with the session and with the organization.
+	ActiveOrganization(ctx context.Context, sessionID string) (string, error)
+	// TouchUsers sets the users' updated_at to at (unknown UUIDs are
+	// skipped): the feature's signal, read from the core's cached profile,
+	// that org claims issued before at are stale. It locks the users'
+	// rows, so a transaction calls it before LockOrganization.
+	TouchUsers(ctx context.Context, at time.Time, uuids ...string) error
+	// TouchOrganizationMembers is TouchUsers for every member of the
+	// organization, whose UUIDs it returns.
+	TouchOrganizationMembers(ctx context.Context, orgID string, at time.Time) ([]string, error)
+
 	// InsertInvitation stores an invitation. An ID or a Hash already
 	// stored is a usermgmt.ErrConflict; an unknown organization a
 	// usermgmt.ErrNotFound.

@@ -23,6 +23,8 @@ var orgCases = []testCase{
 	{"MembersPaging", testOrgMembersPaging},
 	{"UserCascade", testOrgUserCascade},
 	{"Invitations", testOrgInvitations},
+	{"ActiveSessions", testOrgActiveSessions},
+	{"TouchUsers", testOrgTouchUsers},
 	{"InTx", testOrgInTx},
 	{"DemoteRace", testOrgDemoteRace},
 	{"LeaveRace", testOrgLeaveRace},
