@@ -38,20 +38,20 @@ func (k *Keys) Endpoints() []httpadapter.Endpoint {
 			decodeCreate,
 			func(ctx context.Context, pr *usermgmt.Principal, in createInput) (httpadapter.Response, error) {
 				c, err := k.Create(ctx, pr.User(), pr.User().UUID, in.NewKey)
-				return jsonOr(http.StatusCreated, c, err)
+				return httpadapter.JSONOr(http.StatusCreated, c, err)
 			})),
 		httpadapter.Handle(rt{Method: get, Path: "/user/me/api-keys", Name: "read_api_keys", Flag: "READ_API_KEYS",
 			Tag: "user", Auth: true, SessionOnly: true, Summary: "The caller's API keys, oldest first (never their secrets).",
 			Status: http.StatusOK, Response: "[]APIKey"}, httpadapter.NoInput,
 			func(ctx context.Context, pr *usermgmt.Principal, _ struct{}) (httpadapter.Response, error) {
 				ks, err := k.List(ctx, pr.User(), pr.User().UUID)
-				return jsonOr(http.StatusOK, ks, err)
+				return httpadapter.JSONOr(http.StatusOK, ks, err)
 			}),
 		httpadapter.Handle(rt{Method: del, Path: "/user/me/api-keys/{id}", Name: "revoke_api_key", Flag: "REVOKE_API_KEY",
 			Tag: "user", Auth: true, SessionOnly: true, Summary: "Revoke one of the caller's API keys.",
 			Request: "APIKeyID", Status: http.StatusNoContent}, pathValues,
 			func(ctx context.Context, pr *usermgmt.Principal, in pathInput) (httpadapter.Response, error) {
-				return noContent(k.Revoke(ctx, pr.User(), pr.User().UUID, in.id))
+				return httpadapter.NoContent(k.Revoke(ctx, pr.User(), pr.User().UUID, in.id))
 			}),
 		create(httpadapter.Handle(rt{Method: post, Path: "/user/{uuid}/api-keys", Name: "admin_create_api_key", Flag: "ADMIN_CREATE_API_KEY",
 			Tag: "admin", Auth: true, SessionOnly: true, Limit: httpadapter.ClassOTP,
@@ -60,39 +60,25 @@ func (k *Keys) Endpoints() []httpadapter.Endpoint {
 			decodeCreate,
 			func(ctx context.Context, pr *usermgmt.Principal, in createInput) (httpadapter.Response, error) {
 				c, err := k.Create(ctx, pr.User(), in.uuid, in.NewKey)
-				return jsonOr(http.StatusCreated, c, err)
+				return httpadapter.JSONOr(http.StatusCreated, c, err)
 			})),
 		httpadapter.Handle(rt{Method: get, Path: "/user/{uuid}/api-keys", Name: "admin_read_api_keys", Flag: "ADMIN_READ_API_KEYS",
 			Tag: "admin", Auth: true, SessionOnly: true, Summary: "A user's API keys (policy api_key.read).",
 			Request: "UserUUID", Status: http.StatusOK, Response: "[]APIKey"}, pathValues,
 			func(ctx context.Context, pr *usermgmt.Principal, in pathInput) (httpadapter.Response, error) {
 				ks, err := k.List(ctx, pr.User(), in.uuid)
-				return jsonOr(http.StatusOK, ks, err)
+				return httpadapter.JSONOr(http.StatusOK, ks, err)
 			}),
 		httpadapter.Handle(rt{Method: del, Path: "/user/{uuid}/api-keys/{id}", Name: "admin_revoke_api_key", Flag: "ADMIN_REVOKE_API_KEY",
 			Tag: "admin", Auth: true, SessionOnly: true, Summary: "Revoke a user's API key (policy api_key.delete).",
 			Request: "APIKeyID", Status: http.StatusNoContent}, pathValues,
 			func(ctx context.Context, pr *usermgmt.Principal, in pathInput) (httpadapter.Response, error) {
-				return noContent(k.Revoke(ctx, pr.User(), in.uuid, in.id))
+				return httpadapter.NoContent(k.Revoke(ctx, pr.User(), in.uuid, in.id))
 			}),
 	}
 }
 
 var jsonOnly = []string{"application/json"}
-
-func jsonOr(status int, v any, err error) (httpadapter.Response, error) {
-	if err != nil {
-		return httpadapter.Response{}, err
-	}
-	return httpadapter.JSON(status, v), nil
-}
-
-func noContent(err error) (httpadapter.Response, error) {
-	if err != nil {
-		return httpadapter.Response{}, err
-	}
-	return httpadapter.Bytes(http.StatusNoContent, "application/json", nil), nil
-}
 
 type createInput struct {
 	uuid string

@@ -99,6 +99,24 @@ func Bytes(status int, contentType string, body []byte) Response {
 		header: http.Header{"Content-Type": {contentType}}}}
 }
 
+// JSONOr is the answer of a handler whose call returned v and err: err
+// when there is one, else v encoded as JSON with status.
+func JSONOr(status int, v any, err error) (Response, error) {
+	if err != nil {
+		return Response{}, err
+	}
+	return JSON(status, v), nil
+}
+
+// NoContent is the answer of a handler whose call returned only err: err
+// when there is one, else 204 No Content.
+func NoContent(err error) (Response, error) {
+	if err != nil {
+		return Response{}, err
+	}
+	return Bytes(http.StatusNoContent, "application/json", nil), nil
+}
+
 // WithHeader returns res with the header key set to value.
 func (res Response) WithHeader(key, value string) Response {
 	h := res.r.header.Clone()

@@ -49,21 +49,21 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 					return httpadapter.Response{}, httpadapter.Invalid("name and slug: fields required")
 				}
 				v, err := o.Create(ctx, pr.User(), NewOrganization{Name: *in.body.Name, Slug: *in.body.Slug, Metadata: in.body.Metadata})
-				return jsonOr(http.StatusCreated, v, err)
+				return httpadapter.JSONOr(http.StatusCreated, v, err)
 			})),
 		httpadapter.Handle(rt{Method: get, Path: "/orgs", Name: "read_my_orgs", Flag: "READ_MY_ORGS", Tag: "organizations", Auth: true,
 			Summary: "The caller's organizations, with the caller's role in each.", Status: http.StatusOK, Response: "[]Organization"},
 			httpadapter.NoInput,
 			func(ctx context.Context, pr *usermgmt.Principal, _ struct{}) (httpadapter.Response, error) {
 				v, err := o.Mine(ctx, pr.User())
-				return jsonOr(http.StatusOK, v, err)
+				return httpadapter.JSONOr(http.StatusOK, v, err)
 			}),
 		httpadapter.Handle(rt{Method: get, Path: "/orgs/{id}", Name: "read_org", Flag: "READ_ORG", Tag: "organizations", Auth: true,
 			Summary: "An organization (its members, or a global admin).", Request: "OrganizationID", Status: http.StatusOK, Response: "Organization"},
 			decodePath,
 			func(ctx context.Context, pr *usermgmt.Principal, in input[struct{}]) (httpadapter.Response, error) {
 				v, err := o.Get(ctx, pr.User(), in.id)
-				return jsonOr(http.StatusOK, v, err)
+				return httpadapter.JSONOr(http.StatusOK, v, err)
 			}),
 		body("OrganizationPatch", httpadapter.Handle(rt{Method: patch, Path: "/orgs/{id}", Name: "update_org", Flag: "UPDATE_ORG",
 			Tag: "organizations", Auth: true, Summary: "Change an organization's name, slug or metadata (owners and admins).",
@@ -71,13 +71,13 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 			decodeBody[patchBody],
 			func(ctx context.Context, pr *usermgmt.Principal, in input[patchBody]) (httpadapter.Response, error) {
 				v, err := o.Update(ctx, pr.User(), in.id, Patch{Name: in.body.Name, Slug: in.body.Slug, Metadata: metadataPatch(in.body.Metadata)})
-				return jsonOr(http.StatusOK, v, err)
+				return httpadapter.JSONOr(http.StatusOK, v, err)
 			})),
 		httpadapter.Handle(rt{Method: del, Path: "/orgs/{id}", Name: "delete_org", Flag: "DELETE_ORG", Tag: "organizations", Auth: true,
 			Summary: "Delete an organization with its memberships and invitations (owners).", Request: "OrganizationID", Status: http.StatusNoContent},
 			decodePath,
 			func(ctx context.Context, pr *usermgmt.Principal, in input[struct{}]) (httpadapter.Response, error) {
-				return noContent(o.Delete(ctx, pr.User(), in.id))
+				return httpadapter.NoContent(o.Delete(ctx, pr.User(), in.id))
 			}),
 		page(httpadapter.Handle(rt{Method: get, Path: "/orgs/{id}/members", Name: "read_org_members", Flag: "READ_ORG_MEMBERS",
 			Tag: "organizations", Auth: true, Summary: "A page of an organization's members, in UUID order.",
@@ -85,7 +85,7 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 			decodePath,
 			func(ctx context.Context, pr *usermgmt.Principal, in input[struct{}]) (httpadapter.Response, error) {
 				ms, next, err := o.Members(ctx, pr.User(), in.id, in.after, in.limit)
-				return jsonOr(http.StatusOK, memberPage{Members: ms, Next: next}, err)
+				return httpadapter.JSONOr(http.StatusOK, memberPage{Members: ms, Next: next}, err)
 			})),
 		body("MemberRole", httpadapter.Handle(rt{Method: patch, Path: "/orgs/{id}/members/{uuid}", Name: "update_org_member", Flag: "UPDATE_ORG_MEMBER",
 			Tag: "organizations", Auth: true, Summary: "Change a member's role (owners; admins for members who are not owners).",
@@ -96,14 +96,14 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 					return httpadapter.Response{}, httpadapter.Invalid("role: field required")
 				}
 				v, err := o.SetRole(ctx, pr.User(), in.id, in.uuid, *in.body.Role)
-				return jsonOr(http.StatusOK, v, err)
+				return httpadapter.JSONOr(http.StatusOK, v, err)
 			})),
 		httpadapter.Handle(rt{Method: del, Path: "/orgs/{id}/members/{uuid}", Name: "remove_org_member", Flag: "REMOVE_ORG_MEMBER",
 			Tag: "organizations", Auth: true, Summary: "Remove a member (owners, admins), or leave (one's own UUID).",
 			Request: "OrganizationMember", Status: http.StatusNoContent, Statuses: []int{http.StatusConflict}},
 			decodePath,
 			func(ctx context.Context, pr *usermgmt.Principal, in input[struct{}]) (httpadapter.Response, error) {
-				return noContent(o.RemoveMember(ctx, pr.User(), in.id, in.uuid))
+				return httpadapter.NoContent(o.RemoveMember(ctx, pr.User(), in.id, in.uuid))
 			}),
 		body("OrganizationTransfer", httpadapter.Handle(rt{Method: post, Path: "/orgs/{id}/transfer", Name: "transfer_org", Flag: "TRANSFER_ORG",
 			Tag: "organizations", Auth: true, Summary: "Hand the caller's ownership to another member, who becomes an owner; the caller an admin.",
@@ -114,7 +114,7 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 					return httpadapter.Response{}, httpadapter.Invalid("uuid: field required")
 				}
 				v, err := o.Transfer(ctx, pr.User(), in.id, *in.body.UUID)
-				return jsonOr(http.StatusOK, v, err)
+				return httpadapter.JSONOr(http.StatusOK, v, err)
 			})),
 		page(httpadapter.Handle(rt{Method: get, Path: "/admin/orgs", Name: "admin_read_orgs", Flag: "ADMIN_READ_ORGS", Tag: "admin", Auth: true,
 			Summary: "Every organization, in slug order, searched by slug or name (policy organization.read).",
@@ -122,7 +122,7 @@ func (o *Orgs) Endpoints() []httpadapter.Endpoint {
 			decodePath,
 			func(ctx context.Context, pr *usermgmt.Principal, in input[struct{}]) (httpadapter.Response, error) {
 				os, next, err := o.Search(ctx, pr.User(), in.q, in.after, in.limit)
-				return jsonOr(http.StatusOK, orgPage{Organizations: os, Next: next}, err)
+				return httpadapter.JSONOr(http.StatusOK, orgPage{Organizations: os, Next: next}, err)
 			}), httpadapter.Param{Name: "q", Description: "Part of a slug or name (case-insensitive).", Schema: map[string]any{"type": "string", "maxLength": MaxName}}),
 	}, o.invitationEndpoints(body)...)
 }
@@ -148,7 +148,7 @@ func (o *Orgs) invitationEndpoints(body func(string, httpadapter.Endpoint) httpa
 					return httpadapter.Response{}, httpadapter.Invalid("email and role: fields required")
 				}
 				v, err := o.Invite(ctx, pr.User(), in.id, *in.body.Email, *in.body.Role)
-				return jsonOr(http.StatusCreated, v, err)
+				return httpadapter.JSONOr(http.StatusCreated, v, err)
 			})),
 		httpadapter.Handle(rt{Method: get, Path: "/orgs/{id}/invitations", Name: "read_org_invitations", Flag: "READ_ORG_INVITATIONS",
 			Tag: "organizations", Auth: true, Summary: "An organization's pending invitations, oldest first (owners and admins).",
@@ -156,14 +156,14 @@ func (o *Orgs) invitationEndpoints(body func(string, httpadapter.Endpoint) httpa
 			decodePath,
 			func(ctx context.Context, pr *usermgmt.Principal, in input[struct{}]) (httpadapter.Response, error) {
 				v, err := o.Invitations(ctx, pr.User(), in.id)
-				return jsonOr(http.StatusOK, v, err)
+				return httpadapter.JSONOr(http.StatusOK, v, err)
 			}),
 		httpadapter.Handle(rt{Method: del, Path: "/orgs/{id}/invitations/{inv}", Name: "revoke_org_invitation", Flag: "REVOKE_ORG_INVITATION",
 			Tag: "organizations", Auth: true, Summary: "Revoke a pending invitation (owners and admins).",
 			Request: "InvitationID", Status: http.StatusNoContent},
 			decodePath,
 			func(ctx context.Context, pr *usermgmt.Principal, in input[struct{}]) (httpadapter.Response, error) {
-				return noContent(o.RevokeInvitation(ctx, pr.User(), in.id, in.inv))
+				return httpadapter.NoContent(o.RevokeInvitation(ctx, pr.User(), in.id, in.inv))
 			}),
 		body("InvitationToken", httpadapter.Handle(rt{Method: post, Path: "/orgs/invitations/accept", Name: "accept_org_invitation", Flag: "ACCEPT_ORG_INVITATION",
 			Tag: "organizations", Auth: true, Limit: httpadapter.ClassOTP,
@@ -176,7 +176,7 @@ func (o *Orgs) invitationEndpoints(body func(string, httpadapter.Endpoint) httpa
 					return httpadapter.Response{}, err
 				}
 				v, err := o.Accept(ctx, pr.User(), tok)
-				return jsonOr(http.StatusOK, v, err)
+				return httpadapter.JSONOr(http.StatusOK, v, err)
 			})),
 		body("InvitationToken", httpadapter.Handle(rt{Method: post, Path: "/orgs/invitations/decline", Name: "decline_org_invitation", Flag: "DECLINE_ORG_INVITATION",
 			Tag: "organizations", Auth: true, Limit: httpadapter.ClassOTP,
@@ -188,7 +188,7 @@ func (o *Orgs) invitationEndpoints(body func(string, httpadapter.Endpoint) httpa
 				if err != nil {
 					return httpadapter.Response{}, err
 				}
-				return noContent(o.Decline(ctx, pr.User(), tok))
+				return httpadapter.NoContent(o.Decline(ctx, pr.User(), tok))
 			})),
 	}
 }
@@ -294,20 +294,6 @@ func metadataPatch(raw json.RawMessage) *json.RawMessage {
 		return nil
 	}
 	return &raw
-}
-
-func jsonOr(status int, v any, err error) (httpadapter.Response, error) {
-	if err != nil {
-		return httpadapter.Response{}, err
-	}
-	return httpadapter.JSON(status, v), nil
-}
-
-func noContent(err error) (httpadapter.Response, error) {
-	if err != nil {
-		return httpadapter.Response{}, err
-	}
-	return httpadapter.Bytes(http.StatusNoContent, "application/json", nil), nil
 }
 
 // Schemas implements httpadapter.Feature.

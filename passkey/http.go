@@ -34,21 +34,21 @@ func (p *Passkeys) Endpoints() []httpadapter.Endpoint {
 			Status: http.StatusOK, Response: "PasskeyBegin"}, httpadapter.NoInput,
 			func(ctx context.Context, pr *usermgmt.Principal, _ struct{}) (httpadapter.Response, error) {
 				b, err := p.BeginRegistration(ctx, pr.User())
-				return jsonOr(http.StatusOK, b, err)
+				return httpadapter.JSONOr(http.StatusOK, b, err)
 			}), httpadapter.Input{}),
 		withInput(httpadapter.Handle(rt{Method: post, Path: "/auth/passkeys/register/finish", Name: "passkey_register_finish", Flag: "PASSKEY_REGISTER_FINISH",
 			Limit: httpadapter.ClassOTP, Tag: "auth", Auth: true, SessionOnly: true, Summary: "Finish a registration with the browser's credential; the passkey stored.",
 			Request: "PasskeyRegisterFinish", Encodings: jsonOnly, Status: http.StatusCreated, Response: "Passkey"}, decodeFinish(true),
 			func(ctx context.Context, pr *usermgmt.Principal, in finishInput) (httpadapter.Response, error) {
 				k, err := p.FinishRegistration(ctx, pr.User(), in.Ceremony, in.Name, in.Credential)
-				return jsonOr(http.StatusCreated, k, err)
+				return httpadapter.JSONOr(http.StatusCreated, k, err)
 			}), body("PasskeyRegisterFinish", true)),
 		withInput(httpadapter.Handle(rt{Method: post, Path: "/auth/passkeys/login/begin", Name: "passkey_login_begin", Flag: "PASSKEY_LOGIN_BEGIN",
 			Limit: httpadapter.ClassLogin, LimitAccount: []string{"username"}, Tag: "auth", Summary: "Begin a passkey sign-in: no body for a discoverable passkey, or the account's username.",
 			Request: "PasskeyLoginBegin", Encodings: jsonOnly, Status: http.StatusOK, Response: "PasskeyBegin"}, decodeLoginBegin,
 			func(ctx context.Context, _ *usermgmt.Principal, username string) (httpadapter.Response, error) {
 				b, err := p.BeginLogin(ctx, username)
-				return jsonOr(http.StatusOK, b, err)
+				return httpadapter.JSONOr(http.StatusOK, b, err)
 			}), body("PasskeyLoginBegin", false)),
 		withInput(httpadapter.Handle(rt{Method: post, Path: "/auth/passkeys/login/finish", Name: "passkey_login_finish", Flag: "PASSKEY_LOGIN_FINISH",
 			Limit: httpadapter.ClassLogin, Tag: "auth", Summary: "Finish a passkey sign-in: the token answer of a password login (or its OTP-REQUIRED step without user verification).",
@@ -65,52 +65,38 @@ func (p *Passkeys) Endpoints() []httpadapter.Endpoint {
 			httpadapter.NoInput,
 			func(ctx context.Context, pr *usermgmt.Principal, _ struct{}) (httpadapter.Response, error) {
 				ks, err := p.List(ctx, pr.User(), pr.User().UUID)
-				return jsonOr(http.StatusOK, ks, err)
+				return httpadapter.JSONOr(http.StatusOK, ks, err)
 			}), httpadapter.Input{}),
 		withInput(httpadapter.Handle(rt{Method: http.MethodPatch, Path: "/auth/passkeys/{id}", Name: "rename_passkey", Flag: "RENAME_PASSKEY",
 			Tag: "auth", Auth: true, SessionOnly: true, Summary: "Rename one of the caller's passkeys.", Request: "PasskeyRename", Encodings: jsonOnly,
 			Status: http.StatusOK, Response: "Passkey"}, decodeRename,
 			func(ctx context.Context, pr *usermgmt.Principal, in renameInput) (httpadapter.Response, error) {
 				k, err := p.Rename(ctx, pr.User(), pr.User().UUID, in.id, in.Name)
-				return jsonOr(http.StatusOK, k, err)
+				return httpadapter.JSONOr(http.StatusOK, k, err)
 			}), body("PasskeyRename", true)),
 		withInput(httpadapter.Handle(rt{Method: http.MethodDelete, Path: "/auth/passkeys/{id}", Name: "remove_passkey", Flag: "REMOVE_PASSKEY",
 			Tag: "auth", Auth: true, SessionOnly: true, Summary: "Remove one of the caller's passkeys (not the last way into the account).",
 			Request: "PasskeyID", Status: http.StatusNoContent}, pathValues,
 			func(ctx context.Context, pr *usermgmt.Principal, in pathInput) (httpadapter.Response, error) {
-				return noContent(p.Remove(ctx, pr.User(), pr.User().UUID, in.id))
+				return httpadapter.NoContent(p.Remove(ctx, pr.User(), pr.User().UUID, in.id))
 			}), httpadapter.Input{}),
 		withInput(httpadapter.Handle(rt{Method: get, Path: "/admin/users/{uuid}/passkeys", Name: "admin_read_passkeys", Flag: "ADMIN_READ_PASSKEYS",
 			Tag: "admin", Auth: true, Summary: "A user's passkeys (policy passkey.read).", Request: "UserUUID",
 			Status: http.StatusOK, Response: "[]Passkey"}, pathValues,
 			func(ctx context.Context, pr *usermgmt.Principal, in pathInput) (httpadapter.Response, error) {
 				ks, err := p.List(ctx, pr.User(), in.uuid)
-				return jsonOr(http.StatusOK, ks, err)
+				return httpadapter.JSONOr(http.StatusOK, ks, err)
 			}), httpadapter.Input{}),
 		withInput(httpadapter.Handle(rt{Method: http.MethodDelete, Path: "/admin/users/{uuid}/passkeys/{id}", Name: "admin_remove_passkey", Flag: "ADMIN_REMOVE_PASSKEY",
 			Tag: "admin", Auth: true, Summary: "Remove a user's passkey (policy passkey.delete; not the last way into the account).",
 			Request: "PasskeyID", Status: http.StatusNoContent}, pathValues,
 			func(ctx context.Context, pr *usermgmt.Principal, in pathInput) (httpadapter.Response, error) {
-				return noContent(p.Remove(ctx, pr.User(), in.uuid, in.id))
+				return httpadapter.NoContent(p.Remove(ctx, pr.User(), in.uuid, in.id))
 			}), httpadapter.Input{}),
 	}
 }
 
 var jsonOnly = []string{"application/json"}
-
-func jsonOr(status int, v any, err error) (httpadapter.Response, error) {
-	if err != nil {
-		return httpadapter.Response{}, err
-	}
-	return httpadapter.JSON(status, v), nil
-}
-
-func noContent(err error) (httpadapter.Response, error) {
-	if err != nil {
-		return httpadapter.Response{}, err
-	}
-	return httpadapter.Bytes(http.StatusNoContent, "application/json", nil), nil
-}
 
 // readJSON reads a JSON body into v; an empty body is allowed when
 // optional. It returns whether a body was sent.
